@@ -1,0 +1,32 @@
+"""Tree models: a single decision tree, a random forest and histogram gradient boosting.
+Trees are invariant to monotone feature scaling, so no scaler."""
+from __future__ import annotations
+
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from baselines.preprocessing import flatten
+
+
+def decision_tree(max_depth: int | None = None, min_samples_leaf: int = 1, random_state: int = 0):
+    return Pipeline([("flatten", flatten()),
+                     ("clf", DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_samples_leaf,
+                                                    random_state=random_state))])
+
+
+def random_forest(n_estimators: int = 300, max_features: str | float = "sqrt", random_state: int = 0,
+                  n_jobs: int = -1):
+    return Pipeline([("flatten", flatten()),
+                     ("clf", RandomForestClassifier(n_estimators=n_estimators, max_features=max_features,
+                                                    n_jobs=n_jobs, random_state=random_state))])
+
+
+def hist_gradient_boosting(learning_rate: float = 0.1, max_iter: int = 200, max_leaf_nodes: int = 31,
+                           early_stopping: bool = True, random_state: int = 0):
+    # Early stopping holds out 10% of train internally (never the test split).
+    return Pipeline([("flatten", flatten()),
+                     ("clf", HistGradientBoostingClassifier(learning_rate=learning_rate, max_iter=max_iter,
+                                                            max_leaf_nodes=max_leaf_nodes,
+                                                            early_stopping=early_stopping,
+                                                            random_state=random_state))])

@@ -1,0 +1,220 @@
+"""`bench`: run suites, list what exists, render reports, score the claims.
+
+    bench run suite=vision [hydra overrides...] [-m]
+    bench list
+    bench report RESULTS_FOLDER...
+    bench claims [RESULTS_FOLDER...]
+
+Exit codes: 0 all went well; 1 some cell failed (its row says why); 2 bad input; 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from harness.config import ConfigError, GROUPS, compose_config, group_options, validate_overrides
+from harness.display import console
+
+EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+_job_exit_codes: list[int] = []
+
+
+def _hydra_job(cfg) -> int:
+    """One Hydra job (the whole run, or one point of a -m sweep): run its plan into the run folder."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from harness.runner import Runner
+
+    hc = HydraConfig.get()
+    multirun = hc.mode == RunMode.MULTIRUN
+    run_dir = Path(hc.sweep.dir if multirun else hc.runtime.output_dir)
+    job = str(hc.job.num) if multirun else "0"
+    attach_log_file(run_dir / "bench.log")
+    code = Runner(cfg, run_dir, job).run()
+    _job_exit_codes.append(code)
+    return code
+
+
+def attach_log_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("bench")
+    logger.setLevel(logging.DEBUG)
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+
+
+def new_run_stamp(results: Path, suites: list[str]) -> str:
+    """A timestamp no existing run folder of these suites uses (runs are never overwritten)."""
+    stamp = base = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    n = 1
+    while any((results / s / stamp).exists() for s in suites):
+        n += 1
+        stamp = f"{base}-{n}"
+    return stamp
+
+
+def preflight(overrides: list[str]):
+    """Validate everything that can be checked before a job starts; return the composed config."""
+    from harness.hardware import resolve_device
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    validate_overrides(overrides)
+    cfg = compose_config([o for o in overrides if not o.startswith("hydra")
+                          and "," not in o.split("=", 1)[-1]])
+    suites, devices = [cfg.suite.name], [cfg.hardware.device]
+    for o in OverridesParser.create().parse_overrides(overrides):
+        if o.is_sweep_override() and o.key_or_group in ("suite", "hardware"):
+            values = list(o.sweep_string_iterator())
+            if o.key_or_group == "suite":
+                suites = [OmegaConf.load(Path(group_dir("suite")) / f"{v}.yaml").name for v in values]
+            else:
+                devices = [OmegaConf.load(Path(group_dir("hardware")) / f"{v}.yaml").device for v in values]
+    for d in devices:
+        resolve_device(d)
+    return cfg, suites
+
+
+def group_dir(group: str) -> Path:
+    from suites import CONFIG_DIR
+
+    return CONFIG_DIR / group
+
+
+def cmd_run(args: list[str]) -> int:
+    import hydra
+
+    from harness.hardware import HardwareError
+    from harness.results import ResultsError, load_results
+    from suites import CONFIG_DIR
+
+    overrides = [a for a in args if not a.startswith("-")]
+    try:
+        cfg, suites = preflight(overrides)
+    except (ConfigError, HardwareError) as e:
+        console.print(f"[red]error:[/] {e}")
+        return EXIT_BAD_INPUT
+    results = Path(cfg.paths.results)
+    stamp = new_run_stamp(results, suites)
+    folder = "${paths.results}/${suite.name}/" + stamp
+    fixed = [f"hydra.run.dir={folder}", f"hydra.sweep.dir={folder}"]
+    user_set = {a.split("=", 1)[0] for a in overrides}
+    hydra_args = [a for a in fixed if a.split("=", 1)[0] not in user_set]
+
+    _job_exit_codes.clear()
+    main = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(_hydra_job)
+    argv = sys.argv
+    sys.argv = ["bench", *args, *hydra_args]
+    try:
+        main()
+    except KeyboardInterrupt:
+        _job_exit_codes.append(EXIT_INTERRUPTED)
+    finally:
+        sys.argv = argv
+
+    folders = [results / s / stamp for s in suites if (results / s / stamp / "cells").is_dir()]
+    for f in folders:
+        console.print(f"results: [bold]{f}[/]")
+        render_report([f], f)
+    if EXIT_INTERRUPTED in _job_exit_codes:
+        return EXIT_INTERRUPTED
+    if _job_exit_codes:  # jobs ran in this process
+        return max(_job_exit_codes)
+    try:  # jobs ran in other processes (joblib, SLURM): read their rows
+        df = load_results(folders)
+    except ResultsError:
+        return EXIT_FAILED_CELLS
+    return EXIT_OK if (df["status"] == "ok").all() else EXIT_FAILED_CELLS
+
+
+def render_report(inputs: list[Path], out: Path) -> None:
+    """Write report.md and report.html; a failure here is logged, never fatal to the results."""
+    try:
+        from harness.report import write_report
+
+        paths = write_report(inputs, out)
+        for p in paths:
+            console.print(f"report:  {p}")
+    except Exception as e:  # noqa: BLE001 - a broken report must not lose or hide results
+        console.print(f"[yellow]report not written[/]: {type(e).__name__}: {e}")
+
+
+def cmd_list() -> int:
+    from rich.table import Table
+
+    for group in GROUPS:
+        t = Table(title=group if group == "hardware" else f"{group}s", title_justify="left", show_header=False, box=None, padding=(0, 2))
+        for name in group_options(group):
+            node = OmegaConf.load(group_dir(group) / f"{name}.yaml")
+            note = node.get("description") or ""
+            if group == "model":
+                note = f"[{'cyan' if node.family == 'classical' else 'magenta'}]{node.family:<9}[/] {note}"
+            if group == "hardware":
+                note = f"device={node.device}"
+            if group == "profile":
+                note = (f"seeds={list(node.seeds)} max_epochs={node.max_epochs} "
+                        f"max_train={node.max_train} max_test={node.max_test}")
+            t.add_row(f"[bold]{name}[/]", note)
+        console.print(t)
+        console.print()
+    return EXIT_OK
+
+
+def cmd_report(paths: list[str], out: str | None) -> int:
+    from harness.results import ResultsError, run_folders
+
+    try:
+        for p in paths:
+            run_folders(Path(p))
+    except ResultsError as e:
+        console.print(f"[red]error:[/] {e}")
+        return EXIT_BAD_INPUT
+    target = Path(out) if out else Path(paths[0])
+    render_report([Path(p) for p in paths], target)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="bench", description="When does deep learning beat classical ML?")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run a suite: bench run suite=vision [overrides] [-m]", add_help=False)
+    sub.add_parser("list", help="suites, datasets, models, hardware and profiles")
+    rep = sub.add_parser("report", help="render the report of finished runs")
+    rep.add_argument("paths", nargs="+", help="run folders, suite folders or the results root")
+    rep.add_argument("--out", help="folder for report.md/report.html (default: the first path)")
+    clm = sub.add_parser("claims", help="verdicts of the document's claims from results on disk")
+    clm.add_argument("paths", nargs="*", default=["results"], help="result folders (default: results)")
+
+    if argv and argv[0] == "run":
+        if any(a in ("-h", "--help") for a in argv[1:]):
+            console.print(__doc__)
+            console.print("Overrides use Hydra's grammar: key=value, group=option, a,b,c sweeps with -m. "
+                          "See `bench list` for the names.")
+            return EXIT_OK
+        return cmd_run(argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        return cmd_list()
+    if args.command == "report":
+        return cmd_report(args.paths, args.out)
+    if args.command == "claims":
+        from harness.claims import cmd_claims
+
+        return cmd_claims(args.paths)
+    return EXIT_BAD_INPUT
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

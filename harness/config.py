@@ -1,0 +1,155 @@
+"""Compose and validate bench's Hydra config before anything runs.
+
+Hydra reports a bad override as a multi-line exception; bench turns every such mistake (unknown
+suite, model, dataset, profile or key; a bad value) into one line that names the valid choices,
+and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 starts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+
+from suites import CONFIG_DIR
+
+GROUPS = ("suite", "profile", "hardware", "dataset", "model")
+
+
+class ConfigError(Exception):
+    """A config or override that cannot be used; the message is one line for the user."""
+
+
+def group_options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def check_choice(group: str, name: str) -> None:
+    options = group_options(group)
+    if name not in options:
+        raise ConfigError(f"unknown {group} {name!r}; valid {group}s: {', '.join(options)}")
+
+
+def load_item(group: str, name: str) -> DictConfig:
+    """One dataset or model config file, by name."""
+    check_choice(group, name)
+    return OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml")
+
+
+def compose_config(overrides: list[str]) -> DictConfig:
+    """The root config with these overrides, outside any Hydra app (tests, `bench list`, checks)."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+
+def validate_overrides(overrides: list[str]) -> None:
+    """Raise ConfigError (one line) for any override that would fail, sweep values included."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as e:  # Hydra's grammar errors
+        raise ConfigError(f"cannot parse overrides {' '.join(overrides)}: {str(e).splitlines()[0]}") from e
+    first_values = []
+    for o in parsed:
+        key = o.key_or_group
+        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+        if key in GROUPS and o.type.name != "DEL":
+            for v in values:
+                if v not in ("null", "None"):
+                    check_choice(key, v)
+        # Compose with the first value of each sweep: catches unknown keys and wrong types.
+        if o.is_sweep_override():
+            first_values.append(f"{o.input_line.split('=', 1)[0]}={values[0]}")
+        elif not key.startswith("hydra"):
+            first_values.append(o.input_line)
+    try:
+        cfg = compose_config(first_values)
+        resolve_plan(cfg)
+    except ConfigError:
+        raise
+    except Exception as e:
+        raise ConfigError(hydra_error_line(e, overrides)) from e
+
+
+def hydra_error_line(e: Exception, overrides: list[str]) -> str:
+    """Hydra's and OmegaConf's messages, first line, with the valid keys where a key was unknown."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if "not in struct" in text or "Could not override" in text or "Key '" in text:
+        root = compose_config([])
+        keys = ", ".join(k for k in root if k != "hydra")
+        return f"{text} (top-level keys: {keys}; add a new key with +key=value)"
+    return text
+
+
+@dataclass
+class Plan:
+    """What one job runs: datasets x models x seeds, each item's config resolved."""
+
+    suite: str
+    datasets: dict[str, DictConfig]
+    models: dict[str, DictConfig]
+    seeds: list[int]
+
+
+def resolve_plan(cfg: DictConfig) -> Plan:
+    """Apply the suite's profile tweaks and the dataset/model/seed restrictions to the suite lists."""
+    suite = cfg.suite
+    profile_name = cfg.profile.name
+    tweaks = (suite.get("profiles") or {}).get(profile_name) or {}
+    dataset_names = list(tweaks.get("datasets", suite.datasets))
+    model_names = list(tweaks.get("models", suite.models))
+
+    def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
+        if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
+            return {chosen.name: chosen}
+        out = {}
+        for name in names:
+            node = load_item(group, name)
+            # Resolve interpolations like ${profile.max_epochs} against the root config.
+            merged = OmegaConf.merge(OmegaConf.masked_copy(cfg, ["profile", "paths", "hardware"]), {"item": node})
+            out[name] = merged.item
+        return out
+
+    datasets = items("dataset", dataset_names, cfg.get("dataset"))
+    models = items("model", model_names, cfg.get("model"))
+    check_types(cfg)
+    seeds = [cfg.seed] if cfg.get("seed") is not None else list(cfg.profile.seeds)
+    for group, chosen in (("dataset", datasets), ("model", models)):
+        for name, node in chosen.items():
+            missing = sorted(OmegaConf.missing_keys(node))
+            if missing:
+                key = missing[0].removeprefix(f"{group}.")
+                raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
+    return Plan(suite.name, datasets, models, seeds)
+
+
+# Scalar settings: (allowed types, smallest allowed value). None in the types means the key may be null.
+SETTINGS = {
+    "seed": ((int, None), 0),
+    "tune": ((bool,), None),
+    "time_limit": ((int, float, None), 0),
+    "profile.max_epochs": ((int,), 1),
+    "profile.patience": ((int,), 0),
+    "profile.max_train": ((int, None), 2),
+    "profile.max_test": ((int, None), 1),
+    "hardware.threads": ((int, None), 1),
+}
+
+
+def check_types(cfg: DictConfig) -> None:
+    for key, (types, minimum) in SETTINGS.items():
+        value = OmegaConf.select(cfg, key)
+        allowed = tuple(t for t in types if t is not None)
+        ok = (value is None and None in types) or (
+            isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed))
+        if not ok:
+            names = " or ".join("null" if t is None else t.__name__ for t in types)
+            raise ConfigError(f"{key} must be {names}, got {value!r}")
+        if minimum is not None and value is not None and value < minimum:
+            raise ConfigError(f"{key} must be at least {minimum}, got {value}")
+    for s in cfg.profile.seeds:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise ConfigError(f"profile.seeds must be non-negative integers, got {s!r}")

@@ -1,0 +1,68 @@
+"""The Task: what every dataset loader returns and every model and evaluator consumes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class DatasetError(Exception):
+    """A dataset that cannot be loaded: missing, corrupt, or unusable. The message says why and where."""
+
+
+@dataclass
+class Task:
+    """One prepared problem: fixed splits plus the facts a model needs.
+
+    Shapes: images are (N, C, H, W) float32 in [0, 1]; labels are int64 class indices 0..K-1.
+    The test split is only ever used for the final evaluation; validation comes out of train.
+    """
+
+    name: str
+    kind: str  # "classification" for now; later suites add regression, generation, ...
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    input_kind: str = "image"  # "image" | "tabular" | "sequence" | "text"
+    class_names: list[str] = field(default_factory=list)
+    source: str = ""  # where the data came from, for the run's provenance
+
+    def __post_init__(self):
+        for split, X, y in (("train", self.X_train, self.y_train), ("test", self.X_test, self.y_test)):
+            if len(X) != len(y):
+                raise DatasetError(f"{self.name}: {split} split has {len(X)} inputs but {len(y)} labels")
+            if len(X) == 0:
+                raise DatasetError(f"{self.name}: the {split} split is empty")
+        if self.kind == "classification" and len(np.unique(self.y_train)) < 2:
+            raise DatasetError(f"{self.name}: the training split has a single class; nothing to classify")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.X_train.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.y_train)
+
+    def subsample_train(self, n: int, seed: int) -> "Task":
+        """The same task with a stratified random n-sample of the training split (test untouched)."""
+        if n >= self.n_train:
+            return self
+        idx = stratified_subset(self.y_train, n, seed)
+        return Task(self.name, self.kind, self.X_train[idx], self.y_train[idx], self.X_test, self.y_test,
+                    self.input_kind, self.class_names, self.source)
+
+
+def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of n samples with class proportions kept (at least one per class), shuffled."""
+    from sklearn.model_selection import train_test_split
+
+    classes = np.unique(y)
+    n = max(n, len(classes))
+    idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
+    return np.sort(idx)

@@ -1,0 +1,107 @@
+"""What the user watches: a progress bar over cells, a transient epoch bar, and result tables."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.table import Table
+
+console = Console(stderr=True)
+FAMILY_COLOURS = {"classical": "cyan", "deep": "magenta"}
+
+
+class RunDisplay:
+    """Outer bar over (dataset x model x seed) cells; an inner, transient bar over epochs."""
+
+    def __init__(self, total_cells: int):
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 console=console, transient=False)
+        self.total = total_cells
+        self.cells = None
+        self.epochs = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        self.cells = self.progress.add_task("cells", total=self.total)
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def start_cell(self, dataset: str, model: str, seed: int, n_train: int) -> None:
+        self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {model} · seed {seed} · n={n_train}")
+
+    def on_epoch(self, epoch: int, max_epochs: int, loss: float) -> None:
+        if self.epochs is None:
+            self.epochs = self.progress.add_task("  epochs", total=max_epochs)
+        self.progress.update(self.epochs, completed=epoch, description=f"  epoch {epoch} · loss {loss:.4f}")
+
+    def end_cell(self, row: dict) -> None:
+        if self.epochs is not None:
+            self.progress.remove_task(self.epochs)
+            self.epochs = None
+        self.progress.advance(self.cells)
+        self.progress.console.print(cell_line(row))
+
+    def print(self, *args, **kwargs) -> None:
+        self.progress.console.print(*args, **kwargs)
+
+
+def cell_line(row: dict) -> str:
+    where = f"{row['dataset']:<14} {row['model']:<24} seed {row['seed']} n={row['n_train']}"
+    if row["status"] != "ok":
+        return f"[red]✗[/] {where}  [red]{row['status']}[/]: {row['error']}"
+    return (f"[green]✓[/] {where}  acc {row['accuracy']:.4f}  train {fmt_seconds(row['train_seconds'])}"
+            f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k")
+
+
+def fmt_seconds(s: float) -> str:
+    if s is None or (isinstance(s, float) and math.isnan(s)):
+        return "–"
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def fmt_count(n) -> str:
+    if n is None or pd.isna(n):
+        return "–"
+    n = float(n)
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def summary_tables(df: pd.DataFrame) -> list[Table]:
+    """One table per dataset: mean over seeds at the largest training size, best of each family marked."""
+    tables = []
+    for dataset, d in df.groupby("dataset", sort=False):
+        d = d[d["n_train"] == d["n_train"].max()]
+        ok = d[d["status"] == "ok"]
+        agg = ok.groupby(["family", "model"], sort=False).agg(
+            accuracy=("accuracy", "mean"), f1=("f1_macro", "mean"), train=("train_seconds", "mean"),
+            predict=("predict_seconds_per_1k", "mean"), params=("n_parameters", "mean"),
+            seeds=("seed", "nunique")).reset_index()
+        best = {fam: g["accuracy"].idxmax() for fam, g in agg.groupby("family")} if len(agg) else {}
+        t = Table(title=f"{dataset}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())})",
+                  title_justify="left")
+        for col, justify in (("model", "left"), ("accuracy", "right"), ("macro-F1", "right"), ("train", "right"),
+                             ("predict /1k", "right"), ("params", "right"), ("seeds", "right")):
+            t.add_column(col, justify=justify, no_wrap=True)
+        for fam in ("classical", "deep"):
+            rows = agg[agg["family"] == fam].sort_values("accuracy", ascending=False)
+            if not len(rows):
+                continue
+            t.add_row(f"[bold {FAMILY_COLOURS[fam]}]{fam}[/]")
+            for i, r in rows.iterrows():
+                best_mark = "★ " if best.get(fam) == i else "  "
+                t.add_row(best_mark + r["model"], f"{r['accuracy']:.4f}", f"{r['f1']:.4f}", fmt_seconds(r["train"]),
+                          fmt_seconds(r["predict"]), fmt_count(r["params"]), str(r["seeds"]),
+                          style="bold" if best_mark.strip() else None)
+        for _, r in d[d["status"] != "ok"].drop_duplicates("model").iterrows():
+            t.add_row(f"  {r['model']}", f"[red]{r['status']}[/]", "", "", "", "", "")
+        tables.append(t)
+    return tables

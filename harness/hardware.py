@@ -1,0 +1,100 @@
+"""Devices and the provenance of a run: which machine, which versions, which commit."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+
+class HardwareError(Exception):
+    """A requested device that this machine does not have."""
+
+
+def available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+def resolve_device(requested: str) -> str:
+    """`auto` picks the best device present; asking for an absent one is an error."""
+    present = available_devices()
+    if requested == "auto":
+        return "cuda" if "cuda" in present else "mps" if "mps" in present else "cpu"
+    if requested not in ("cpu", "cuda", "mps"):
+        raise HardwareError(f"unknown device {requested!r}; choose one of cpu, cuda, mps, auto")
+    if requested not in present:
+        raise HardwareError(f"hardware={requested} asked for, but this machine has only: {', '.join(present)}")
+    return requested
+
+
+def configure_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads (None: leave torch's default) and return what is in force."""
+    if threads:
+        torch.set_num_threads(int(threads))
+    return torch.get_num_threads()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_name(device: str) -> str | None:
+    if device == "cuda":
+        return torch.cuda.get_device_name(0)
+    if device == "mps":
+        return "Apple MPS"
+    return None
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd or Path(__file__).parent, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+PACKAGES = ["torch", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf",
+            "mlxtend", "rich", "matplotlib"]
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def machine_info(device: str, threads: int) -> dict:
+    return {
+        "device": device,
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "gpu_name": gpu_name(device),
+        "torch_threads": threads,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "hostname": platform.node(),
+    }

@@ -1,0 +1,23 @@
+"""Multi-layer perceptron: fully connected hidden layers with non-linear activations, trained by
+backpropagation (Rumelhart, Hinton & Williams, 1986)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, input_shape: tuple[int, ...], n_classes: int, hidden: tuple[int, ...] = (256, 128),
+                 dropout: float = 0.2):
+        super().__init__()
+        layers, width = [], math.prod(input_shape)
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+            width = h
+        layers.append(nn.Linear(width, n_classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, ...) -> (B, K)
+        return self.net(x.flatten(1))

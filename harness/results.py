@@ -1,0 +1,120 @@
+"""Result rows on disk: one Parquet file per finished cell, written atomically, never overwritten.
+
+A run folder holds `cells/*.parquet` (the source of truth: one row each, renamed into place only
+when complete, so a crash leaves nothing half-written), `results.parquet` (all cells in one
+table, for users), `run.json` (provenance) and `bench.log`. `load_results` reads any mix of run
+folders, suite folders or the results root.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+# The identity of a cell: two rows with the same identity in one run are the same experiment.
+IDENTITY = ["suite", "dataset", "model", "params", "seed", "n_train"]
+STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
+
+
+class ResultsError(Exception):
+    """Result folders that cannot be read: missing, empty or corrupt."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def frame_to_parquet_bytes(df: pd.DataFrame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+class RunStore:
+    """The folder of one run (or one multirun sweep: its jobs share the folder)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.cells = self.folder / "cells"
+        self.cells.mkdir(parents=True, exist_ok=True)
+
+    def write_row(self, row: dict) -> Path:
+        name = "__".join(str(row[k]) for k in ("dataset", "model", "params_id", "seed", "n_train"))
+        path = self.cells / f"{safe_name(name)}.parquet"
+        if path.exists():
+            # Same cell twice in one folder (e.g. duplicated sweep values): keep both, never overwrite.
+            path = self.cells / f"{safe_name(name)}__{row['cell_started']}.parquet"
+        atomic_write_bytes(path, frame_to_parquet_bytes(pd.DataFrame([row])))
+        return path
+
+    def write_json(self, name: str, payload: dict) -> None:
+        atomic_write_bytes(self.folder / name, json.dumps(payload, indent=2, default=str).encode())
+
+    def consolidate(self) -> pd.DataFrame:
+        """Gather every finished cell into results.parquet (replaced atomically by a superset)."""
+        df = read_cells(self.cells)
+        if len(df):
+            atomic_write_bytes(self.folder / "results.parquet", frame_to_parquet_bytes(df))
+        return df
+
+
+def safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.=" else "-" for c in text)[:200]
+
+
+def read_cells(cells: Path) -> pd.DataFrame:
+    frames = []
+    for f in sorted(cells.glob("*.parquet")):
+        try:
+            frames.append(pd.read_parquet(f))
+        except Exception as e:  # a foreign or damaged file: say which, keep the rest
+            raise ResultsError(f"cannot read result file {f}: {e}") from e
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def run_folders(path: Path) -> list[Path]:
+    """Run folders at or under `path` (a run folder has a `cells/` sub-folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultsError(f"no such results folder: {path}")
+    if (path / "cells").is_dir():
+        return [path]
+    found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
+    if not found:
+        raise ResultsError(f"{path} holds no bench run (no cells/ folder under it)")
+    return found
+
+
+def load_results(paths: list[Path | str]) -> pd.DataFrame:
+    """All rows of all runs under the given paths, with a `run` column naming each run folder."""
+    frames = []
+    for p in paths:
+        for folder in run_folders(Path(p)):
+            df = read_cells(folder / "cells")
+            if len(df):
+                df["run"] = str(folder)
+                frames.append(df)
+    if not frames:
+        raise ResultsError(f"no finished cells under {', '.join(map(str, paths))}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_run_info(folder: Path) -> dict:
+    f = Path(folder) / "run.json"
+    return json.loads(f.read_text()) if f.exists() else {}

@@ -1,0 +1,186 @@
+"""The one training loop every deep model shares, behind a scikit-learn estimator.
+
+Why not skorch: skorch feeds batches through a torch DataLoader, which indexes a Dataset one sample
+at a time in Python and collates the results. For in-memory benchmarks that per-sample overhead is
+what we measure against, so this loop keeps the whole split as tensors on the device and slices
+batches with a permutation: one indexing op per batch. The estimator face (fit / predict /
+predict_proba / get_params, fitted state ending in `_`) is the same as skorch's otherwise.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+
+class Diverged(RuntimeError):
+    """Training produced a NaN or infinite loss."""
+
+
+class TimeBudgetExceeded(RuntimeError):
+    """Training ran past its time limit; raised between epochs."""
+
+
+@dataclass
+class History:
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def import_object(path: str | type):
+    """`"harness.models.cnn.LeNet5"` -> the class (a class passes through)."""
+    if not isinstance(path, str):
+        return path
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def make_optimizer(name: str, params, lr: float, weight_decay: float, momentum: float):
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=momentum)
+    raise ValueError(f"unknown optimizer {name!r}; choose adam, adamw or sgd")
+
+
+def batched_logits(module: nn.Module, X: torch.Tensor, batch_size: int) -> torch.Tensor:
+    module.eval()
+    with torch.inference_mode():
+        return torch.cat([module(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+
+
+def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: torch.Tensor,
+                 X_val: torch.Tensor | None, y_val: torch.Tensor | None, *, optimizer: torch.optim.Optimizer,
+                 batch_size: int, max_epochs: int, patience: int, generator: torch.Generator,
+                 time_limit: float | None = None, on_epoch: Callable[[int, int, float], None] | None = None,
+                 ) -> History:
+    """Minibatch training with early stopping on validation loss; the best weights are restored.
+
+    X, y (and the validation split) are already on the module's device. Raises Diverged on a
+    non-finite loss and TimeBudgetExceeded when `time_limit` seconds pass.
+    """
+    history, n = History(), len(X)
+    best_loss, best_state, stale = math.inf, None, 0
+    start = time.perf_counter()
+    for epoch in range(max_epochs):
+        module.train()
+        perm = torch.randperm(n, generator=generator, device="cpu").to(X.device)
+        loss_sum = torch.zeros((), device=X.device)
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            loss = criterion(module(X[idx]), y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(idx)
+        train_loss = loss_sum.item() / n  # one device sync per epoch, not per batch
+        if not math.isfinite(train_loss):
+            raise Diverged(f"training loss became {train_loss} in epoch {epoch + 1}")
+        history.train_loss.append(train_loss)
+
+        monitored = train_loss
+        if X_val is not None and len(X_val):
+            logits = batched_logits(module, X_val, 4 * batch_size)
+            monitored = float(criterion(logits, y_val))
+            history.val_loss.append(monitored)
+            history.val_accuracy.append(float((logits.argmax(1) == y_val).float().mean()))
+        if monitored < best_loss - 1e-6:
+            best_loss, stale, history.best_epoch = monitored, 0, epoch
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            stale += 1
+        if on_epoch:
+            on_epoch(epoch + 1, max_epochs, train_loss)
+        if patience and stale >= patience:
+            break
+        if time_limit and time.perf_counter() - start > time_limit:
+            raise TimeBudgetExceeded(f"training passed its {time_limit:g} s limit after {epoch + 1} epochs")
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    return history
+
+
+class TorchClassifier(ClassifierMixin, BaseEstimator):
+    """Any classification module in `harness.models`, trained by `train_module`.
+
+    `module` is the dotted path of the module class; `module_params` go to its constructor after
+    `(input_shape, n_classes)`. A module may declare its own `criterion` (the perceptron does);
+    otherwise cross-entropy is used. The validation split for early stopping is carved out of the
+    training data (stratified) and never touches the test split.
+    """
+
+    def __init__(self, module: str = "harness.models.mlp.MLP", module_params: dict | None = None,
+                 optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9,
+                 batch_size: int = 128, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
+                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+        self.module = module
+        self.module_params = module_params
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.device = device
+        self.random_state = random_state
+        self.time_limit = time_limit
+
+    def _tensor(self, X) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device)
+
+    def fit(self, X, y, on_epoch: Callable[[int, int, float], None] | None = None):
+        X = np.asarray(X, dtype=np.float32)
+        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        torch.manual_seed(self.random_state)
+        generator = torch.Generator().manual_seed(self.random_state)
+        module_cls = import_object(self.module)
+        self.module_ = module_cls(tuple(X.shape[1:]), len(self.classes_), **(self.module_params or {}))
+        self.module_.to(self.device)
+        self.criterion_ = getattr(module_cls, "criterion", None) or nn.functional.cross_entropy
+
+        X_val = y_val = None
+        n_val = int(round(self.val_fraction * len(X)))
+        if n_val >= len(self.classes_) and len(X) - n_val >= len(self.classes_):
+            counts = np.bincount(y_idx)
+            stratify = y_idx if counts.min() >= 2 else None
+            tr, va = train_test_split(np.arange(len(X)), test_size=n_val, stratify=stratify,
+                                      random_state=self.random_state)
+            X, X_val, y_val, y_idx = X[tr], X[va], y_idx[va], y_idx[tr]
+        to_labels = lambda a: torch.as_tensor(a, dtype=torch.long, device=self.device)
+        opt = make_optimizer(self.optimizer, self.module_.parameters(), self.lr, self.weight_decay,
+                             self.momentum)
+        self.history_ = train_module(
+            self.module_, self.criterion_, self._tensor(X), to_labels(y_idx),
+            None if X_val is None else self._tensor(X_val), None if y_val is None else to_labels(y_val),
+            optimizer=opt, batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
+            generator=generator, time_limit=self.time_limit, on_epoch=on_epoch)
+        self.n_epochs_ = len(self.history_.train_loss)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        return batched_logits(self.module_, self._tensor(X), 1024).float().cpu().numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        return torch.softmax(torch.from_numpy(self.decision_function(X)), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(1)]
+
+    @property
+    def n_parameters_(self) -> int:
+        return sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
