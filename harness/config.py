@@ -6,6 +6,7 @@ and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 st
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from suites import CONFIG_DIR
 
-GROUPS = ("suite", "profile", "hardware", "dataset", "model")
+GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling")
 
 
 class ConfigError(Exception):
@@ -103,20 +104,27 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     model_names = list(tweaks.get("models", suite.models))
 
     def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
+        suite_tweaks = (suite.get("overrides") or {}) if group == "model" else {}
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
+            if chosen.name in suite_tweaks:
+                chosen = OmegaConf.merge(suite_tweaks[chosen.name], chosen)
             return {chosen.name: chosen}
         out = {}
         for name in names:
             node = load_item(group, name)
+            if name in suite_tweaks:  # the suite's own settings for this model (e.g. a fixed epoch budget)
+                node = OmegaConf.merge(node, suite_tweaks[name])
             # Resolve interpolations like ${profile.max_epochs} against the root config.
             merged = OmegaConf.merge(OmegaConf.masked_copy(cfg, ["profile", "paths", "hardware"]), {"item": node})
             out[name] = merged.item
         return out
 
     datasets = items("dataset", dataset_names, cfg.get("dataset"))
-    models = items("model", model_names, cfg.get("model"))
+    models = expand_variants(items("model", model_names, cfg.get("model")), suite.get("variants") or {})
     check_types(cfg)
-    seeds = [cfg.seed] if cfg.get("seed") is not None else list(cfg.profile.seeds)
+    scaling_seeds = cfg.scaling.get("seeds") if cfg.scaling.enabled else None
+    seeds = ([cfg.seed] if cfg.get("seed") is not None else
+             list(scaling_seeds) if scaling_seeds else list(cfg.profile.seeds))
     for group, chosen in (("dataset", datasets), ("model", models)):
         for name, node in chosen.items():
             missing = sorted(OmegaConf.missing_keys(node))
@@ -124,6 +132,25 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                 key = missing[0].removeprefix(f"{group}.")
                 raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
     return Plan(suite.name, datasets, models, seeds)
+
+
+def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictConfig]:
+    """A suite's `variants: {model: {dotted.key: [values]}}` turns one model into one entry per value
+    (the product over keys), keyed `model[key=value]`, each with its `variant` label."""
+    out = {}
+    for name, node in models.items():
+        grid = variants.get(name)
+        if not grid:
+            out[name] = node
+            continue
+        keys = list(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            variant = OmegaConf.create(OmegaConf.to_container(node, resolve=True))
+            for key, value in zip(keys, values):
+                OmegaConf.update(variant, key, value, merge=False)
+            variant.variant = ",".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(keys, values))
+            out[f"{name}[{variant.variant}]"] = variant
+    return out
 
 
 # Scalar settings: (allowed types, smallest allowed value). None in the types means the key may be null.

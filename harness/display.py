@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
@@ -33,7 +34,7 @@ class RunDisplay:
         return self.progress.__exit__(*exc)
 
     def start_cell(self, dataset: str, model: str, seed: int, n_train: int) -> None:
-        self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {model} · seed {seed} · n={n_train}")
+        self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {escape(model)} · seed {seed} · n={n_train}")
 
     def on_epoch(self, epoch: int, max_epochs: int, loss: float) -> None:
         if self.epochs is None:
@@ -52,7 +53,8 @@ class RunDisplay:
 
 
 def cell_line(row: dict) -> str:
-    where = f"{row['dataset']:<14} {row['model']:<24} seed {row['seed']} n={row['n_train']}"
+    label = row["model"] + (f"[{row['variant']}]" if row.get("variant") else "")
+    where = escape(f"{row['dataset']:<14} {label:<24} seed {row['seed']} n={row['n_train']}")
     if row["status"] != "ok":
         return f"[red]✗[/] {where}  [red]{row['status']}[/]: {row['error']}"
     return (f"[green]✓[/] {where}  acc {row['accuracy']:.4f}  train {fmt_seconds(row['train_seconds'])}"
@@ -80,8 +82,9 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
     tables = []
     for dataset, d in df.groupby("dataset", sort=False):
         d = d[d["n_train"] == d["n_train"].max()]
+        d = d.assign(label=d["model"] + d.get("variant", "").map(lambda v: f"[{v}]" if v else ""))
         ok = d[d["status"] == "ok"]
-        agg = ok.groupby(["family", "model"], sort=False).agg(
+        agg = ok.groupby(["family", "label"], sort=False).agg(
             accuracy=("accuracy", "mean"), f1=("f1_macro", "mean"), train=("train_seconds", "mean"),
             predict=("predict_seconds_per_1k", "mean"), params=("n_parameters", "mean"),
             seeds=("seed", "nunique")).reset_index()
@@ -98,10 +101,10 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
             t.add_row(f"[bold {FAMILY_COLOURS[fam]}]{fam}[/]")
             for i, r in rows.iterrows():
                 best_mark = "★ " if best.get(fam) == i else "  "
-                t.add_row(best_mark + r["model"], f"{r['accuracy']:.4f}", f"{r['f1']:.4f}", fmt_seconds(r["train"]),
+                t.add_row(escape(best_mark + r["label"]), f"{r['accuracy']:.4f}", f"{r['f1']:.4f}", fmt_seconds(r["train"]),
                           fmt_seconds(r["predict"]), fmt_count(r["params"]), str(r["seeds"]),
                           style="bold" if best_mark.strip() else None)
-        for _, r in d[d["status"] != "ok"].drop_duplicates("model").iterrows():
-            t.add_row(f"  {r['model']}", f"[red]{r['status']}[/]", "", "", "", "", "")
+        for _, r in d[d["status"] != "ok"].drop_duplicates("label").iterrows():
+            t.add_row(escape(f"  {r['label']}"), f"[red]{r['status']}[/]", "", "", "", "", "")
         tables.append(t)
     return tables

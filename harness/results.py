@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 # The identity of a cell: two rows with the same identity in one run are the same experiment.
-IDENTITY = ["suite", "dataset", "model", "params", "seed", "n_train"]
+IDENTITY = ["suite", "dataset", "model", "variant", "params", "seed", "n_train"]
 STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
 
 
@@ -55,7 +55,7 @@ class RunStore:
         self.cells.mkdir(parents=True, exist_ok=True)
 
     def write_row(self, row: dict) -> Path:
-        name = "__".join(str(row[k]) for k in ("dataset", "model", "params_id", "seed", "n_train"))
+        name = "__".join(str(row[k]) for k in ("dataset", "model", "variant", "params_id", "seed", "n_train"))
         path = self.cells / f"{safe_name(name)}.parquet"
         if path.exists():
             # Same cell twice in one folder (e.g. duplicated sweep values): keep both, never overwrite.

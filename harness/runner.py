@@ -84,6 +84,8 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
     )
     inner = getattr(est, "best_estimator_", est)
     row["epochs"] = getattr(inner, "n_epochs_", None)
+    if hasattr(inner, "history_"):
+        row["final_train_loss"] = inner.history_.train_loss[-1]
     if hasattr(est, "best_params_"):
         row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
     return row
@@ -110,7 +112,6 @@ class Runner:
         self.store = RunStore(run_dir)
         self.machine = hardware.machine_info(self.device, self.threads)
         self.commit = hardware.git_commit()
-        self.sizes: list[int | None] = [None]
 
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
@@ -124,7 +125,18 @@ class Runner:
         }
 
     def cell_count(self) -> int:
-        return len(self.plan.datasets) * len(self.plan.models) * len(self.plan.seeds) * len(self.sizes)
+        sizes = self.cfg.scaling.get("sizes") or [None] * self.cfg.scaling.get("points", 1)
+        return len(self.plan.datasets) * len(self.plan.models) * len(self.plan.seeds) * len(sizes)
+
+    def training_sizes(self, task: Task) -> list[int]:
+        """The training-set sizes of the learning curve (just the full split when scaling is off)."""
+        scaling, n = self.cfg.scaling, task.n_train
+        if not scaling.enabled:
+            return [n]
+        if scaling.get("sizes"):
+            return sorted({min(int(s), n) for s in scaling.sizes})
+        smallest = min(n, scaling.min_per_class * task.n_classes)
+        return sorted({int(round(s)) for s in np.geomspace(smallest, n, scaling.points)})
 
     def run(self) -> int:
         """Run every cell; return the exit code: 0 if all cells are ok, 1 if any failed, 130 on Ctrl-C."""
@@ -169,26 +181,26 @@ class Runner:
         except (DatasetError, OSError, ValueError) as e:
             # The dataset cannot be had: one error row per model, so the gap is visible in results.
             display.print(f"[red]dataset {ds_name}[/]: {e}")
-            for model_name, model_cfg in self.plan.models.items():
-                for size in self.sizes:
-                    row = self.base_row(ds_name, model_name, model_cfg, seed, size or 0, 0)
-                    row.update(status="error", error=f"dataset: {str(e).splitlines()[0]}")
-                    self.store.write_row(row)
-                    display.end_cell(row)
-            return len(self.plan.models) * len(self.sizes)
+            for model_cfg in self.plan.models.values():
+                row = self.base_row(ds_name, model_cfg, seed, 0, 0)
+                row.update(status="error", error=f"dataset: {str(e).splitlines()[0]}")
+                self.store.write_row(row)
+                display.end_cell(row)
+            return len(self.plan.models)
         failed = 0
-        for size in self.sizes:
-            task = full.subsample_train(size, seed) if size else full
-            for model_name, model_cfg in self.plan.models.items():
-                row = self.run_cell(task, model_name, model_cfg, seed, display)
+        for size in self.training_sizes(full):
+            task = full.subsample_train(size, seed)
+            for model_cfg in self.plan.models.values():
+                row = self.run_cell(task, model_cfg, seed, display)
                 failed += row["status"] != "ok"
         return failed
 
-    def base_row(self, ds_name, model_name, model_cfg, seed, n_train, n_test) -> dict:
+    def base_row(self, ds_name: str, model_cfg: DictConfig, seed: int, n_train: int, n_test: int) -> dict:
         params, params_id = params_of(model_cfg)
         family = str(model_cfg.get("family", "deep"))
         return {
-            "suite": self.plan.suite, "dataset": ds_name, "model": model_name,
+            "suite": self.plan.suite, "dataset": ds_name, "model": str(model_cfg.name),
+            "variant": str(model_cfg.get("variant") or ""),
             "family": family, "params": params, "params_id": params_id,
             "seed": int(seed), "n_train": int(n_train), "n_test": int(n_test), "profile": self.cfg.profile.name,
             "tuned": bool(self.cfg.tune and model_cfg.get("search")),
@@ -198,26 +210,27 @@ class Runner:
             "status": "ok", "error": None,
             "accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,
             "predict_seconds_per_1k": np.nan, "peak_memory_mb": np.nan, "n_parameters": None, "epochs": None,
+            "final_train_loss": np.nan,
             "best_params": None,
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
 
-    def run_cell(self, task: Task, model_name: str, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
-        row = self.base_row(task.name, model_name, model_cfg, seed, task.n_train, len(task.y_test))
-        family = row["family"]
-        display.start_cell(task.name, model_name, seed, task.n_train)
+    def run_cell(self, task: Task, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
+        row = self.base_row(task.name, model_cfg, seed, task.n_train, len(task.y_test))
+        label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
+        display.start_cell(task.name, label, seed, task.n_train)
         t0 = time.perf_counter()
         try:
             set_seed(seed)
             est = build_estimator(model_cfg, seed, row["device"], self.cfg.get("time_limit"))
             if row["tuned"]:
                 est = tuned(est, model_cfg, seed)
-            row.update(fit_and_evaluate(est, task, family=family, device=row["device"], on_epoch=display.on_epoch))
+            row.update(fit_and_evaluate(est, task, family=row["family"], device=row["device"], on_epoch=display.on_epoch))
         except KeyboardInterrupt:
             raise
         except Exception as e:  # noqa: BLE001 - any model failure becomes a row, the suite goes on
             row["status"], row["error"] = failure(e)
-            log.debug("cell %s/%s seed %s failed:\n%s", task.name, model_name, seed, traceback.format_exc())
+            log.debug("cell %s/%s seed %s failed:\n%s", task.name, label, seed, traceback.format_exc())
         row["cell_seconds"] = time.perf_counter() - t0
         self.store.write_row(row)
         display.end_cell(row)
