@@ -35,20 +35,28 @@ def _hydra_job(cfg) -> int:
     multirun = hc.mode == RunMode.MULTIRUN
     run_dir = Path(hc.sweep.dir if multirun else hc.runtime.output_dir)
     job = str(hc.job.num) if multirun else "0"
-    attach_log_file(run_dir / "bench.log")
-    code = Runner(cfg, run_dir, job).run()
+    handler = attach_log_file(run_dir / "bench.log")
+    try:
+        code = Runner(cfg, run_dir, job).run()
+    finally:  # a later job (another suite of a sweep, another run in this process) logs elsewhere
+        if handler is not None:
+            logging.getLogger("bench").removeHandler(handler)
+            handler.close()
     _job_exit_codes.append(code)
     return code
 
 
-def attach_log_file(path: Path) -> None:
+def attach_log_file(path: Path) -> logging.Handler | None:
+    """Send the bench logger to this file; returns the new handler (None if one already writes there)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger("bench")
     logger.setLevel(logging.DEBUG)
-    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
-        handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
+    if any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
+        return None
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return handler
 
 
 def new_run_stamp(results: Path, suites: list[str]) -> str:

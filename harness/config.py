@@ -53,7 +53,7 @@ def validate_overrides(overrides: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as e:  # Hydra's grammar errors
         raise ConfigError(f"cannot parse overrides {' '.join(overrides)}: {str(e).splitlines()[0]}") from e
-    first_values = []
+    slots: list[list[str]] = []  # per override, the values a job may get (one unless swept)
     for o in parsed:
         key = o.key_or_group
         values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
@@ -61,18 +61,22 @@ def validate_overrides(overrides: list[str]) -> None:
             for v in values:
                 if v not in ("null", "None"):
                     check_choice(key, v)
-        # Compose with the first value of each sweep: catches unknown keys and wrong types.
         if o.is_sweep_override():
-            first_values.append(f"{o.input_line.split('=', 1)[0]}={values[0]}")
+            slots.append([f"{o.input_line.split('=', 1)[0]}={v}" for v in values])
         elif not key.startswith("hydra"):
-            first_values.append(o.input_line)
-    try:
-        cfg = compose_config(first_values)
-        resolve_plan(cfg)
-    except ConfigError:
-        raise
-    except Exception as e:
-        raise ConfigError(hydra_error_line(e, overrides)) from e
+            slots.append([o.input_line])
+    # Compose with the first value of each sweep, then with each other value of one sweep at a time:
+    # catches unknown keys and wrong types in any job without composing the whole product.
+    firsts = [s[0] for s in slots]
+    candidates = [firsts] + [firsts[:i] + [v] + firsts[i + 1:] for i, s in enumerate(slots) for v in s[1:]]
+    for chosen in candidates:
+        try:
+            cfg = compose_config(chosen)
+            resolve_plan(cfg)
+        except ConfigError:
+            raise
+        except Exception as e:
+            raise ConfigError(hydra_error_line(e, overrides)) from e
 
 
 def hydra_error_line(e: Exception, overrides: list[str]) -> str:
@@ -106,8 +110,10 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
         suite_tweaks = (suite.get("overrides") or {}) if group == "model" else {}
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
-            if chosen.name in suite_tweaks:
-                chosen = OmegaConf.merge(suite_tweaks[chosen.name], chosen)
+            if chosen.name in suite_tweaks:  # the suite's settings win, as for a listed model
+                node = OmegaConf.merge(OmegaConf.to_container(chosen), suite_tweaks[chosen.name])
+                chosen = OmegaConf.merge(OmegaConf.masked_copy(cfg, ["profile", "paths", "hardware"]),
+                                         {"item": node}).item
             return {chosen.name: chosen}
         out = {}
         for name in names:

@@ -101,6 +101,16 @@ def failure(e: BaseException) -> tuple[str, str]:
     return "error", f"{type(e).__name__}: {e}".strip().splitlines()[0][:500]
 
 
+def task_overrides(cfg: DictConfig) -> list[str]:
+    """The job's command-line overrides. Inside a Hydra app they live in HydraConfig, not in cfg."""
+    found = OmegaConf.select(cfg, "hydra.overrides.task", default=None)
+    if found is None:
+        from hydra.core.hydra_config import HydraConfig
+
+        found = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
+    return list(found)
+
+
 class Runner:
     """Runs the plan of one Hydra job into one run folder."""
 
@@ -116,7 +126,7 @@ class Runner:
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
             "suite": self.plan.suite, "job": self.job,
-            "overrides": list(OmegaConf.select(self.cfg, "hydra.overrides.task", default=[]) or []),
+            "overrides": task_overrides(self.cfg),
             "config": OmegaConf.to_container(self.cfg, resolve=True) | {"hydra": None},
             "datasets": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.datasets.items()},
             "models": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.models.items()},

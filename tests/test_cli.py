@@ -1,0 +1,227 @@
+"""`bench run / list / report` end to end: the real config, shrunk (profile=smoke: 300 training images,
+2 epochs; mostly digits and one or a few models; CPU, one thread), run into a temporary results folder."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from harness.cli import main
+from harness.config import group_options
+from harness.results import IDENTITY, STATUSES, load_results
+from suites import CONFIG_DIR
+
+SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1"]
+VISION = OmegaConf.load(CONFIG_DIR / "suite" / "vision.yaml")
+FAMILY = {m: OmegaConf.load(CONFIG_DIR / "model" / f"{m}.yaml").family for m in VISION.models}
+
+COLUMNS = ["suite", "dataset", "model", "variant", "family", "params", "params_id", "seed", "n_train", "n_test",
+           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "git_commit", "job", "status",
+           "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
+           "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",
+           "cell_seconds"]
+
+
+def rows(folder: Path) -> pd.DataFrame:
+    return pd.read_parquet(folder / "results.parquet")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def smoke_run(bench, tmp_path_factory):
+    """`bench run profile=smoke`: every model of the vision suite on slivers of both embedded datasets
+    (~20 s on two cores with one thread each); shared by the tests below."""
+    results = tmp_path_factory.mktemp("smoke") / "results"
+    code, folder = bench(results, "profile=smoke", "hardware.threads=1")
+    return code, folder, results
+
+
+def test_run_exits_0_into_a_new_timestamped_folder(smoke_run):
+    code, folder, results = smoke_run
+    assert code == 0
+    assert folder is not None and folder.parent == results / "vision"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-\d+)?", folder.name), folder.name
+    assert len(list((folder / "cells").glob("*.parquet"))) == 2 * len(VISION.models)
+    for name in ("results.parquet", "run.json", "bench.log"):
+        assert (folder / name).is_file(), name
+
+
+def test_run_json_holds_the_provenance(smoke_run):
+    _, folder, _ = smoke_run
+    info = json.loads((folder / "run.json").read_text())
+    assert info["suite"] == "vision"
+    assert info["config"]["profile"]["name"] == "smoke" and info["config"]["suite"]["models"] == list(VISION.models)
+    assert info["versions"]["torch"] == torch.__version__
+    assert info["versions"]["scikit-learn"] and info["versions"]["hydra-core"]
+    assert info["machine"]["device"] == "cpu" and info["machine"]["cpu_cores"] >= 1
+    assert "git_commit" in info  # None outside a git checkout
+    assert info["started"] and info["ended"] and info["started"] <= info["ended"]
+    assert set(info["models"]) == set(VISION.models) and set(info["datasets"]) == {"digits", "mnist5k"}
+    assert "profile=smoke" in info["overrides"] and any(o.startswith("paths.results=") for o in info["overrides"])
+
+
+def test_rows_have_the_schema_and_sane_values(smoke_run):
+    _, folder, _ = smoke_run
+    df = rows(folder)
+    assert list(df.columns) == COLUMNS
+    assert len(df) == 2 * len(VISION.models) and not df.duplicated(IDENTITY).any()
+    assert set(df["dataset"]) == {"digits", "mnist5k"} and set(df["model"]) == set(VISION.models)
+    assert (df["suite"] == "vision").all() and (df["profile"] == "smoke").all()
+    assert dict(zip(df["model"], df["family"])) == FAMILY
+    assert (df["status"] == "ok").all() and df["error"].isna().all()
+    assert (df["seed"] == 0).all() and (df["n_train"] == 300).all() and (df["n_test"] == 200).all()
+    assert (df["device"] == "cpu").all() and (df["torch_threads"] == 1).all() and not df["tuned"].any()
+    assert df["accuracy"].between(0, 1).all() and df["f1_macro"].between(0, 1).all()
+    classical = df[df["family"] == "classical"]
+    assert (classical["accuracy"] > 0.5).all()  # the weakest, a single tree, gets ~0.6 on these slivers
+    for col in ("train_seconds", "train_cpu_seconds", "predict_seconds_per_1k", "cell_seconds"):
+        assert (df[col] >= 0).all() and df[col].map(math.isfinite).all(), col
+    assert (df["cell_seconds"] >= df["train_seconds"]).all()
+    assert df["peak_memory_mb"].notna().all()
+    assert (df["n_parameters"] > 0).all()
+    deep = df[df["family"] == "deep"]
+    assert (deep["epochs"] == 2).all() and deep["final_train_loss"].map(math.isfinite).all()
+    for params in df["params"]:
+        assert "_target_" in json.loads(params)
+    assert df[df["model"] == "mlp"]["params"].str.contains("harness.models.mlp.MLP").all()
+    assert df.groupby("model")["params_id"].nunique().eq(1).all()  # same params on both datasets
+    cell_files = sorted((folder / "cells").glob("*.parquet"))
+    from_cells = pd.concat([pd.read_parquet(f) for f in cell_files], ignore_index=True)
+    assert sorted(from_cells["model"]) == sorted(df["model"])
+
+
+def test_load_results_reads_the_run_back(smoke_run):
+    _, folder, results = smoke_run
+    df = load_results([results])
+    assert len(df) == 2 * len(VISION.models) and set(df["run"]) == {str(folder)}
+
+
+def test_second_identical_run_makes_a_new_folder_and_leaves_the_first_alone(run_bench):
+    args = [*SMALL, "model=gaussian_nb"]
+    code1, first = run_bench(*args)
+    before = snapshot(first)
+    code2, second = run_bench(*args)
+    assert (code1, code2) == (0, 0)
+    assert second is not None and second != first and second.parent == first.parent
+    assert snapshot(first) == before
+    assert rows(second).drop(columns=["cell_started", "cell_seconds", "train_seconds", "train_cpu_seconds",
+                                      "predict_seconds_per_1k", "peak_memory_mb"]).equals(
+        rows(first).drop(columns=["cell_started", "cell_seconds", "train_seconds", "train_cpu_seconds",
+                                  "predict_seconds_per_1k", "peak_memory_mb"]))
+    # a third run records a failing cell: its traceback goes to its own bench.log, not to earlier runs'
+    before = snapshot(first) | {f"2/{k}": v for k, v in snapshot(second).items()}
+    code3, third = run_bench(*args, "+suite.overrides.gaussian_nb.estimator.var_smoothing=-1")
+    assert code3 == 1 and third not in (first, second)
+    assert snapshot(first) | {f"2/{k}": v for k, v in snapshot(second).items()} == before
+    assert "Traceback" in (third / "bench.log").read_text()
+
+
+def test_failing_model_is_an_error_row_and_the_others_finish(run_bench):
+    # lr=-1 makes torch's Adam raise ValueError when the optimiser is built
+    code, folder = run_bench(*SMALL, "suite.models=[gaussian_nb,mlp,knn]", "+suite.overrides.mlp.estimator.lr=-1")
+    assert code == 1
+    df = rows(folder).set_index("model")
+    assert df.loc["mlp", "status"] == "error"
+    assert "ValueError" in df.loc["mlp", "error"] and "learning rate" in df.loc["mlp", "error"].lower()
+    assert math.isnan(df.loc["mlp", "accuracy"])
+    assert (df.loc[["gaussian_nb", "knn"], "status"] == "ok").all()
+    assert df.loc[["gaussian_nb", "knn"], "accuracy"].notna().all()
+    assert set(df["status"]) <= set(STATUSES)
+
+
+def test_diverging_model_is_recorded_as_diverged(run_bench):
+    # Plain SGD with momentum at lr=1e10 overflows to NaN in the first epoch (seed 0: always).
+    code, folder = run_bench(*SMALL, "model=mlp", "seed=0", "+model.estimator.optimizer=sgd",
+                             "model.estimator.lr=1e10")
+    assert code == 1
+    row = rows(folder).iloc[0]
+    assert row["status"] == "diverged" and "nan" in row["error"].lower()
+
+
+def test_time_limit_is_recorded_as_timeout(run_bench):
+    code, folder = run_bench(*SMALL, "model=mlp", "time_limit=0.000001", "profile.max_epochs=50")
+    assert code == 1
+    row = rows(folder).iloc[0]
+    assert row["status"] == "timeout" and "limit" in row["error"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_on_a_machine_without_it_is_bad_input(run_bench, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")
+    code, folder = run_bench(*SMALL, "model=mlp", "hardware=cuda")
+    out, err = capsys.readouterr()
+    assert code == 2 and folder is None
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert len(lines) == 1 and "hardware=cuda" in lines[0] and "cpu" in lines[0] and "Traceback" not in err
+
+
+def test_list_names_every_model_dataset_and_profile(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["list"]) == 0
+    out, err = capsys.readouterr()
+    text = out + err
+    for group in ("model", "dataset", "profile", "suite", "hardware"):
+        for name in group_options(group):
+            assert name in text, f"{group} {name}"
+
+
+def test_report_of_a_run_exits_0(smoke_run, capsys):
+    _, folder, _ = smoke_run
+    assert main(["report", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    # harness.report renders the report, or, if it cannot, says so without failing the command
+    assert "report:" in err or "report not written" in err
+    if "report not written" not in err:
+        assert (folder / "report.md").is_file()
+
+
+def test_report_of_a_missing_folder_is_bad_input(capsys, tmp_path):
+    assert main(["report", str(tmp_path / "nonexistent")]) == 2
+    assert "no such results folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+
+
+def test_scaling_gives_one_row_per_training_size(run_bench):
+    code, folder = run_bench(*SMALL, "model=gaussian_nb", "scaling=on", "scaling.sizes=[50,100]", "seed=0")
+    assert code == 0
+    df = rows(folder)
+    # runner.training_sizes: exactly the listed sizes (capped at the training split), no full-size point
+    assert sorted(df["n_train"]) == [50, 100]
+    assert (df["n_test"] == 200).all() and (df["status"] == "ok").all()
+
+
+def test_scaling_sizes_are_capped_at_the_training_split(run_bench):
+    code, folder = run_bench(*SMALL, "model=gaussian_nb", "scaling=on", "scaling.sizes=[50,5000]", "seed=0")
+    assert code == 0
+    assert sorted(rows(folder)["n_train"]) == [50, 300]
+
+
+def test_seed_sweep_lands_in_one_run_folder(run_bench, tmp_results):
+    code, folder = run_bench("-m", *SMALL, "model=gaussian_nb", "seed=0,1")
+    assert code == 0
+    assert [p for p in (tmp_results / "vision").iterdir() if p.is_dir()] == [folder]
+    df = rows(folder)
+    assert sorted(df["seed"]) == [0, 1] and sorted(df["job"]) == ["0", "1"]
+    assert (folder / "run.json").is_file() and (folder / "jobs" / "1" / "run.json").is_file()
+    assert len(list((folder / "cells").glob("*.parquet"))) == 2
+
+
+def test_depth_suite_runs_one_chosen_model(run_bench):
+    # `model=NAME` in a suite with overrides and variants (this used to fail before any cell ran)
+    code, folder = run_bench("suite=depth", "profile=smoke", "model=resnet", "hardware.threads=1",
+                             "suite.variants.resnet={estimator.module_params.depth:[1]}",
+                             "suite.overrides.resnet.estimator.max_epochs=1")
+    assert code == 0
+    df = rows(folder)
+    assert folder.parent.name == "depth"
+    assert list(df["model"]) == ["resnet"] and list(df["variant"]) == ["depth=1"] and list(df["epochs"]) == [1]
