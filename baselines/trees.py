@@ -2,6 +2,7 @@
 Trees are invariant to monotone feature scaling, so no scaler."""
 from __future__ import annotations
 
+import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
@@ -22,11 +23,26 @@ def random_forest(n_estimators: int = 300, max_features: str | float = "sqrt", r
                                                     n_jobs=n_jobs, random_state=random_state))])
 
 
+class HistGradientBoosting(HistGradientBoostingClassifier):
+    """scikit-learn's histogram gradient boosting, with early stopping skipped where its internal
+    validation split would hold fewer samples than there are classes (learning curves start at
+    5 samples per class; scikit-learn would raise there)."""
+
+    def fit(self, X, y, sample_weight=None):
+        requested = self.early_stopping
+        n_val = self.validation_fraction * len(y) if isinstance(self.validation_fraction, float) else 0
+        if requested is True and n_val < len(np.unique(y)):
+            self.early_stopping = False
+        try:
+            return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.early_stopping = requested
+
+
 def hist_gradient_boosting(learning_rate: float = 0.1, max_iter: int = 200, max_leaf_nodes: int = 31,
                            early_stopping: bool = True, random_state: int = 0):
     # Early stopping holds out 10% of train internally (never the test split).
     return Pipeline([("flatten", flatten()),
-                     ("clf", HistGradientBoostingClassifier(learning_rate=learning_rate, max_iter=max_iter,
-                                                            max_leaf_nodes=max_leaf_nodes,
-                                                            early_stopping=early_stopping,
-                                                            random_state=random_state))])
+                     ("clf", HistGradientBoosting(learning_rate=learning_rate, max_iter=max_iter,
+                                                  max_leaf_nodes=max_leaf_nodes, early_stopping=early_stopping,
+                                                  random_state=random_state))])

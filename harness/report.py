@@ -1,0 +1,607 @@
+"""The report of finished runs: `report.md` and a self-contained `report.html` with the same content.
+
+The page is built once as a list of blocks (headings, paragraphs, tables, figures, notes); each
+block renders itself twice, as Markdown and as HTML. Order: summary, claims scorecard, one section
+per suite (a table per dataset, then plots), claim details, run metadata. Every figure with a
+spread over seeds is a mean with its 95% Student-t interval (`harness.stats.mean_ci`). Plots are
+drawn with matplotlib's Agg canvas inside a guard: a failing plot becomes a one-line note.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import cm
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from harness.display import fmt_count, fmt_seconds
+from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
+from harness.stats import mean_ci
+
+# FAMILY_COLOURS (rich's cyan/magenta) toned down for white paper; same families, same hues.
+PLOT_COLOURS = {"classical": "#1197ab", "deep": "#b8338f"}
+FAMILIES = ("classical", "deep")
+# Columns that older results lack, with the value that means "not recorded".
+OPTIONAL_COLUMNS = {"variant": "", "final_train_loss": np.nan, "peak_memory_mb": np.nan,
+                    "n_parameters": np.nan, "error": None, "tuned": False, "params_id": "", "device": "cpu"}
+METRICS = ("accuracy", "f1_macro", "train_seconds", "predict_seconds_per_1k", "peak_memory_mb", "n_parameters")
+
+
+# ---------------------------------------------------------------- blocks: one content, two renderings
+
+@dataclass
+class Cell:
+    text: str
+    href: str = ""  # an in-page anchor
+    cls: str = ""   # CSS classes of a span around the text: family and verdict colours
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[Cell | str]]
+    right: set[int] = field(default_factory=set)          # numeric columns
+    row_cls: list[str] = field(default_factory=list)      # per row: family, 'best'
+
+    def md(self) -> str:
+        def cell(c: Cell | str, bold: bool) -> str:
+            c = c if isinstance(c, Cell) else Cell(c)
+            text = " ".join(c.text.split()).replace("|", "\\|")
+            text = f"[{text}](#{c.href})" if c.href else text
+            return f"**{text}**" if bold and text else text
+
+        lines = ["| " + " | ".join(self.header) + " |",
+                 "|" + "|".join("---:" if i in self.right else "---" for i in range(len(self.header))) + "|"]
+        for i, row in enumerate(self.rows):
+            bold = "best" in (self.row_cls[i] if i < len(self.row_cls) else "")
+            lines.append("| " + " | ".join(cell(c, bold and j == 0) for j, c in enumerate(row)) + " |")
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        def cell(c: Cell | str, tag: str, j: int) -> str:
+            c = c if isinstance(c, Cell) else Cell(c)
+            text = inline_html(c.text)
+            if c.href:
+                text = f'<a href="#{html.escape(c.href)}">{text}</a>'
+            if c.cls:
+                text = f'<span class="{html.escape(c.cls)}">{text}</span>'
+            align = ' class="num"' if j in self.right else ""
+            return f"<{tag}{align}>{text}</{tag}>"
+
+        head = "".join(cell(h, "th", j) for j, h in enumerate(self.header))
+        head = f"<thead><tr>{head}</tr></thead>" if any(self.header) else ""  # a key/value table needs none
+        body = "".join(f'<tr class="{html.escape(self.row_cls[i] if i < len(self.row_cls) else "")}">'
+                       + "".join(cell(c, "td", j) for j, c in enumerate(row)) + "</tr>"
+                       for i, row in enumerate(self.rows))
+        return f'<div class="scroll"><table>{head}<tbody>{body}</tbody></table></div>'
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str = ""
+
+    def md(self) -> str:
+        anchor = f'<a id="{self.anchor}"></a>\n' if self.anchor else ""
+        return f"{anchor}{'#' * self.level} {self.text}"
+
+    def html(self) -> str:
+        anchor = f' id="{html.escape(self.anchor)}"' if self.anchor else ""
+        return f"<h{self.level}{anchor}>{html.escape(self.text)}</h{self.level}>"
+
+
+@dataclass
+class Para:
+    text: str
+    cls: str = ""  # 'note' for what is missing or failed
+
+    def md(self) -> str:
+        return f"*{self.text}*" if self.cls == "note" else self.text
+
+    def html(self) -> str:
+        return f'<p class="{self.cls}">{html.escape(self.text)}</p>'
+
+
+def note(text: str) -> Para:
+    return Para(text, "note")
+
+
+@dataclass
+class Markdown:
+    """Markdown written by someone else (a claim's detail): kept as is in .md, a small subset in HTML."""
+    text: str
+
+    def md(self) -> str:
+        return self.text
+
+    def html(self) -> str:
+        parts = []
+        for chunk in re.split(r"\n\s*\n", self.text.strip()):
+            lines = chunk.splitlines()
+            if all(line.lstrip().startswith(("- ", "* ")) for line in lines):
+                parts.append("<ul>" + "".join(f"<li>{inline_html(line.lstrip()[2:])}</li>" for line in lines) + "</ul>")
+            elif all(line.lstrip().startswith("|") for line in lines) and len(lines) >= 2:
+                parts.append(pipe_table(lines).html())
+            else:
+                parts.append(f"<p>{inline_html(' '.join(lines))}</p>")
+        return f'<div class="detail">{"".join(parts)}</div>'
+
+
+def pipe_table(lines: list[str]) -> Table:
+    """A Markdown pipe table (header, rule, rows) as a Table; `\\|` stays a literal bar."""
+    def cells(line: str) -> list[str]:
+        return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+    rule = cells(lines[1])
+    right = {j for j, c in enumerate(rule) if c.endswith(":")}
+    return Table(cells(lines[0]), [cells(line) for line in lines[2:]], right=right)
+
+
+def inline_html(text: str) -> str:
+    text = html.escape(text)  # escaped first, so the only tags are the ones added below
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+
+
+@dataclass
+class Plot:
+    name: str      # file name stem under plots/
+    caption: str
+    png: bytes
+
+    def md(self) -> str:
+        return f"![{self.caption}](plots/{self.name}.png)\n\n*{self.caption}*"
+
+    def html(self) -> str:
+        data = base64.b64encode(self.png).decode()
+        return (f'<figure><img alt="{html.escape(self.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(self.caption)}</figcaption></figure>")
+
+
+# ---------------------------------------------------------------- entry point
+
+def write_report(inputs: list[Path], out: Path) -> list[Path]:
+    """Write `out/report.md` (plots in `out/plots/`) and `out/report.html`; return both paths."""
+    out = Path(out)
+    df = with_labels(load_results(inputs))
+    folders = sorted({f for p in inputs for f in run_folders(Path(p))})
+    run_infos = {str(f): load_run_info(f) for f in folders}
+    suites = list(dict.fromkeys(df["suite"]))
+    title = f"bench report: {', '.join(suites)}"
+
+    scorecard, details = claims_blocks(df, run_infos)
+    blocks = [Heading(1, title), Para(summary_text(df)), Heading(2, "Claims scorecard", "claims"), *scorecard]
+    for suite in suites:
+        blocks += suite_blocks(df[df["suite"] == suite], suite)
+    if details:
+        blocks += [Heading(2, "Claim details", "claim-details"), *details]
+    blocks += metadata_blocks(df, run_infos)
+
+    for b in blocks:
+        if isinstance(b, Plot):
+            atomic_write_bytes(out / "plots" / f"{b.name}.png", b.png)
+    md_path, html_path = out / "report.md", out / "report.html"
+    atomic_write_bytes(md_path, ("\n\n".join(b.md() for b in blocks) + "\n").encode())
+    atomic_write_bytes(html_path, html_page(title, blocks).encode())
+    return [md_path, html_path]
+
+
+def with_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill columns older results lack; name each configuration `model[variant]`, qualified by the
+    device, tuning or parameters only where those differ under one name (else seeds would mix)."""
+    df = df.copy()
+    for col, default in OPTIONAL_COLUMNS.items():
+        if col not in df:
+            df[col] = default
+    df["variant"] = df["variant"].fillna("").astype(str)
+    base = df["model"] + df["variant"].map(lambda v: f"[{v}]" if v else "")
+    df["label"] = base
+    qualifiers = {"device": df["device"].astype(str), "tuned": df["tuned"].map({True: "tuned", False: "not tuned"}),
+                  "params_id": "params " + df["params_id"].astype(str)}
+    for col, text in qualifiers.items():
+        varies = df.groupby([df["suite"], df["dataset"], base])[col].transform("nunique") > 1
+        df.loc[varies, "label"] += " · " + text[varies]
+    return df
+
+
+# ---------------------------------------------------------------- numbers
+
+def largest_size(d: pd.DataFrame) -> pd.DataFrame:
+    """The finished cells at the largest training size that has any."""
+    ok = d[d["status"] == "ok"]
+    return ok[ok["n_train"] == ok["n_train"].max()] if len(ok) else ok
+
+
+def aggregate(ok: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: family, and (mean, low, high, n) of every metric over seeds,
+    classical first, then by mean accuracy."""
+    rows = []
+    for (label, family), g in ok.groupby(["label", "family"], sort=False):
+        rows.append({"label": label, "family": family,
+                     **{m: mean_ci(pd.to_numeric(g[m], errors="coerce")) for m in METRICS}})
+    agg = pd.DataFrame(rows, columns=["label", "family", *METRICS])
+    if not len(agg):
+        return agg
+    agg["_fam"] = agg["family"].map({f: i for i, f in enumerate(FAMILIES)}).fillna(len(FAMILIES))
+    agg["_acc"] = agg["accuracy"].map(lambda t: t[0])
+    return agg.sort_values(["_fam", "_acc"], ascending=[True, False]).drop(columns="_fam").reset_index(drop=True)
+
+
+def fmt_ci(ci: tuple, fmt=lambda x: f"{x:.4f}") -> str:
+    mean, low, high, n = ci
+    if n == 0:
+        return "–"
+    return fmt(mean) if n == 1 else f"{fmt(mean)} ± {fmt((high - low) / 2)}"
+
+
+def fmt_mb(mb: float) -> str:
+    if mb is None or not np.isfinite(mb):
+        return "–"
+    return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.1f} MB" if mb >= 0.1 else "<0.1 MB"
+
+
+def summary_text(df: pd.DataFrame) -> str:
+    ok = df[df["status"] == "ok"]
+    models = df.drop_duplicates("model")
+    n_fam = {f: int((models["family"] == f).sum()) for f in FAMILIES}
+    seeds = ", ".join(map(str, sorted(df["seed"].unique())))
+    text = (f"{len(df)} cells from {df['run'].nunique()} run(s) of suite(s) {', '.join(dict.fromkeys(df['suite']))}: "
+            f"{len(ok)} finished, {len(df) - len(ok)} failed. {df['dataset'].nunique()} datasets, "
+            f"{len(models)} models ({n_fam['classical']} classical, {n_fam['deep']} deep), seeds {seeds}, "
+            f"profile {', '.join(sorted(df['profile'].astype(str).unique()))}, deep models on "
+            f"{', '.join(sorted(df.loc[df['family'] == 'deep', 'device'].astype(str).unique())) or '–'}.")
+    best = []
+    for (suite, dataset), d in df.groupby(["suite", "dataset"], sort=False):
+        agg = aggregate(largest_size(d))
+        if len(agg):
+            top = agg.loc[agg["_acc"].idxmax()]
+            best.append(f"{dataset} {top['label']} ({top['family']}, {top['_acc']:.4f})")
+    if best:
+        text += " Most accurate at the largest training size: " + "; ".join(best) + "."
+    if "smoke" in set(df["profile"]):
+        text += " Profile smoke trains on a sliver of data for a couple of epochs: it checks the harness, not the claims."
+    return text
+
+
+# ---------------------------------------------------------------- claims
+
+def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, list]:
+    """The scorecard table (ids link to details) and the detail blocks further down."""
+    try:
+        from harness.claims import evaluate_claims
+
+        verdicts = list(evaluate_claims(df, run_infos))
+    except Exception as e:  # noqa: BLE001 - the claims engine is optional to the report
+        return [note(f"The claims scorecard could not be computed: {type(e).__name__}: {e}")], []
+    if not verdicts:
+        return [note("The claims registry returned no claims.")], []
+    rows, details = [], []
+    for v in verdicts:
+        cid, verdict = str(v.id), str(v.verdict)
+        anchor = "claim-" + safe_name(cid)
+        rows.append([Cell(cid, href=anchor), str(v.claim), Cell(verdict, cls=f"pill verdict-{safe_name(verdict)}"),
+                     str(v.evidence)])
+        details += [Heading(3, f"{cid}: {verdict}", anchor), Para(str(v.claim)),
+                    Para(f"Scope: {v.scope}"), Markdown(str(v.detail or ""))]
+    return [Table(["id", "claim", "verdict", "evidence"], rows)], details
+
+
+# ---------------------------------------------------------------- per suite
+
+def suite_blocks(d: pd.DataFrame, suite: str) -> list:
+    blocks = [Heading(2, f"Suite {suite}", f"suite-{safe_name(suite)}")]
+    for dataset, g in d.groupby("dataset", sort=False):
+        blocks += dataset_blocks(g, suite, dataset)
+    blocks.append(Heading(3, f"{suite}: plots"))
+    for name, caption, draw in suite_plots():
+        blocks.append(guarded_plot(draw, d, f"{safe_name(suite)}-{name}", caption))
+    return [b for b in blocks if b is not None]
+
+
+def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
+    blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
+    ok = largest_size(d)
+    if len(ok):
+        sizes = sorted(d.loc[d["status"] == "ok", "n_train"].unique())
+        size = f"Largest training size {sizes[-1]} (sizes run: {', '.join(map(str, sizes))})" if len(sizes) > 1 \
+            else f"Training size {sizes[-1]}"
+        blocks.append(Para(f"{size}, test size {int(ok['n_test'].max())}. Mean over seeds ± half of its 95% "
+                           f"interval; ★ the most accurate of its family."))
+        blocks.append(results_table(aggregate(ok)))
+    else:
+        blocks.append(note("No cell of this dataset finished."))
+    failed = d[d["status"] != "ok"]
+    if len(failed):
+        blocks += [Para(f"{len(failed)} failed cell(s):"), failed_table(failed)]
+    return blocks
+
+
+def results_table(agg: pd.DataFrame) -> Table:
+    best = {fam: g["_acc"].idxmax() for fam, g in agg.groupby("family")}
+    rows, classes = [], []
+    for i, r in agg.iterrows():
+        is_best = best.get(r["family"]) == i
+        rows.append([("★ " if is_best else "") + r["label"], Cell(r["family"], cls=f"fam fam-{r['family']}"),
+                     fmt_ci(r["accuracy"]), str(r["accuracy"][3]), fmt_ci(r["f1_macro"]),
+                     fmt_ci(r["train_seconds"], fmt_seconds), fmt_ci(r["predict_seconds_per_1k"], fmt_seconds),
+                     fmt_count(r["n_parameters"][0]), fmt_mb(r["peak_memory_mb"][0])])
+        classes.append(f"{r['family']}{' best' if is_best else ''}")
+    header = ["model", "family", "accuracy", "seeds", "macro-F1", "train time", "predict /1k", "parameters", "peak memory"]
+    return Table(header, rows, right=set(range(2, 9)), row_cls=classes)
+
+
+def failed_table(failed: pd.DataFrame) -> Table:
+    rows = [[r["label"], str(r["seed"]), str(r["n_train"]), Cell(str(r["status"]), cls="pill status-failed"),
+             Cell(str(r["error"] or "")[:300], cls="error")]
+            for _, r in failed.sort_values(["label", "seed", "n_train"]).iterrows()]
+    return Table(["model", "seed", "n_train", "status", "error"], rows, right={1, 2}, row_cls=list(failed["family"]))
+
+
+# ---------------------------------------------------------------- plots
+
+def suite_plots():
+    """(file name, caption, draw function) of each plot of a suite; draw returns None when it does not apply."""
+    return [("accuracy-vs-train-time", "Accuracy against training time at the largest training size "
+             "(mean over seeds, bars: 95% interval)", plot_accuracy_vs_time),
+            ("accuracy-vs-parameters", "Accuracy against parameter count at the largest training size",
+             plot_accuracy_vs_parameters),
+            ("learning-curves", "Learning curves: accuracy against training size (band: 95% interval over seeds; "
+             "classical solid, deep dashed)", plot_learning_curves),
+            ("train-time-vs-size", "Training time against training size (classical solid, deep dashed)",
+             plot_time_curves),
+            ("depth", "Accuracy and final training loss against depth (depth=N variants)", plot_depth)]
+
+
+def guarded_plot(draw, d: pd.DataFrame, name: str, caption: str):
+    try:
+        fig = draw(d)
+        return None if fig is None else Plot(name, caption, png_bytes(fig))
+    except Exception as e:  # noqa: BLE001 - a broken plot never loses the rest of the report
+        return note(f"Plot '{name}' could not be drawn: {type(e).__name__}: {e}")
+
+
+def png_bytes(fig: MplFigure) -> bytes:
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig).print_png(buf)
+    return buf.getvalue()
+
+
+def panels(n: int, width: float = 5.0, height: float = 4.0):
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = MplFigure(figsize=(width * cols, height * rows), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)  # label placement draws the figure before it is saved
+    return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n)]
+
+
+def family_legend(ax) -> None:
+    ax.legend(handles=[Line2D([], [], marker="o", ls="", color=c, label=f) for f, c in PLOT_COLOURS.items()],
+              fontsize=8, loc="best")
+
+
+def scatter_panels(d: pd.DataFrame, x: str, xlabel: str) -> MplFigure | None:
+    """Per dataset at its largest training size: mean accuracy (bars: 95% interval) against x, log x."""
+    per_dataset = [(name, aggregate(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
+    per_dataset = [(name, a) for name, a in per_dataset if len(a)]
+    if not per_dataset:
+        return None
+    fig, axes = panels(len(per_dataset))
+    labels = []
+    for ax, (name, agg) in zip(axes, per_dataset):
+        points = []
+        for _, r in agg.iterrows():
+            xm, (ym, lo, hi, _) = r[x][0], r["accuracy"]
+            if np.isfinite(xm) and xm > 0:
+                ax.errorbar(xm, ym, yerr=[[ym - lo], [hi - ym]], fmt="o", ms=6, capsize=2,
+                            color=PLOT_COLOURS.get(r["family"], "grey"))
+                points.append((xm, ym, r["label"]))
+        ax.set(xscale="log", title=name, xlabel=xlabel, ylabel="test accuracy")
+        ax.margins(x=0.2, y=0.08)  # room for the labels at the edges
+        ax.grid(alpha=0.3)
+        family_legend(ax)
+        labels.append((ax, points))
+    fig.canvas.draw()  # fixes limits and layout, so pixel positions below hold
+    for ax, points in labels:
+        label_points(ax, points)
+    return fig
+
+
+def label_points(ax, points: list[tuple[float, float, str]]) -> None:
+    """Write each label beside its point, nudged up past the labels already placed (bottom to top)."""
+    scale = ax.figure.dpi / 72
+    height, right_edge, placed = 9 * scale, ax.bbox.x1, []
+    for x, y, text in sorted(points, key=lambda p: p[1]):
+        px, py = ax.transData.transform((x, y))
+        width, ly = 4.2 * len(text) * scale, py + 3
+        left = px + 4 + width > right_edge  # would run off the panel: write it on the left of the point
+        x0 = px - 4 - width if left else px + 4
+        while any(abs(ly - qy) < height and x0 < qx + qw and qx < x0 + width for qx, qy, qw in placed):
+            ly += height
+        placed.append((x0, ly, width))
+        moved = ly - py > height
+        ax.annotate(text, (x, y), xytext=(-4 if left else 4, ly - py), textcoords="offset pixels", fontsize=7,
+                    color="#333", ha="right" if left else "left", va="bottom", annotation_clip=False,
+                    in_layout=False, arrowprops=dict(arrowstyle="-", lw=0.4, color="#999") if moved else None)
+
+
+def plot_accuracy_vs_time(d: pd.DataFrame) -> MplFigure | None:
+    return scatter_panels(d, "train_seconds", "training time (s, log)")
+
+
+def plot_accuracy_vs_parameters(d: pd.DataFrame) -> MplFigure | None:
+    return scatter_panels(d, "n_parameters", "parameters (log)")
+
+
+def curve_panels(d: pd.DataFrame, x: str, y: str, ylabel: str, logy: bool) -> MplFigure | None:
+    """One panel per dataset with more than one value of x (a training size); one line per configuration."""
+    ok = d[d["status"] == "ok"]
+    datasets = [(n, g) for n, g in ok.groupby("dataset", sort=False) if g[x].nunique() > 1]
+    if not datasets:
+        return None
+    colours = line_colours(ok)
+    fig, axes = panels(len(datasets))
+    for ax, (name, g) in zip(axes, datasets):
+        draw_curves(ax, g, x, y, "label", colours, band=not logy)  # a t-band on a log axis dips below zero
+        ax.set(yscale="log" if logy else "linear", title=name, xlabel="training size (log)", ylabel=ylabel)
+    line_legend(fig, colours, ok)
+    return fig
+
+
+def line_colours(d: pd.DataFrame, by: str = "label") -> dict[str, tuple]:
+    """One colour per line, the same in every panel; classical lines first, as in the tables."""
+    order = d.assign(_fam=d["family"].map({f: i for i, f in enumerate(FAMILIES)})).sort_values(["_fam", by])
+    names = list(dict.fromkeys(order[by]))
+    palette = [cm.tab20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]  # strong shades, then light ones
+    return {k: palette[i % 20] for i, k in enumerate(names)}
+
+
+def line_legend(fig: MplFigure, colours: dict, d: pd.DataFrame, by: str = "label") -> None:
+    family = d.drop_duplicates(by).set_index(by)["family"]
+    handles = [Line2D([], [], color=c, ls="-" if family.get(k) == "classical" else "--", label=k)
+               for k, c in colours.items()]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
+
+
+def draw_curves(ax, g: pd.DataFrame, x: str, y: str, by: str, colours: dict, band: bool = True) -> None:
+    """Mean of y over seeds against x, with its 95% band; classical solid, deep dashed."""
+    for key, line in g.groupby(by, sort=False):
+        points = [(xv, mean_ci(pd.to_numeric(p[y], errors="coerce"))) for xv, p in line.groupby(x)]
+        points = [(xv, ci) for xv, ci in sorted(points) if ci[3]]
+        if not points:
+            continue
+        xs = [xv for xv, _ in points]
+        means, lows, highs = ([ci[i] for _, ci in points] for i in range(3))
+        style = "-" if line["family"].iloc[0] == "classical" else "--"
+        ax.plot(xs, means, style, marker="o", ms=3, color=colours[key], label=key)
+        if band:
+            ax.fill_between(xs, lows, highs, color=colours[key], alpha=0.12, lw=0)
+    ax.set_xscale("log")
+    ticks = sorted(g[x].dropna().unique())  # the sizes or depths run, written plainly
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.grid(alpha=0.3)
+
+
+def plot_learning_curves(d: pd.DataFrame) -> MplFigure | None:
+    return curve_panels(d, "n_train", "accuracy", "test accuracy", logy=False)
+
+
+def plot_time_curves(d: pd.DataFrame) -> MplFigure | None:
+    return curve_panels(d, "n_train", "train_seconds", "training time (s)", logy=True)
+
+
+def plot_depth(d: pd.DataFrame) -> MplFigure | None:
+    """Per dataset: accuracy and final training loss against N of the `depth=N` variants, per model."""
+    depth = pd.to_numeric(d["variant"].str.extract(r"^depth=(\d+)$")[0], errors="coerce")
+    ok = d.assign(depth=depth)[depth.notna() & (d["status"] == "ok")]
+    if ok.empty:
+        return None
+    ok = ok[ok["n_train"] == ok.groupby("dataset")["n_train"].transform("max")]
+    datasets = list(ok.groupby("dataset", sort=False))
+    colours = line_colours(ok, "model")
+    fig = MplFigure(figsize=(10, 4 * len(datasets)), dpi=100, layout="constrained")
+    for row, (name, g) in enumerate(datasets):
+        for col, (y, ylabel) in enumerate((("accuracy", "test accuracy"), ("final_train_loss", "final training loss"))):
+            ax = fig.add_subplot(len(datasets), 2, 2 * row + col + 1)
+            draw_curves(ax, g, "depth", y, "model", colours)
+            ax.set(title=f"{name}: {ylabel}", xlabel="depth", ylabel=ylabel)
+            if y == "final_train_loss" and ax.lines:
+                ax.set_yscale("log")  # losses of trained and stuck networks differ by orders of magnitude
+            if not ax.lines:
+                ax.text(0.5, 0.5, f"no {y} recorded", ha="center", va="center", transform=ax.transAxes)
+    line_legend(fig, colours, ok, "model")
+    return fig
+
+
+# ---------------------------------------------------------------- run metadata
+
+def metadata_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> list:
+    blocks = [Heading(2, "Runs", "runs")]
+    for folder, info in run_infos.items():
+        rows = df[df["run"] == folder]
+        machine = info.get("machine") or {}
+        versions = info.get("versions") or {}
+        facts = [
+            ("suite", info.get("suite") or ", ".join(dict.fromkeys(rows["suite"]))),
+            ("folder", folder),
+            ("started / ended", f"{info.get('started') or '–'} / {info.get('ended') or 'not recorded (interrupted?)'}"),
+            ("git commit", info.get("git_commit") or "–"),
+            ("device for deep models", machine.get("device") or "–"),
+            ("CPU", f"{machine.get('cpu_model') or '–'}, {machine.get('cpu_cores') or '?'} cores, "
+                    f"torch threads {machine.get('torch_threads') or '?'}"),
+            ("GPU", machine.get("gpu_name") or "none"),
+            ("platform", f"{machine.get('platform') or '–'}, Python {machine.get('python') or '?'}"),
+            ("packages", ", ".join(f"{k} {v}" for k, v in versions.items()) or "–"),
+            ("profile", ", ".join(sorted(rows["profile"].astype(str).unique())) or "–"),
+            ("seeds", ", ".join(map(str, sorted(rows["seed"].unique()))) or "–"),
+            ("overrides", " ".join(info.get("overrides") or []) or "none"),
+            ("cells", f"{len(rows)} ({int((rows['status'] == 'ok').sum())} finished)"),
+        ]
+        blocks += [Heading(3, Path(folder).name),
+                   *([] if info else [note("run.json is missing: provenance below comes from result rows only.")]),
+                   Table(["", ""], [[Cell(k, cls="key"), v] for k, v in facts])]
+    return blocks
+
+
+# ---------------------------------------------------------------- the page
+
+CSS = """
+:root { --classical: #1197ab; --deep: #b8338f; --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --alt: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; color: var(--ink);
+       max-width: 1200px; margin: 2rem auto; padding: 0 1.5rem 4rem; background: #fff; }
+h1 { font-size: 1.9rem; margin: 0 0 .2rem; }
+h2 { font-size: 1.4rem; margin-top: 2.6rem; padding-bottom: .3rem; border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.1rem; margin-top: 1.8rem; }
+a { color: #0969da; text-decoration: none; } a:hover { text-decoration: underline; }
+.stamp { color: var(--muted); font-size: .85rem; margin-bottom: 1.2rem; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: .6rem 0 1.2rem; font-size: .86rem; }
+td a { white-space: nowrap; }
+th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--alt); font-weight: 600; white-space: nowrap; }
+tbody tr:hover { background: #fafbfc; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.classical td:first-child { border-left: 4px solid var(--classical); }
+tr.deep td:first-child { border-left: 4px solid var(--deep); }
+tr.best td { font-weight: 600; }
+tr.classical.best { background: #eef8fa; } tr.deep.best { background: #faeff6; }
+.fam { font-weight: 600; } .fam-classical { color: var(--classical); } .fam-deep { color: var(--deep); }
+.pill { display: inline-block; padding: .05rem .55rem; border-radius: 999px; font-size: .78rem; font-weight: 600;
+        color: #fff; background: #6e7781; white-space: nowrap; }
+.verdict-supported { background: #1a7f37; } .verdict-contradicted { background: #cf222e; }
+.verdict-mixed { background: #bf8700; } .verdict-inconclusive { background: #6e7781; }
+.verdict-not-run { background: #d0d7de; color: #24292f; } .verdict-definitional { background: #8250df; }
+.status-failed { background: #cf222e; }
+.error { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; color: #82071e; }
+.key { color: var(--muted); white-space: nowrap; }
+.note { color: var(--muted); font-style: italic; }
+.detail { border-left: 3px solid var(--line); padding-left: 1rem; }
+.detail th { white-space: normal; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; }
+pre { background: var(--alt); padding: .6rem; overflow-x: auto; }
+figure { margin: 1rem 0 1.8rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
+figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
+"""
+
+
+def html_page(title: str, blocks: list) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join(b.html() for b in blocks)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
+            f'{body}\n<p class="stamp">written by bench {html.escape(stamp)}</p>\n</body></html>\n')

@@ -1,0 +1,154 @@
+"""The report: both files written, self-contained HTML, figures with intervals, failures shown,
+and a broken plot or a missing claims engine never costs the rest of the page."""
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from harness import report
+from harness.results import RunStore
+
+SEEDS = (0, 1, 2)
+SIZES = (100, 400)
+MODELS = {"logistic_regression": "classical", "random_forest": "classical", "mlp": "deep", "cnn": "deep"}
+BASE_ACCURACY = {"logistic_regression": 0.80, "random_forest": 0.85, "mlp": 0.78, "cnn": 0.88}
+
+
+def accuracy(model: str, dataset: str, seed: int, n_train: int) -> float:
+    return BASE_ACCURACY[model] + (0.05 if n_train == 400 else 0) - (0.1 if dataset == "tabby" else 0) + 0.007 * seed
+
+
+def make_row(dataset, model, seed, n_train, variant="", **changes) -> dict:
+    family = MODELS[model]
+    row = {
+        "suite": "vision", "dataset": dataset, "model": model, "family": family,
+        "params": f'{{"model": "{model}", "variant": "{variant}"}}', "params_id": f"{model[:4]}{variant}",
+        "variant": variant, "seed": seed, "n_train": n_train, "n_test": 200, "profile": "default", "tuned": False,
+        "device": "cpu", "cpu_model": "Test CPU", "gpu_name": None, "torch_threads": 4, "git_commit": "abc1234",
+        "job": "0", "status": "ok", "error": None,
+        "accuracy": accuracy(model, dataset, seed, n_train), "f1_macro": accuracy(model, dataset, seed, n_train) - 0.01,
+        "train_seconds": 0.5 * n_train / 100 * (10 if family == "deep" else 1), "train_cpu_seconds": 1.0,
+        "predict_seconds_per_1k": 0.002, "peak_memory_mb": 12.5,
+        "n_parameters": 50_000 if family == "deep" else 650, "epochs": 10 if family == "deep" else None,
+        "final_train_loss": 0.3 if family == "deep" else np.nan, "best_params": None,
+        "cell_started": f"2024{seed}{n_train}", "cell_seconds": 1.0,
+    }
+    return row | changes
+
+
+@pytest.fixture
+def run_folder(tmp_path: Path) -> Path:
+    store = RunStore(tmp_path / "results" / "vision" / "2024-01-01_00-00-00")
+    for dataset in ("digits", "tabby"):
+        for model in MODELS:
+            for seed in SEEDS:
+                for n in SIZES:
+                    if (dataset, model, seed) == ("digits", "cnn", 0) and n == 400:
+                        store.write_row(make_row(dataset, model, seed, n, status="error", accuracy=np.nan,
+                                                 error="RuntimeError: shapes <3x4> & <5x6> differ"))
+                    else:
+                        store.write_row(make_row(dataset, model, seed, n))
+    for depth, loss in ((2, 0.5), (4, 0.3), (8, 0.2)):
+        for seed in SEEDS:
+            store.write_row(make_row("digits", "mlp", seed, 400, variant=f"depth={depth}", final_train_loss=loss))
+    store.write_json("run.json", {
+        "suite": "vision", "git_commit": "abc1234", "versions": {"torch": "2.3.0", "scikit-learn": "1.5.0"},
+        "machine": {"device": "cpu", "cpu_model": "Test CPU", "cpu_cores": 8, "gpu_name": None,
+                    "torch_threads": 4, "platform": "Linux", "python": "3.11"},
+        "started": "2024-01-01T00:00:00+00:00", "ended": "2024-01-01T00:10:00+00:00"})
+    return store.folder
+
+
+def expected_interval(values) -> str:
+    v = np.asarray(values)
+    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return f"{v.mean():.4f} ± {half:.4f}"
+
+
+def test_report_writes_self_contained_html_and_markdown_twin(run_folder, tmp_path):
+    out = tmp_path / "report"
+    paths = report.write_report([run_folder], out)
+    md_path, html_path = out / "report.md", out / "report.html"
+    assert paths == [md_path, html_path] and md_path.exists() and html_path.exists()
+    page, md = html_path.read_text(), md_path.read_text()
+
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page), "external resource in HTML"
+    assert "<script" not in page and "<link" not in page
+    assert page.count("data:image/png;base64,") == 5  # time, parameters, learning curves, train time, depth
+    assert (out / "plots" / "vision-learning-curves.png").exists()
+    assert (out / "plots" / "vision-depth.png").exists()
+
+    for model in [*MODELS, "mlp[depth=4]"]:
+        assert model in page and model in md
+    assert "error" in page and "shapes &lt;3x4&gt; &amp; &lt;5x6&gt; differ" in page
+    assert "<3x4>" not in page  # escaped, never raw
+
+    # logistic_regression on digits at the largest size, over the three seeds
+    figure = expected_interval([accuracy("logistic_regression", "digits", s, 400) for s in SEEDS])
+    assert figure in page and figure in md
+    # cnn's failed seed leaves two seeds behind its figure
+    cnn_row = next(line for line in md.splitlines() if line.startswith("| **★ cnn") or line.startswith("| cnn"))
+    assert "| 2 |" in cnn_row
+
+    assert re.findall(r"(?m)^### (digits|tabby)$", md) == ["digits", "tabby"]
+    assert re.findall(r"<h3 id=\"[^\"]+\">(digits|tabby)</h3>", page) == ["digits", "tabby"]
+    assert "Test CPU" in page and "abc1234" in page and "scikit-learn 1.5.0" in page
+
+
+def test_a_failing_plot_becomes_a_note_and_the_rest_is_written(run_folder, tmp_path, monkeypatch):
+    def broken(d):
+        raise ValueError("no axes today")
+
+    monkeypatch.setattr(report, "plot_accuracy_vs_time", broken)
+    out = tmp_path / "report"
+    report.write_report([run_folder], out)
+    page, md = (out / "report.html").read_text(), (out / "report.md").read_text()
+    for text in (page, md):
+        assert "could not be drawn: ValueError: no axes today" in text
+        assert "random_forest" in text and "digits" in text
+    assert "data:image/png;base64," in page  # the other plots survive
+    assert not (out / "plots" / "vision-accuracy-vs-train-time.png").exists()
+
+
+def test_claims_scorecard_links_each_claim_to_its_detail(run_folder, tmp_path, monkeypatch):
+    verdict = types.SimpleNamespace(id="T3-time", claim="ML takes less time to train", verdict="supported",
+                                    evidence="classical 10x faster",
+                                    detail="Rests on **2 datasets**.\n\n| dataset | ratio |\n|---|---:|\n| digits | 10x |",
+                                    scope="vision, 3 seeds, cpu")
+    claims = types.ModuleType("harness.claims")
+    claims.evaluate_claims = lambda df, run_infos: [verdict]
+    monkeypatch.setitem(sys.modules, "harness.claims", claims)
+    out = tmp_path / "report"
+    report.write_report([run_folder], out)
+    page = (out / "report.html").read_text()
+    assert '<a href="#claim-T3-time">T3-time</a>' in page and 'id="claim-T3-time"' in page
+    assert "verdict-supported" in page and "<strong>2 datasets</strong>" in page
+    assert '<td class="num">10x</td>' in page  # the detail's Markdown table becomes a table
+    assert page.index("Claims scorecard") < page.index("<h3 id=\"vision-digits\"") < page.index('id="claim-T3-time"')
+
+
+def test_a_broken_claims_engine_leaves_a_note(run_folder, tmp_path, monkeypatch):
+    claims = types.ModuleType("harness.claims")
+    claims.evaluate_claims = lambda df, run_infos: 1 / 0
+    monkeypatch.setitem(sys.modules, "harness.claims", claims)
+    out = tmp_path / "report"
+    report.write_report([run_folder], out)
+    assert "scorecard could not be computed: ZeroDivisionError" in (out / "report.md").read_text()
+
+
+def test_older_results_without_variant_column(tmp_path):
+    folder = tmp_path / "old"
+    (folder / "cells").mkdir(parents=True)
+    row = make_row("digits", "mlp", 0, 100)
+    del row["variant"], row["final_train_loss"]
+    pd.DataFrame([row]).to_parquet(folder / "cells" / "old.parquet")  # as results written before variants
+    out = tmp_path / "report"
+    report.write_report([folder], out)
+    assert "run.json is missing" in (out / "report.html").read_text()
