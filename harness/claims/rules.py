@@ -1,0 +1,771 @@
+"""Verdicts on the seed document's claims, read from result rows.
+
+`registry.yaml` lists the claims; each names a rule, a plain function `rule(rows, entry) -> Verdict`
+found in `RULES`. A rule sees only the rows of its claim's suites and judges each task (a dataset,
+or a dataset on one device) on its own: the task supports the claim, contradicts it, shows no
+difference inside the noise (`tie`), or cannot tell (`unknown`: one seed and a small gap).
+`overall` turns those outcomes into the verdict. Nothing is guessed: a claim whose suites have no
+rows is not-run and names the command that produces them; one whose rule is not written yet is
+inconclusive.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from harness.display import fmt_count, fmt_seconds
+from harness.stats import PairedDifference, crossover, fit_power_law, paired_difference
+
+REGISTRY = Path(__file__).with_name("registry.yaml")
+VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not-run", "definitional")
+SUPPORTS, CONTRADICTS, TIE, UNKNOWN, MIXED = "supports", "contradicts", "tie", "unknown", "mixed"
+
+# With one seed there is no noise estimate: only gaps beyond these count (the registry states them).
+LARGE_GAP = 0.02            # accuracy, as a fraction: 2 points
+LARGE_LOG_RATIO = np.log(2)  # times and sizes: 2x
+LOSS_RISE = 0.1             # nats of training loss: below this a deeper net still trained fine
+CPU_BUDGET_SECONDS = 600    # T8: a deep model "runs on a CPU" when it trains within 10 minutes there
+
+
+@dataclass
+class Verdict:
+    id: str
+    claim: str
+    verdict: str      # one of VERDICTS
+    evidence: str     # one line with the key numbers
+    detail: str = ""  # markdown: the numbers behind the evidence
+    scope: str = ""   # datasets, sizes, seeds, hardware the verdict rests on
+
+
+def load_registry(path: Path = REGISTRY) -> list[dict]:
+    return yaml.safe_load(Path(path).read_text())
+
+
+# ---------------------------------------------------------------- rows
+
+# Columns older results lack, with the value that means "not recorded".
+OPTIONAL_COLUMNS = {"variant": "", "final_train_loss": np.nan, "n_parameters": np.nan, "peak_memory_mb": np.nan,
+                    "train_cpu_seconds": np.nan, "device": "cpu", "tuned": False, "params_id": "", "run": "",
+                    "cpu_model": "", "gpu_name": None, "cell_seconds": np.nan}
+
+USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_train", "status", "accuracy",
+                "train_seconds", "train_cpu_seconds", "peak_memory_mb", "n_parameters", "final_train_loss",
+                "cell_seconds", *OPTIONAL_COLUMNS]
+
+
+def prepare(df: pd.DataFrame, run_infos: dict | None = None) -> pd.DataFrame:
+    """Fill missing columns and add `arch` (model without variant), `key` (one configuration, whose
+    seeds may be pooled), `hardware` (the device the run's deep models used) and `machine`."""
+    df = df.copy()
+    for col, default in OPTIONAL_COLUMNS.items():
+        if col not in df:
+            df[col] = default
+    # Only the columns rules read: every filter below copies whole rows.
+    df = df[list(dict.fromkeys(c for c in USED_COLUMNS if c in df))].reset_index(drop=True)
+    df["variant"] = df["variant"].fillna("").astype(str)
+    df["run"] = df["run"].fillna("").astype(str)
+    df["arch"] = df["model"].astype(str).str.replace(r"\[.*\]$", "", regex=True)
+    key = df["arch"] + df["variant"].map(lambda v: f"[{v}]" if v else "")
+    # Other hyperparameters under one name are another configuration: keep their seeds apart.
+    qualifiers = {"tuned": pd.Series(np.where(df["tuned"].fillna(False).astype(bool), "tuned", "not tuned"), df.index),
+                  "params_id": "params " + df["params_id"].astype(str)}
+    df["key"] = key
+    for col, text in qualifiers.items():
+        varies = df.groupby([df["suite"], df["dataset"], key])[col].transform("nunique") > 1
+        df.loc[varies, "key"] += " · " + text[varies]
+    deep_device = df[df["family"] == "deep"].groupby("run")["device"].agg(
+        lambda s: next((d for d in s if d != "cpu"), "cpu"))
+    df["hardware"] = df["run"].map(deep_device).fillna("cpu")
+    df["machine"] = [machine_text(r, run_infos) for r in df[["run", "device", "cpu_model", "gpu_name"]].itertuples()]
+    return df
+
+
+def machine_text(row, run_infos: dict | None) -> str:
+    if row.device != "cpu" and isinstance(row.gpu_name, str) and row.gpu_name:
+        return f"{row.device} ({row.gpu_name})"
+    cores = ((run_infos or {}).get(row.run) or {}).get("machine", {}).get("cpu_cores")
+    cpu = row.cpu_model if isinstance(row.cpu_model, str) and row.cpu_model else "unknown CPU"
+    return f"cpu ({cpu}{f', {cores} cores' if cores else ''})"
+
+
+def ok(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["status"] == "ok"]
+
+
+def at_top_size(d: pd.DataFrame) -> pd.DataFrame:
+    """Rows at the largest training size where both families have finished cells (else the largest)."""
+    both = d.groupby("n_train")["family"].nunique()
+    sizes = both[both >= 2].index if (both >= 2).any() else both.index
+    return d[d["n_train"] == sizes.max()]
+
+
+def common_sizes(d: pd.DataFrame) -> list[int]:
+    per_family = [set(g["n_train"]) for _, g in d.groupby("family")]
+    return sorted(set.intersection(*per_family)) if len(per_family) == 2 else []
+
+
+def seed_scores(d: pd.DataFrame, key: str, metric: str) -> pd.Series:
+    """One score per seed (duplicated cells, e.g. the same seed in two runs, are averaged)."""
+    return d[d["key"] == key].groupby("seed")[metric].mean().dropna()
+
+
+def best_key(d: pd.DataFrame, family: str, metric: str = "accuracy") -> str | None:
+    """The configuration of `family` with the highest mean `metric` over seeds."""
+    scores = d[d["family"] == family].groupby("key")[metric].mean().dropna()
+    return scores.idxmax() if len(scores) else None
+
+
+def paired(a: pd.Series, b: pd.Series, log: bool = False) -> PairedDifference:
+    """a - b over the seeds both have (on log values when `log`: the difference is a log ratio)."""
+    a, b = a.align(b, join="inner")
+    if log:
+        a, b = np.log(a.clip(lower=1e-9)), np.log(b.clip(lower=1e-9))
+    return paired_difference(a.to_numpy(), b.to_numpy())
+
+
+def outcome(diff: PairedDifference, large_gap: float = LARGE_GAP) -> str:
+    """'a' or 'b' (who is ahead), 'tie' inside the noise, 'unknown': one seed and a gap under `large_gap`."""
+    if diff.n == 0:
+        return UNKNOWN
+    if diff.single_seed:
+        return diff.winner if abs(diff.mean) > large_gap else UNKNOWN
+    return diff.winner
+
+
+def overall(outcomes: list[str]) -> str:
+    """Supported when every task supports; contradicted when none does and some contradict; mixed
+    when some support and the others do not; inconclusive when no task shows a difference."""
+    if not outcomes:
+        return "inconclusive"
+    supports, contradicts = outcomes.count(SUPPORTS), outcomes.count(CONTRADICTS)
+    if MIXED in outcomes or (supports and supports < len(outcomes)):
+        return "mixed"
+    if supports:
+        return "supported"
+    return "contradicted" if contradicts else "inconclusive"
+
+
+# ---------------------------------------------------------------- text
+
+def pts(diff: PairedDifference, per: str = "") -> str:
+    """An accuracy difference in points, with its interval or the note that there is none."""
+    if diff.n == 0:
+        return "–"
+    text = f"{100 * diff.mean:+.1f} pts{per}"
+    return text + (" (1 seed)" if diff.single_seed else f" [{100 * diff.lo:+.1f}, {100 * diff.hi:+.1f}]")
+
+
+def times(diff: PairedDifference) -> str:
+    """A log ratio as a factor, with its interval."""
+    if diff.n == 0:
+        return "–"
+    text = f"{np.exp(diff.mean):.3g}x"
+    return text + (" (1 seed)" if diff.single_seed else f" [{np.exp(diff.lo):.3g}x, {np.exp(diff.hi):.3g}x]")
+
+
+def acc(x: float) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def sizes_text(sizes) -> str:
+    sizes = sorted({int(s) for s in sizes})
+    if not sizes:
+        return "no sizes"
+    if len(sizes) <= 6:
+        return "n_train " + ", ".join(map(str, sizes))
+    return f"n_train {sizes[0]}–{sizes[-1]} ({len(sizes)} sizes)"
+
+
+def scope_of(d: pd.DataFrame, note: str = "") -> str:
+    """Datasets, sizes, seeds and hardware of the rows a verdict rests on."""
+    if d.empty:
+        return note or "no rows"
+    seeds = sorted(int(s) for s in d["seed"].unique())
+    seed_text = (f"1 seed ({seeds[0]}): no noise estimate; one-seed gaps count only above "
+                 f"{100 * LARGE_GAP:.0f} points or 2x" if len(seeds) == 1 else
+                 f"{len(seeds)} seeds ({', '.join(map(str, seeds))})")
+    parts = [f"suite {', '.join(sorted(d['suite'].unique()))}", f"datasets {', '.join(sorted(d['dataset'].unique()))}",
+             sizes_text(d["n_train"]), seed_text, "hardware " + ", ".join(sorted(d["machine"].unique()))]
+    return "; ".join(parts) + (f". {note}" if note else "")
+
+
+def verdict(entry: dict, value: str, evidence: str, detail: str = "", scope: str = "") -> Verdict:
+    assert value in VERDICTS, value
+    return Verdict(entry["id"], entry["claim"], value, evidence, detail, scope)
+
+
+def not_run(entry: dict, why: str) -> Verdict:
+    return verdict(entry, "not-run", f"{why}; run `{entry['produce']}`", scope="no rows")
+
+
+def missing_suites(rows: pd.DataFrame, entry: dict) -> list[str]:
+    return [s for s in entry["evidence"]["suites"] if s not in set(rows["suite"])]
+
+
+# ---------------------------------------------------------------- full data: deep vs classical
+
+@dataclass
+class Duel:
+    suite: str
+    dataset: str
+    n_train: int
+    deep: str
+    classical: str
+    deep_accuracy: float
+    classical_accuracy: float
+    diff: PairedDifference  # deep - classical
+    winner: str             # 'deep', 'classical', 'tie' or 'unknown'
+
+
+def family_duels(rows: pd.DataFrame) -> list[Duel]:
+    """Best deep vs best classical (by mean accuracy) per dataset at the largest shared size."""
+    duels = []
+    for (suite, dataset), d in ok(rows).groupby(["suite", "dataset"], sort=False):
+        d = at_top_size(d)
+        deep, classical = best_key(d, "deep"), best_key(d, "classical")
+        if deep is None or classical is None:
+            continue
+        a, b = seed_scores(d, deep, "accuracy"), seed_scores(d, classical, "accuracy")
+        diff = paired(a, b)
+        winner = {"a": "deep", "b": "classical"}.get(outcome(diff), outcome(diff))
+        duels.append(Duel(suite, dataset, int(d["n_train"].iloc[0]), deep, classical, a.mean(), b.mean(), diff, winner))
+    return duels
+
+
+def duel_table(duels: list[Duel]) -> str:
+    return md_table(["suite", "dataset", "n_train", "best deep", "best classical", "deep − classical", "test", "winner"],
+                    [[d.suite, d.dataset, d.n_train, f"{d.deep} {acc(d.deep_accuracy)}",
+                      f"{d.classical} {acc(d.classical_accuracy)}", pts(d.diff),
+                      f"{d.diff.test} p={d.diff.p_value:.3g}" if np.isfinite(d.diff.p_value) else d.diff.test,
+                      d.winner] for d in duels])
+
+
+def duel_line(d: Duel) -> str:
+    return f"{d.dataset}: {d.deep} {acc(d.deep_accuracy)} vs {d.classical} {acc(d.classical_accuracy)} ({pts(d.diff)})"
+
+
+def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
+    duels = family_duels(rows)
+    if not duels:
+        return verdict(entry, "inconclusive", "no dataset has finished cells of both families", scope=scope_of(rows))
+    outcomes = [{"deep": SUPPORTS, "classical": CONTRADICTS}.get(d.winner, d.winner) for d in duels]
+    missing = missing_suites(rows, entry)
+    note = f"Suites not run: {', '.join(missing)}." if missing else ""
+    return verdict(entry, overall(outcomes), "; ".join(map(duel_line, duels)),
+                   duel_table(duels) + "\n\nA tie inside the noise counts as no difference.",
+                   scope_of(ok(rows), note))
+
+
+def domain_winners(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T2: the family that wins each suite should be the one the claim expects there."""
+    expect = entry["expect"]
+    duels = [d for d in family_duels(rows) if d.suite in expect]
+    if not duels:
+        return verdict(entry, "inconclusive", "no dataset has finished cells of both families", scope=scope_of(rows))
+    outcomes = [SUPPORTS if d.winner == expect[d.suite] else d.winner if d.winner in (TIE, UNKNOWN) else CONTRADICTS
+                for d in duels]
+    value = overall(outcomes)
+    missing = missing_suites(rows, entry)
+    evidence = "; ".join(f"{d.suite}/{duel_line(d)}" for d in duels)
+    if missing:
+        if value == "supported":  # only part of a two-sided claim was tested
+            value = "mixed"
+        evidence = f"{', '.join(sorted({d.suite for d in duels}))} only ({', '.join(missing)} not run): " + evidence
+    detail = (duel_table(duels) + "\n\nExpected winner per suite: "
+              + ", ".join(f"{s} → {f}" for s, f in expect.items())
+              + (f". Not run: {', '.join(f'`bench run suite={s}`' for s in missing)}." if missing else "."))
+    return verdict(entry, value, evidence, detail, scope_of(ok(rows[rows["suite"].isin(expect)]),
+                                                            f"Partial: {', '.join(missing)} not run." if missing else ""))
+
+
+# ---------------------------------------------------------------- learning curves
+
+@dataclass
+class CurveReading:
+    suite: str
+    dataset: str
+    sizes: list[int]
+    small: PairedDifference   # best classical - best deep at the smallest size
+    small_keys: tuple[str, str]
+    large: PairedDifference   # best deep - best classical at the largest size
+    large_keys: tuple[str, str]
+    cross: object             # harness.stats.Crossover
+    rows: pd.DataFrame
+
+
+def curve_readings(rows: pd.DataFrame) -> list[CurveReading]:
+    """Every dataset with at least two training sizes that both families ran."""
+    readings = []
+    for (suite, dataset), d in ok(rows).groupby(["suite", "dataset"], sort=False):
+        sizes = common_sizes(d)
+        if len(sizes) < 2:
+            continue
+        d = d[d["n_train"].isin(sizes)]
+        ends = []
+        for n, first, second in ((sizes[0], "classical", "deep"), (sizes[-1], "deep", "classical")):
+            at_n = d[d["n_train"] == n]
+            ka, kb = best_key(at_n, first), best_key(at_n, second)
+            ends.append((paired(seed_scores(at_n, ka, "accuracy"), seed_scores(at_n, kb, "accuracy")), (ka, kb)))
+        cross = crossover(d[["n_train", "seed", "family", "accuracy", "key"]].rename(columns={"key": "model"}))
+        readings.append(CurveReading(suite, dataset, sizes, *ends[0], *ends[1], cross, d))
+    return readings
+
+
+def n_star_text(cross) -> str:
+    if cross.n_star is None:
+        return f"no crossover within sizes run ({cross.leader} ahead throughout)" if cross.leader in (
+            "deep", "classical") else "no crossover within sizes run (deep ahead first, then behind)"
+    if not np.isfinite(cross.lo):
+        return f"n* ≈ {cross.n_star:.0f} (1 seed: no interval)"
+    hi = "beyond largest size" if np.isinf(cross.hi) else f"{cross.hi:.0f}"
+    return f"n* ≈ {cross.n_star:.0f} [{cross.lo:.0f}, {hi}]"
+
+
+def curve_table(readings: list[CurveReading]) -> str:
+    return md_table(["dataset", "sizes", "classical − deep at smallest", "deep − classical at largest", "crossover",
+                     "curves (deep / classical)"],
+                    [[r.dataset, sizes_text(r.sizes), f"{pts(r.small)} ({r.small_keys[0]} vs {r.small_keys[1]})",
+                      f"{pts(r.large)} ({r.large_keys[0]} vs {r.large_keys[1]})", n_star_text(r.cross),
+                      f"{r.cross.models.get('deep')} / {r.cross.models.get('classical')}"] for r in readings])
+
+
+def gap_table(r: CurveReading) -> str:
+    return md_table(["n_train", "mean deep − classical"],
+                    [[n, f"{100 * g:+.1f} pts"] for n, g in zip(r.cross.sizes, r.cross.gap)])
+
+
+def no_curves(entry: dict, rows: pd.DataFrame) -> Verdict:
+    sizes = ", ".join(f"{ds} n={int(g['n_train'].max())}" for ds, g in ok(rows).groupby("dataset"))
+    return verdict(entry, "not-run", f"one training size per dataset ({sizes}); learning curves need "
+                   f"`{entry['produce']}`", scope=scope_of(ok(rows)))
+
+
+def learning_curve_crossover(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T1: classical wins or ties at the smallest size, deep wins at the largest, with n* between."""
+    readings = curve_readings(rows)
+    if not readings:
+        return no_curves(entry, rows)
+    outcomes = []
+    for r in readings:
+        small, large = outcome(r.small), outcome(r.large)
+        if small == "b":
+            outcomes.append(CONTRADICTS)   # deep already ahead at the smallest size
+        elif UNKNOWN in (small, large):
+            outcomes.append(UNKNOWN)
+        else:
+            outcomes.append(SUPPORTS if large == "a" else TIE)
+    evidence = "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}, "
+                         f"deep−classical {pts(r.large)} at n={r.sizes[-1]}, {n_star_text(r.cross)}" for r in readings)
+    detail = curve_table(readings) + "\n\n" + "\n\n".join(f"{r.dataset}:\n\n{gap_table(r)}" for r in readings) + (
+        "\n\nCrossover curves follow each family's best model at the largest size down to the small sizes; "
+        "the end comparisons use the best model of each family at that size.")
+    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])))
+
+
+def size_to_reach(sizes: list[int], means: np.ndarray, target: float) -> float:
+    """Smallest n (interpolated in log n) where a mean curve reaches `target`; inf if it never does."""
+    if means[0] >= target:
+        return float(sizes[0])
+    for i in range(1, len(sizes)):
+        if means[i] >= target:
+            t = (target - means[i - 1]) / (means[i] - means[i - 1])
+            return float(np.exp(np.log(sizes[i - 1]) + t * (np.log(sizes[i]) - np.log(sizes[i - 1]))))
+    return np.inf
+
+
+def small_data_gap(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """D3: at the smallest size run, the best classical model is ahead of the best deep one."""
+    readings = curve_readings(rows)
+    if not readings:
+        return no_curves(entry, rows)
+    outcomes, table = [], []
+    for r in readings:
+        small = outcome(r.small)
+        outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(small, small))
+        deep_curve = r.rows[r.rows["key"] == r.cross.models.get("deep")].groupby("n_train")["accuracy"].mean()
+        target = seed_scores(r.rows[r.rows["n_train"] == r.sizes[0]], r.small_keys[0], "accuracy").mean()
+        need = size_to_reach(list(deep_curve.index), deep_curve.to_numpy(), target)
+        need_text = (f"> {r.sizes[-1]} (not reached)" if np.isinf(need) else
+                     f"{need:.0f} ({need / r.sizes[0]:.1f}x n)")
+        table.append([r.dataset, r.sizes[0], f"{r.small_keys[0]} {acc(target)}", r.small_keys[1], pts(r.small),
+                      f"{r.cross.models.get('deep')}: {need_text}", n_star_text(r.cross)])
+    evidence = "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}" for r in readings)
+    detail = md_table(["dataset", "smallest n", "best classical", "best deep", "classical − deep",
+                       "n deep needs to match classical at smallest n", "crossover"], table)
+    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])))
+
+
+def curve_slope_at_top(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """D2: accuracy gained per doubling of n between the two largest sizes, deep vs classical."""
+    readings = curve_readings(rows)
+    if not readings:
+        return no_curves(entry, rows)
+    outcomes, table, fits, lines = [], [], [], []
+    for r in readings:
+        n_prev, n_top = r.sizes[-2], r.sizes[-1]
+        doublings = np.log2(n_top / n_prev)
+        gains = {}
+        for family in ("deep", "classical"):
+            key = r.cross.models[family]
+            top, prev = (seed_scores(r.rows[r.rows["n_train"] == n], key, "accuracy") for n in (n_top, n_prev))
+            gains[family] = ((top - prev) / doublings).dropna()
+            curve = r.rows[r.rows["key"] == key]
+            fit = fit_power_law(curve["n_train"], 1 - curve["accuracy"])
+            fits.append([r.dataset, f"{family}: {key}", f"{fit.b:.2f} ± {fit.b_se:.2f}" if fit.success else fit.message,
+                         f"{100 * fit.c:.1f}% ± {100 * fit.c_se:.1f} pts" if fit.success else "–"])
+        own = paired(gains["deep"], pd.Series(0.0, index=gains["deep"].index))
+        versus = paired(gains["deep"], gains["classical"])
+        if outcome(versus) == "b":
+            outcomes.append(CONTRADICTS)
+        elif outcome(own) == "a":
+            outcomes.append(SUPPORTS)
+        else:
+            outcomes.append(outcome(own) if outcome(own) == UNKNOWN else TIE)
+        classical_own = paired(gains["classical"], pd.Series(0.0, index=gains["classical"].index))
+        table.append([r.dataset, f"{n_prev} → {n_top}", pts(own, " /doubling"), pts(classical_own, " /doubling"),
+                      pts(versus, " /doubling")])
+        lines.append(f"{r.dataset} {n_prev}→{n_top}: deep {pts(own, '/2x')}, classical {pts(classical_own, '/2x')}")
+    detail = (md_table(["dataset", "sizes", "deep gain", "classical gain", "deep − classical"], table)
+              + "\n\nPower law error = a·n^-b + c per family "
+              "(b: how fast error falls; c: the error it levels off at):\n\n"
+              + md_table(["dataset", "model", "b", "c (asymptotic error)"], fits)
+              + "\n\nThe sizes run are small to medium; \"massive\" data lies beyond them.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(pd.concat([r.rows for r in readings])))
+
+
+# ---------------------------------------------------------------- time, hardware, cost
+
+def time_to_reach(d: pd.DataFrame, family: str, target: float) -> str:
+    """Least mean training time over (model, size) whose mean accuracy reaches `target`."""
+    m = d[d["family"] == family].groupby(["key", "n_train"]).agg(accuracy=("accuracy", "mean"),
+                                                                  seconds=("train_seconds", "mean"))
+    hit = m[m["accuracy"] >= target - 1e-12].dropna()
+    if hit.empty:
+        return "not reached"
+    key, n = hit["seconds"].idxmin()
+    return f"{fmt_seconds(hit['seconds'].min())} ({key}, n={n})"
+
+
+def training_time(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T3: wall training time of the most accurate deep vs most accurate classical model."""
+    outcomes, table, lines = [], [], []
+    for (dataset, hardware), d_all in ok(rows).groupby(["dataset", "hardware"], sort=False):
+        d = at_top_size(d_all)
+        deep, classical = best_key(d, "deep"), best_key(d, "classical")
+        if deep is None or classical is None:
+            continue
+        ratio = paired(seed_scores(d, deep, "train_seconds"), seed_scores(d, classical, "train_seconds"), log=True)
+        result = outcome(ratio, LARGE_LOG_RATIO)
+        outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(result, result))
+        target = min(seed_scores(d, deep, "accuracy").mean(), seed_scores(d, classical, "accuracy").mean())
+        table.append([dataset, hardware, f"{classical} {fmt_seconds(seed_scores(d, classical, 'train_seconds').mean())}",
+                      f"{deep} {fmt_seconds(seed_scores(d, deep, 'train_seconds').mean())}", times(ratio),
+                      acc(target), time_to_reach(d_all, "classical", target), time_to_reach(d_all, "deep", target)])
+        lines.append(f"{dataset} on {hardware}: {deep} takes {times(ratio)} the time of {classical}")
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset has finished cells of both families", scope=scope_of(rows))
+    detail = (md_table(["dataset", "hardware", "best classical: train", "best deep: train", "deep / classical",
+                        "accuracy both reach", "classical time to reach it", "deep time to reach it"], table)
+              + "\n\nTime to reach an accuracy is read across the models and training sizes run; bench does not "
+              "record accuracy during training, so time-to-accuracy inside one training run is not derivable.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(ok(rows)))
+
+
+@dataclass
+class BudgetReading:
+    dataset: str
+    model: str
+    n_train: int
+    seconds: float
+    accuracy: float
+    statuses: str
+    outcome: str   # supports "needs a GPU", contradicts it, or unknown
+
+
+def cpu_budget_readings(rows: pd.DataFrame) -> list[BudgetReading]:
+    """Every deep configuration trained on a CPU, at its dataset's largest CPU size: within budget or not."""
+    deep_cpu = rows[(rows["family"] == "deep") & (rows["device"] == "cpu")]
+    readings = []
+    for dataset, d in deep_cpu.groupby("dataset", sort=False):
+        d = d[d["n_train"] == d["n_train"].max()]
+        for key, m in d.groupby("key", sort=False):
+            done = m[m["status"] == "ok"]
+            seconds = done["train_seconds"].mean()
+            timed_out = m[m["status"] == "timeout"]
+            if len(timed_out) and (timed_out["cell_seconds"] >= CPU_BUDGET_SECONDS).any():
+                result = SUPPORTS
+            elif len(done) and seconds > CPU_BUDGET_SECONDS:
+                result = SUPPORTS
+            elif len(done) and len(timed_out) == 0:
+                result = CONTRADICTS
+            else:  # failed for other reasons, or timed out at a limit under the budget
+                result = UNKNOWN
+            statuses = ", ".join(f"{n} {s}" for s, n in m["status"].value_counts().items())
+            readings.append(BudgetReading(dataset, key, int(m["n_train"].iloc[0]), seconds,
+                                          done["accuracy"].mean(), statuses, result))
+    return readings
+
+
+def gpu_speedups(rows: pd.DataFrame) -> list[list]:
+    """CPU over GPU training time per deep configuration and size run on both."""
+    deep = ok(rows[rows["family"] == "deep"])
+    table = []
+    for (dataset, key, n), d in deep.groupby(["dataset", "key", "n_train"], sort=False):
+        cpu, gpu = d[d["device"] == "cpu"], d[d["device"] != "cpu"]
+        if cpu.empty or gpu.empty:
+            continue
+        table.append([dataset, key, n, fmt_seconds(cpu["train_seconds"].mean()), fmt_seconds(gpu["train_seconds"].mean()),
+                      f"{cpu['train_seconds'].mean() / gpu['train_seconds'].mean():.1f}x",
+                      f"{100 * (gpu['accuracy'].mean() - cpu['accuracy'].mean()):+.1f} pts",
+                      ", ".join(sorted(gpu["machine"].unique()))])
+    return table
+
+
+def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T8: a deep model that trains on a CPU within budget contradicts 'needs a GPU' for that task."""
+    readings = cpu_budget_readings(rows)
+    if not readings:
+        return not_run(entry, "no deep model was trained on a CPU")
+    within = [r for r in readings if r.outcome == CONTRADICTS]
+    over = [r for r in readings if r.outcome == SUPPORTS]
+    classical = ok(rows[rows["family"] == "classical"])
+    evidence = (f"{len(within)}/{len(readings)} deep model-dataset pairs train on CPU within "
+                f"{CPU_BUDGET_SECONDS // 60} min" + (f" (slowest {max(within, key=lambda r: r.seconds).model} "
+                                                     f"{fmt_seconds(max(r.seconds for r in within))})" if within else "")
+                + (f"; over budget: {', '.join(f'{r.dataset}/{r.model}' for r in over)}" if over else "")
+                + (f"; classical: all on CPU, longest {fmt_seconds(classical['train_seconds'].max())}"
+                   if len(classical) else ""))
+    speedups = gpu_speedups(rows)
+    if speedups:
+        evidence += f"; GPU speedup {', '.join(f'{s[1]} {s[5]}' for s in speedups[:4])}"
+    detail = md_table(["dataset", "deep model", "n_train", "CPU train time", "accuracy", "cells", "within budget"],
+                      [[r.dataset, r.model, r.n_train, fmt_seconds(r.seconds), acc(r.accuracy), r.statuses,
+                        {CONTRADICTS: "yes", SUPPORTS: "no"}.get(r.outcome, "unknown")] for r in readings])
+    detail += (f"\n\nBudget: mean training time at most {CPU_BUDGET_SECONDS} s with every seed finished. A model within "
+               "budget contradicts \"needs a GPU\" for that task at this size.")
+    if speedups:
+        detail += "\n\nGPU speedup (does not change the verdict: faster is not needed):\n\n" + md_table(
+            ["dataset", "model", "n_train", "CPU", "GPU", "speedup", "GPU − CPU accuracy", "GPU"], speedups)
+    deep_cpu = rows[(rows["family"] == "deep") & (rows["device"] == "cpu")]
+    return verdict(entry, overall([r.outcome for r in readings]), evidence, detail, scope_of(deep_cpu))
+
+
+def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """D4: deep costs more CPU-seconds than classical (cost), and needs a GPU (T8's budget rule)."""
+    cpu_runs = ok(rows[rows["hardware"] == "cpu"])
+    cost_outcomes, table = [], []
+    for dataset, d in cpu_runs.groupby("dataset", sort=False):
+        d = at_top_size(d)
+        deep, classical = best_key(d, "deep"), best_key(d, "classical")
+        if deep is None or classical is None:
+            continue
+        ratio = paired(seed_scores(d, deep, "train_cpu_seconds"), seed_scores(d, classical, "train_cpu_seconds"), log=True)
+        result = outcome(ratio, LARGE_LOG_RATIO)
+        cost_outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(result, result))
+        memory = seed_scores(d, deep, "peak_memory_mb").mean() / seed_scores(d, classical, "peak_memory_mb").mean()
+        table.append([dataset, f"{classical} / {deep}", times(ratio),
+                      f"{memory:.2g}x" if np.isfinite(memory) else "–"])
+    budget = cpu_budget_readings(rows)
+    if not cost_outcomes and not budget:
+        return not_run(entry, "no run trained on a CPU")
+    cost = overall(cost_outcomes) if cost_outcomes else "inconclusive"
+    need = overall([r.outcome for r in budget]) if budget else "inconclusive"
+    value = cost if cost == need else "mixed" if {cost, need} & {"supported", "contradicted", "mixed"} else "inconclusive"
+    within = sum(r.outcome == CONTRADICTS for r in budget)
+    evidence = (f"cost {cost}: deep/classical CPU-seconds " + ", ".join(f"{t[0]} {t[2]}" for t in table)
+                + f"; GPU need {need}: {within}/{len(budget)} deep models train on CPU within "
+                f"{CPU_BUDGET_SECONDS // 60} min")
+    detail = (md_table(["dataset", "best classical / best deep", "CPU-seconds deep / classical",
+                        "peak memory deep / classical"], table)
+              + f"\n\nCost part: {cost}. GPU-need part (T8's rule, budget {CPU_BUDGET_SECONDS} s on CPU): {need}."
+              " Peak memory is the process's resident memory above its start, sampled every 5 ms: a guide, not a decision.")
+    return verdict(entry, value, evidence, detail, scope_of(cpu_runs))
+
+
+# ---------------------------------------------------------------- model size and architecture
+
+def parameter_counts(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T6: median stored numbers of deep models vs classical models per dataset."""
+    outcomes, lines, detail = [], [], []
+    for dataset, d in ok(rows).groupby("dataset", sort=False):
+        d = at_top_size(d)
+        per_model = d.groupby(["family", "key"]).agg(params=("n_parameters", "mean"),
+                                                     accuracy=("accuracy", "mean")).dropna()
+        medians = per_model.groupby("family")["params"].median()
+        if not {"deep", "classical"} <= set(medians.index):
+            continue
+        ratio = medians["deep"] / medians["classical"]
+        outcomes.append(SUPPORTS if ratio > 2 else CONTRADICTS if ratio < 0.5 else TIE)
+        best = per_model.groupby("family")["accuracy"].idxmax()
+        best_ratio = per_model.loc[best["deep"], "params"] / per_model.loc[best["classical"], "params"]
+        lines.append(f"{dataset}: median deep {fmt_count(medians['deep'])} vs classical {fmt_count(medians['classical'])} "
+                     f"({ratio:.2g}x); best-accuracy models {best_ratio:.2g}x")
+        rows_md = [[fam, key, fmt_count(r.params), acc(r.accuracy), f"{r.accuracy / r.params * 1e6:.3g}"]
+                   for (fam, key), r in per_model.sort_values("params").iterrows()]
+        detail.append(f"{dataset} (n_train={int(d['n_train'].iloc[0])}):\n\n"
+                      + md_table(["family", "model", "stored numbers", "accuracy", "accuracy per M numbers"], rows_md))
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset has parameter counts for both families", scope=scope_of(rows))
+    detail.append("Stored numbers: trainable weights for deep models; coefficients, support vectors, stored "
+                  "training points (k-NN) and tree nodes for classical ones, so memory-based models count their data. "
+                  "Fitted model size in bytes is not recorded.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), "\n\n".join(detail), scope_of(ok(rows)))
+
+
+def cnn_vs_mlp(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A2: the CNN has under half the MLP's parameters and a higher accuracy."""
+    outcomes, lines, table = [], [], []
+    for dataset, d in ok(rows).groupby("dataset", sort=False):
+        pair = d[d["arch"].isin(["cnn", "mlp"])]
+        sizes = sorted(set(pair.loc[pair["arch"] == "cnn", "n_train"]) & set(pair.loc[pair["arch"] == "mlp", "n_train"]))
+        if not sizes:
+            continue
+        pair = pair[pair["n_train"] == sizes[-1]]
+        cnn, mlp = (best_key(pair[pair["arch"] == a], "deep") for a in ("cnn", "mlp"))
+        ratio = seed_scores(pair, cnn, "n_parameters").mean() / seed_scores(pair, mlp, "n_parameters").mean()
+        diff = paired(seed_scores(pair, cnn, "accuracy"), seed_scores(pair, mlp, "accuracy"))
+        better = outcome(diff)
+        if better == "b" or ratio > 1:
+            outcomes.append(CONTRADICTS)
+        elif better == "a" and ratio < 0.5:
+            outcomes.append(SUPPORTS)
+        else:
+            outcomes.append(better if better == UNKNOWN else TIE)
+        lines.append(f"{dataset}: CNN/MLP params {ratio:.2g}x, accuracy {pts(diff)}")
+        table.append([dataset, sizes[-1], fmt_count(seed_scores(pair, cnn, "n_parameters").mean()),
+                      fmt_count(seed_scores(pair, mlp, "n_parameters").mean()), f"{ratio:.2g}x",
+                      acc(seed_scores(pair, cnn, "accuracy").mean()), acc(seed_scores(pair, mlp, "accuracy").mean()),
+                      pts(diff)])
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset has finished cells of both cnn and mlp", scope=scope_of(rows))
+    detail = md_table(["dataset", "n_train", "CNN params", "MLP params", "ratio", "CNN accuracy", "MLP accuracy",
+                       "CNN − MLP"], table) + "\n\n\"Far fewer\" is read as under half."
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail,
+                   scope_of(ok(rows[rows["arch"].isin(["cnn", "mlp"])])))
+
+
+PLAIN, RESIDUAL = "plain_net", "resnet"
+
+
+def depth_of(row) -> float:
+    found = re.search(r"depth=(\d+)", f"{row.variant} {row.model}")
+    return float(found.group(1)) if found else np.nan
+
+
+def degradation(d: pd.DataFrame, arch: str, shallow: float, deep: float) -> list[str] | None:
+    """Why `arch` got worse from depth `shallow` to `deep`: empty if it did not, None if unknown
+    (no finished cells at one of the depths, for another reason than divergence)."""
+    m = d[d["arch"] == arch]
+    top, base = m[m["depth"] == deep], m[m["depth"] == shallow]
+    reasons = []
+    if (top["status"] == "diverged").any():
+        reasons.append(f"diverged at depth {deep:.0f}")
+    top, base = ok(top), ok(base)
+    if not reasons and (top.empty or base.empty):
+        return None
+    accuracy = paired(top.groupby("seed")["accuracy"].mean(), base.groupby("seed")["accuracy"].mean())
+    if outcome(accuracy) == "b":
+        reasons.append(f"accuracy {pts(accuracy)}")
+    loss = paired(top.groupby("seed")["final_train_loss"].mean().dropna(),
+                  base.groupby("seed")["final_train_loss"].mean().dropna())
+    if loss.n and loss.mean > LOSS_RISE and (loss.single_seed or loss.lo > 0):
+        reasons.append(f"training loss {loss.mean:+.2f} nats")
+    return reasons
+
+
+def depth_degradation(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A9: plain networks degrade with depth under a fixed budget, residual ones do not."""
+    rows = rows.assign(depth=[depth_of(r) for r in rows[["variant", "model"]].itertuples()])
+    outcomes, lines, detail = [], [], []
+    for dataset, d in rows.groupby("dataset", sort=False):
+        depths = sorted(set(d.loc[d["arch"] == PLAIN, "depth"].dropna())
+                        & set(d.loc[d["arch"] == RESIDUAL, "depth"].dropna()))
+        if len(depths) < 2:
+            continue
+        shallow, deep = depths[0], depths[-1]
+        plain, residual = degradation(d, PLAIN, shallow, deep), degradation(d, RESIDUAL, shallow, deep)
+        if plain is None or residual is None:
+            outcomes.append(UNKNOWN)
+        else:
+            outcomes.append(SUPPORTS if plain and not residual else CONTRADICTS if not plain and not residual else MIXED)
+        said = [("no finished cells to compare" if r is None else "; ".join(r) or "no degradation") for r in (plain, residual)]
+        lines.append(f"{dataset} depth {shallow:.0f}→{deep:.0f}: plain {said[0]}, residual {said[1]}")
+        by_depth = ok(d).groupby(["depth", "arch"]).agg(accuracy=("accuracy", "mean"), loss=("final_train_loss", "mean"))
+        failed = d[d["status"] != "ok"].groupby(["depth", "arch"])["status"].agg(lambda s: ", ".join(sorted(set(s))))
+        table = []
+        for depth in sorted(d["depth"].dropna().unique()):
+            cells = []
+            for arch in (PLAIN, RESIDUAL):
+                r = by_depth.loc[(depth, arch)] if (depth, arch) in by_depth.index else None
+                cells += [acc(r.accuracy) if r is not None else "–",
+                          f"{r.loss:.3f}" if r is not None and np.isfinite(r.loss) else "–",
+                          failed.get((depth, arch), "")]
+            table.append([f"{depth:.0f}", *cells])
+        detail.append(f"{dataset}:\n\n" + md_table(["depth", "plain accuracy", "plain train loss", "plain failed",
+                                                    "residual accuracy", "residual train loss", "residual failed"], table))
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset ran both plain_net and resnet at two or more depths",
+                       scope=scope_of(rows))
+    if len(set(outcomes)) > 1:
+        value = "mixed"
+    else:
+        value = {SUPPORTS: "supported", CONTRADICTS: "contradicted", UNKNOWN: "inconclusive"}.get(outcomes[0], "mixed")
+    detail.append(f"Degradation: accuracy lower at the deepest depth than at the shallowest (interval, or over "
+                  f"{100 * LARGE_GAP:.0f} points with one seed), final training loss higher by over {LOSS_RISE} nats, "
+                  "or a diverged cell. Highway networks are not in the suite yet.")
+    return verdict(entry, value, "; ".join(lines), "\n\n".join(detail), scope_of(rows))
+
+
+# ---------------------------------------------------------------- registry of rules
+
+def pending(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """The rule of a claim whose suite exists before its decision rule does."""
+    return verdict(entry, "inconclusive", f"rows exist for {', '.join(sorted(rows['suite'].unique()))} but rule "
+                   f"`{entry['rule']}` is not implemented yet; no verdict is guessed", scope=scope_of(rows))
+
+
+IMPLEMENTED = (learning_curve_crossover, domain_winners, training_time, parameter_counts, cpu_budget, cnn_vs_mlp,
+               depth_degradation, best_deep_vs_best_classical, curve_slope_at_top, small_data_gap, compute_cost)
+# Named in the registry, decided later: until then rows for them are inconclusive, never guessed.
+PLANNED = ("features_raw_vs_crafted", "interpretability_by_family", "use_case_winners", "xor_separability",
+           "recurrent_memory", "autoencoder_vs_classical", "transformer_rank_and_cost", "mamba_scaling", "gan_quality",
+           "diffusion_quality_stability", "dbn_pretraining", "gmdh_vs_mlp", "deep_q_vs_tabular")
+RULES = {rule.__name__: rule for rule in IMPLEMENTED} | {name: pending for name in PLANNED}
+
+
+def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """One claim: definitional, not-run, not implemented, or its rule's verdict on its suites' rows."""
+    if entry["rule"] == "definitional":
+        return verdict(entry, "definitional", entry["why"].strip(), scope="no experiment")
+    suites = entry["evidence"]["suites"]
+    mine = rows[rows["suite"].isin(suites)]
+    if mine.empty:
+        return not_run(entry, f"no results for suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}")
+    if entry["rule"] not in RULES:
+        return verdict(entry, "inconclusive", f"no rule named `{entry['rule']}`", scope=scope_of(mine))
+    if ok(mine).empty and entry["rule"] != "depth_degradation":
+        counts = ", ".join(f"{n} {s}" for s, n in mine["status"].value_counts().items())
+        return verdict(entry, "inconclusive", f"no finished cells ({counts})", scope=scope_of(mine))
+    try:
+        return RULES[entry["rule"]](mine, entry)
+    except Exception as e:  # noqa: BLE001 - one broken rule must not hide the other verdicts
+        return verdict(entry, "inconclusive", f"rule `{entry['rule']}` failed: {type(e).__name__}: {e}",
+                       scope=scope_of(mine))
+
+
+def evaluate_claims(df: pd.DataFrame, run_infos: dict | None = None, registry: list[dict] | None = None) -> list[Verdict]:
+    """Verdicts for every registry claim, in registry order. `run_infos` ({run folder: run.json}) adds
+    machine details to the scope."""
+    rows = prepare(df, run_infos)
+    return [judge(rows, entry) for entry in (registry if registry is not None else load_registry())]

@@ -1,0 +1,361 @@
+"""Each implemented claim rule on synthetic result frames built to support, contradict or leave it open."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.claims import RULES, VERDICTS, cmd_claims, evaluate_claims, load_registry
+from harness.claims.rules import IMPLEMENTED, PLANNED
+
+CLAIMS_MD = Path("/work/shared/CLAIMS.md")
+SEEDS = (0, 1, 2)
+
+
+def cell(dataset="digits", model="cnn", family="deep", seed=0, n_train=1000, accuracy=0.9, suite="vision", **extra):
+    """One result row as the runner writes it; `extra` overrides any column."""
+    row = dict(suite=suite, dataset=dataset, model=model, family=family, params="{}", params_id="p", variant="",
+               seed=seed, n_train=n_train, n_test=500, profile="default", tuned=False,
+               device="cpu", cpu_model="Test CPU", gpu_name=None, torch_threads=4, git_commit="abc", job="0",
+               status="ok", error=None, accuracy=accuracy, f1_macro=accuracy, train_seconds=1.0, train_cpu_seconds=1.0,
+               predict_seconds_per_1k=0.01, peak_memory_mb=10.0, n_parameters=1000, epochs=None,
+               final_train_loss=np.nan, best_params=None, cell_started="t", cell_seconds=1.0, run="results/vision/r1")
+    row.update(extra)
+    return row
+
+
+def duel(deep_acc, classical_acc, seeds=SEEDS, datasets=("digits", "mnist5k"), suite="vision", **deep_extra):
+    """Best deep (cnn) vs best classical (rbf_svm) plus a weak model of each family, per dataset and seed.
+    Accuracies may be callables of the seed to add noise."""
+    rows = []
+    for ds in datasets:
+        for s in seeds:
+            at = lambda v: v(s) if callable(v) else v  # noqa: E731
+            rows += [cell(ds, "cnn", "deep", s, accuracy=at(deep_acc), suite=suite, **deep_extra),
+                     cell(ds, "perceptron", "deep", s, accuracy=0.5, suite=suite),
+                     cell(ds, "rbf_svm", "classical", s, accuracy=at(classical_acc), suite=suite),
+                     cell(ds, "gaussian_nb", "classical", s, accuracy=0.4, suite=suite)]
+    return pd.DataFrame(rows)
+
+
+def noisy(base, spread=0.05):
+    """Seed-dependent scores whose mean is `base` but that swing by `spread` either way."""
+    return lambda s: base + spread * (1, -1, 0.2)[s % 3]
+
+
+REGISTRY = {e["id"]: e for e in load_registry()}
+
+
+def verdict_of(claim_id, df):
+    (v,) = evaluate_claims(df, registry=[REGISTRY[claim_id]])
+    return v
+
+
+# ---------------------------------------------------------------- registry
+
+def test_every_claims_md_id_has_a_registry_entry():
+    if not CLAIMS_MD.exists():
+        pytest.skip(f"{CLAIMS_MD} is not present on this machine")
+    ids = set(re.findall(r"^\|\s*([A-Z]\d+-[a-z0-9-]+)\s*\|", CLAIMS_MD.read_text(), re.M))
+    assert len(ids) >= 25
+    assert ids <= {e["id"] for e in load_registry()}
+
+
+def test_registry_entries_are_complete_and_rules_exist():
+    entries = load_registry()
+    assert len({e["id"] for e in entries}) == len(entries)
+    for e in entries:
+        assert {"id", "claim", "hypothesis", "evidence", "rule", "decision", "produce"} <= set(e), e["id"]
+        if e["rule"] == "definitional":
+            assert e["why"].strip()
+        else:
+            assert e["rule"] in RULES, e["rule"]
+            assert e["produce"].startswith("bench run "), e["id"]
+    assert {r.__name__ for r in IMPLEMENTED}.isdisjoint(PLANNED)
+
+
+def test_no_rows_means_not_run_with_the_command():
+    empty = pd.DataFrame([cell(suite="elsewhere")])
+    for v in evaluate_claims(empty):
+        assert v.verdict in ("not-run", "definitional"), v.id
+        if v.verdict == "not-run":
+            assert "`bench run " in v.evidence
+    assert verdict_of("T5-end-to-end", empty).verdict == "definitional"
+
+
+def test_unimplemented_rule_with_rows_is_inconclusive_not_guessed():
+    df = pd.DataFrame([cell(suite="rl", model="dqn")])
+    v = verdict_of("A12-rl", df)
+    assert v.verdict == "inconclusive" and "not implemented" in v.evidence
+
+
+def test_only_failed_cells_are_inconclusive():
+    df = duel(0.95, 0.9).assign(status="error", accuracy=np.nan)
+    assert verdict_of("D1-accuracy", df).verdict == "inconclusive"
+
+
+def test_all_verdicts_are_valid_on_a_full_vision_frame():
+    df = duel(0.95, 0.90)
+    for v in evaluate_claims(df):
+        assert v.verdict in VERDICTS and v.evidence and v.scope, v.id
+
+
+# ---------------------------------------------------------------- D1, T2: best deep vs best classical
+
+def test_d1_supported_contradicted_inconclusive():
+    assert verdict_of("D1-accuracy", duel(0.95, 0.90)).verdict == "supported"
+    assert verdict_of("D1-accuracy", duel(0.88, 0.93)).verdict == "contradicted"
+    assert verdict_of("D1-accuracy", duel(noisy(0.90), 0.90)).verdict == "inconclusive"
+
+
+def test_d1_one_seed_small_gap_is_inconclusive_large_gap_counts():
+    small = verdict_of("D1-accuracy", duel(0.91, 0.90, seeds=(0,)))
+    assert small.verdict == "inconclusive" and "1 seed" in small.scope
+    assert verdict_of("D1-accuracy", duel(0.95, 0.90, seeds=(0,))).verdict == "supported"
+
+
+def test_d1_mixed_across_datasets():
+    df = pd.concat([duel(0.95, 0.90, datasets=("digits",)), duel(0.85, 0.90, datasets=("mnist5k",))])
+    v = verdict_of("D1-accuracy", df)
+    assert v.verdict == "mixed" and "digits" in v.evidence and "mnist5k" in v.evidence
+
+
+def test_t2_vision_only_is_partial():
+    v = verdict_of("T2-complexity", duel(0.95, 0.90))
+    assert v.verdict == "mixed" and "not run" in v.evidence
+    assert verdict_of("T2-complexity", duel(0.88, 0.93)).verdict == "contradicted"
+    assert verdict_of("T2-complexity", duel(noisy(0.9), 0.9)).verdict == "inconclusive"
+
+
+def test_t2_supported_when_every_domain_goes_the_expected_way():
+    df = pd.concat([duel(0.95, 0.90, suite="vision"), duel(0.95, 0.90, suite="text", datasets=("imdb",)),
+                    duel(0.80, 0.85, suite="tabular", datasets=("adult",))])
+    assert verdict_of("T2-complexity", df).verdict == "supported"
+
+
+# ---------------------------------------------------------------- T1, D3, D2: learning curves
+
+def curves(deep: dict, classical: dict, seeds=SEEDS, noise=0.003):
+    """Learning curves of cnn (deep) and rbf_svm (classical) plus a weaker model of each family."""
+    rows = []
+    for s in seeds:
+        jitter = noise * (s - 1)
+        for n in deep:
+            rows += [cell("digits", "cnn", "deep", s, n, deep[n] + jitter),
+                     cell("digits", "mlp", "deep", s, n, deep[n] - 0.1),
+                     cell("digits", "rbf_svm", "classical", s, n, classical[n] + jitter / 2),
+                     cell("digits", "gaussian_nb", "classical", s, n, 0.5)]
+    return pd.DataFrame(rows)
+
+
+SIZES = (100, 300, 1000, 3000)
+CLASSICAL = dict(zip(SIZES, (0.80, 0.85, 0.88, 0.90)))
+CROSSING = dict(zip(SIZES, (0.70, 0.82, 0.91, 0.96)))       # overtakes between 300 and 1000
+DEEP_AHEAD = {n: a + 0.05 for n, a in CLASSICAL.items()}
+DEEP_FLAT_TOP = dict(zip(SIZES, (0.70, 0.82, 0.91, 0.91)))
+CLASSICAL_RISING_TOP = dict(zip(SIZES, (0.80, 0.85, 0.86, 0.92)))
+
+
+def test_t1_supported_with_crossover_between_grid_points():
+    v = verdict_of("T1-data", curves(CROSSING, CLASSICAL))
+    assert v.verdict == "supported"
+    n_star = float(re.search(r"n\* ≈ (\d+)", v.evidence).group(1))
+    assert 300 < n_star < 1000
+
+
+def test_t1_contradicted_when_deep_leads_at_small_n():
+    assert verdict_of("T1-data", curves(DEEP_AHEAD, CLASSICAL)).verdict == "contradicted"
+
+
+def test_t1_inconclusive_when_noise_dominates():
+    flat = dict.fromkeys(SIZES, 0.85)
+    assert verdict_of("T1-data", curves(flat, flat, noise=0.05)).verdict == "inconclusive"
+
+
+def test_t1_d3_d2_not_run_with_one_size():
+    for claim in ("T1-data", "D3-data-hunger", "D2-scalability"):
+        v = verdict_of(claim, duel(0.95, 0.9))
+        assert v.verdict == "not-run" and "scaling=on" in v.evidence
+
+
+def test_d3_supported_contradicted_inconclusive():
+    v = verdict_of("D3-data-hunger", curves(CROSSING, CLASSICAL))
+    assert v.verdict == "supported" and "n deep needs" in v.detail
+    assert verdict_of("D3-data-hunger", curves(DEEP_AHEAD, CLASSICAL)).verdict == "contradicted"
+    flat = dict.fromkeys(SIZES, 0.85)
+    assert verdict_of("D3-data-hunger", curves(flat, flat, noise=0.05)).verdict == "inconclusive"
+
+
+def test_d2_supported_contradicted_inconclusive():
+    assert verdict_of("D2-scalability", curves(CROSSING, CLASSICAL)).verdict == "supported"
+    assert verdict_of("D2-scalability", curves(DEEP_FLAT_TOP, CLASSICAL_RISING_TOP)).verdict == "contradicted"
+    flat = dict.fromkeys(SIZES, 0.85)
+    assert verdict_of("D2-scalability", curves(flat, flat, noise=0.05)).verdict == "inconclusive"
+
+
+def test_d2_reports_power_law_with_four_sizes():
+    assert "b" in verdict_of("D2-scalability", curves(CROSSING, CLASSICAL)).detail
+
+
+# ---------------------------------------------------------------- T3, T8, D4: time, hardware, cost
+
+def test_t3_supported_contradicted_inconclusive():
+    assert verdict_of("T3-time", duel(0.95, 0.9, train_seconds=100.0)).verdict == "supported"
+    slow_classical = duel(0.95, 0.9)
+    slow_classical.loc[slow_classical["family"] == "classical", "train_seconds"] = 100.0
+    assert verdict_of("T3-time", slow_classical).verdict == "contradicted"
+    noisy_time = duel(0.95, 0.9)
+    deep = noisy_time["model"] == "cnn"
+    noisy_time.loc[deep, "train_seconds"] = noisy_time.loc[deep, "seed"].map({0: 3.0, 1: 0.3, 2: 1.0})
+    assert verdict_of("T3-time", noisy_time).verdict == "inconclusive"
+
+
+def test_t3_per_hardware_and_time_to_reach():
+    df = pd.concat([duel(0.95, 0.9, train_seconds=100.0),
+                    duel(0.95, 0.9, train_seconds=5.0, device="cuda", gpu_name="H100").assign(run="results/vision/gpu")])
+    v = verdict_of("T3-time", df)
+    assert v.verdict == "supported" and "on cuda" in v.evidence and "on cpu" in v.evidence
+    assert "accuracy both reach" in v.detail
+
+
+def test_t8_contradicted_when_deep_trains_on_cpu_within_budget():
+    v = verdict_of("T8-hardware", duel(0.95, 0.9, train_seconds=30.0))
+    assert v.verdict == "contradicted" and "within 10 min" in v.evidence
+
+
+def test_t8_supported_when_deep_times_out_past_budget_on_cpu():
+    df = duel(0.95, 0.9)
+    deep = df["family"] == "deep"
+    df.loc[deep, ["status", "accuracy", "train_seconds", "cell_seconds"]] = ["timeout", np.nan, np.nan, 700.0]
+    assert verdict_of("T8-hardware", df).verdict == "supported"
+
+
+def test_t8_mixed_and_inconclusive():
+    df = duel(0.95, 0.9)
+    df.loc[df["model"] == "cnn", "train_seconds"] = 900.0
+    assert verdict_of("T8-hardware", df).verdict == "mixed"
+    short_limit = duel(0.95, 0.9)
+    deep = short_limit["family"] == "deep"
+    short_limit.loc[deep, ["status", "accuracy", "cell_seconds"]] = ["timeout", np.nan, 60.0]
+    assert verdict_of("T8-hardware", short_limit).verdict == "inconclusive"
+
+
+def test_t8_not_run_without_cpu_deep_rows_and_reports_gpu_speedup():
+    gpu = duel(0.95, 0.9, train_seconds=2.0).assign(run="results/vision/gpu")
+    gpu.loc[gpu["family"] == "deep", ["device", "gpu_name"]] = ["cuda", "H100"]
+    v = verdict_of("T8-hardware", gpu)
+    assert v.verdict == "not-run" and "hardware=cpu" in v.evidence
+    both = pd.concat([duel(0.95, 0.9, train_seconds=20.0), gpu])
+    v = verdict_of("T8-hardware", both)
+    assert v.verdict == "contradicted" and "speedup" in v.evidence and "10.0x" in v.detail
+
+
+def test_d4_parts_combine():
+    expensive_but_cpu_ok = duel(0.95, 0.9, train_cpu_seconds=100.0, train_seconds=30.0)
+    assert verdict_of("D4-compute", expensive_but_cpu_ok).verdict == "mixed"
+    cheap = duel(0.95, 0.9, train_cpu_seconds=0.01, train_seconds=0.01)
+    assert verdict_of("D4-compute", cheap).verdict == "contradicted"
+    expensive_and_slow = duel(0.95, 0.9, train_cpu_seconds=5000.0, train_seconds=900.0)
+    expensive_and_slow.loc[expensive_and_slow["family"] == "deep", "train_seconds"] = 900.0
+    assert verdict_of("D4-compute", expensive_and_slow).verdict == "supported"
+
+
+# ---------------------------------------------------------------- T6, A2: sizes and architectures
+
+def test_t6_supported_contradicted_inconclusive():
+    assert verdict_of("T6-model-complexity", duel(0.95, 0.9, n_parameters=1_000_000)).verdict == "supported"
+    big_classical = duel(0.95, 0.9, n_parameters=10)
+    big_classical.loc[big_classical["family"] == "deep", "n_parameters"] = 10
+    big_classical.loc[big_classical["family"] == "classical", "n_parameters"] = 1_000_000
+    assert verdict_of("T6-model-complexity", big_classical).verdict == "contradicted"
+    assert verdict_of("T6-model-complexity", duel(0.95, 0.9)).verdict == "inconclusive"
+
+
+def cnn_mlp(cnn_acc, mlp_acc, cnn_params=60_000, mlp_params=200_000, seeds=SEEDS):
+    rows = []
+    for ds in ("digits", "mnist5k"):
+        for s in seeds:
+            at = lambda v: v(s) if callable(v) else v  # noqa: E731
+            rows += [cell(ds, "cnn", "deep", s, accuracy=at(cnn_acc), n_parameters=cnn_params),
+                     cell(ds, "mlp", "deep", s, accuracy=at(mlp_acc), n_parameters=mlp_params),
+                     cell(ds, "rbf_svm", "classical", s, accuracy=0.9)]
+    return pd.DataFrame(rows)
+
+
+def test_a2_supported_contradicted_inconclusive():
+    assert verdict_of("A2-cnn-params", cnn_mlp(0.98, 0.95)).verdict == "supported"
+    assert verdict_of("A2-cnn-params", cnn_mlp(0.93, 0.96)).verdict == "contradicted"
+    assert verdict_of("A2-cnn-params", cnn_mlp(0.98, 0.95, cnn_params=300_000)).verdict == "contradicted"
+    assert verdict_of("A2-cnn-params", cnn_mlp(noisy(0.95), 0.95)).verdict == "inconclusive"
+
+
+def depth_rows(plain: dict, residual: dict, seeds=SEEDS, status_at=None):
+    """Depth suite rows: {depth: (accuracy, final_train_loss)} per architecture."""
+    rows = []
+    for arch, curve in (("plain_net", plain), ("resnet", residual)):
+        for depth, (accuracy, loss) in curve.items():
+            for s in seeds:
+                status = (status_at or {}).get((arch, depth), "ok")
+                rows.append(cell("digits", arch, "deep", s, accuracy=accuracy + 0.002 * s, suite="depth",
+                                 variant=f"depth={depth}", final_train_loss=loss + 0.001 * s, status=status))
+    return pd.DataFrame(rows)
+
+
+HEALTHY = {1: (0.95, 0.05), 4: (0.96, 0.03), 24: (0.96, 0.02)}
+DEGRADED = {1: (0.95, 0.05), 4: (0.93, 0.10), 24: (0.70, 0.90)}
+
+
+def test_a9_supported_contradicted_mixed():
+    v = verdict_of("A9-depth", depth_rows(DEGRADED, HEALTHY))
+    assert v.verdict == "supported" and "1→24" in v.evidence
+    v = verdict_of("A9-depth", depth_rows(HEALTHY, HEALTHY))
+    assert v.verdict == "contradicted" and "no degradation" in v.evidence
+    assert verdict_of("A9-depth", depth_rows(DEGRADED, DEGRADED)).verdict == "mixed"
+
+
+def test_a9_diverged_plain_cells_count_as_degradation():
+    df = depth_rows(HEALTHY, HEALTHY, status_at={("plain_net", 24): "diverged"})
+    df.loc[df["status"] == "diverged", ["accuracy", "final_train_loss"]] = np.nan
+    v = verdict_of("A9-depth", df)
+    assert v.verdict == "supported" and "diverged" in v.evidence
+
+
+def test_a9_inconclusive_with_one_depth_and_not_run_without_rows():
+    assert verdict_of("A9-depth", depth_rows({4: (0.9, 0.1)}, {4: (0.9, 0.1)})).verdict == "inconclusive"
+    assert verdict_of("A9-depth", duel(0.95, 0.9)).verdict == "not-run"
+
+
+# ---------------------------------------------------------------- the command
+
+def write_run(folder: Path, df: pd.DataFrame) -> None:
+    (folder / "cells").mkdir(parents=True)
+    df.to_parquet(folder / "cells" / "all.parquet", index=False)
+
+
+def test_cmd_claims_prints_scorecard(tmp_path, capsys):
+    write_run(tmp_path / "vision" / "r1", duel(0.95, 0.9))
+    assert cmd_claims([str(tmp_path)]) == 0
+    out = capsys.readouterr().err
+    assert "D1-accuracy" in out and "supported" in out
+
+
+def test_cmd_claims_missing_results(tmp_path, capsys, monkeypatch):
+    assert cmd_claims([str(tmp_path / "nowhere")]) == 2
+    assert "error" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    assert cmd_claims(["results"]) == 2
+    assert "bench run suite=vision" in capsys.readouterr().err
+
+
+def test_a9_unknown_when_residual_cells_failed():
+    df = depth_rows(DEGRADED, HEALTHY, status_at={("resnet", 24): "error"})
+    v = verdict_of("A9-depth", df)
+    assert v.verdict == "inconclusive" and "no finished cells" in v.evidence
+
+
+def test_tuned_and_untuned_runs_stay_apart():
+    df = pd.concat([duel(0.95, 0.90), duel(0.80, 0.90, datasets=("digits", "mnist5k")).assign(tuned=True)])
+    v = verdict_of("D1-accuracy", df)
+    assert v.verdict == "supported" and "cnn · not tuned" in v.evidence
