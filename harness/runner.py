@@ -213,7 +213,7 @@ class Runner:
             "variant": str(model_cfg.get("variant") or ""),
             "family": family, "params": params, "params_id": params_id,
             "seed": int(seed), "n_train": int(n_train), "n_test": int(n_test), "profile": self.cfg.profile.name,
-            "tuned": bool(self.cfg.tune and model_cfg.get("search")),
+            "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False)) and model_cfg.get("search")),
             "device": self.device if family == "deep" else "cpu",
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
             "torch_threads": self.threads, "git_commit": self.commit, "job": self.job,

@@ -63,10 +63,12 @@ def batched_logits(module: nn.Module, X: torch.Tensor, batch_size: int) -> torch
 
 
 def random_shift(x: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
-    """Translate each image of the batch by up to `fraction` of its side (at least one pixel), zero
-    fill: (B, C, H, W) -> (B, C, H, W). The usual augmentation for small digit datasets."""
+    """Translate each image of the batch by up to `fraction` of its side, rounded to whole pixels,
+    zero fill: (B, C, H, W) -> (B, C, H, W). The usual augmentation for small digit datasets."""
     b, _, h, w = x.shape
-    max_shift = max(1, round(fraction * h))
+    max_shift = round(fraction * h)
+    if max_shift == 0:
+        return x
     shifts = torch.randint(-max_shift, max_shift + 1, (b, 2), generator=generator).to(x.device, x.dtype)
     theta = torch.zeros(b, 2, 3, device=x.device, dtype=x.dtype)
     theta[:, 0, 0] = theta[:, 1, 1] = 1
