@@ -152,3 +152,23 @@ def test_older_results_without_variant_column(tmp_path):
     out = tmp_path / "report"
     report.write_report([folder], out)
     assert "run.json is missing" in (out / "report.html").read_text()
+
+
+def test_learning_curve_section_finds_the_crossover_and_fits_power_laws(tmp_path: Path):
+    """Classical error follows 0.5 n^-0.3 + 0.05, deep error 20 n^-0.8 + 0.01: deep starts behind and
+    overtakes between n=200 and n=800 (where the noiseless curves cross, about n=380)."""
+    store = RunStore(tmp_path / "vision" / "run")
+    curves = {"logistic_regression": (0.5, 0.3, 0.05), "cnn": (20.0, 0.8, 0.01)}
+    for model, (a, b, c) in curves.items():
+        for n in (50, 200, 800, 3200):
+            for seed in SEEDS:
+                acc = 1 - (a * n ** -b + c) + 0.001 * (seed - 1)
+                store.write_row(make_row("digits", model, seed, n, accuracy=acc))
+    report.write_report([store.folder], tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    section = md.split("### vision/digits: learning curves", 1)[1]
+    n_star = float(re.search(r"crossover at n\* ≈ (\d+)", section).group(1))
+    assert 200 < n_star < 800
+    cnn_row = next(line for line in section.splitlines() if line.startswith("| cnn |"))
+    b_fit = float(cnn_row.split("|")[4].split("±")[0])
+    assert b_fit == pytest.approx(0.8, abs=0.1)
