@@ -83,20 +83,26 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
                  batch_size: int, max_epochs: int, patience: int, generator: torch.Generator,
                  time_limit: float | None = None, on_epoch: Callable[[int, int, float], None] | None = None,
                  scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau | None = None,
-                 augment_shift: float = 0.0) -> History:
+                 augment_shift: float = 0.0, min_steps_per_epoch: int = 0) -> History:
     """Minibatch training with early stopping on validation loss; the best weights are restored.
+
+    An "epoch" is one pass over the data, or as many passes as give `min_steps_per_epoch` optimizer
+    steps: on a learning curve's smallest sizes one pass is a step or two, and early stopping with
+    its patience counted in such epochs would stop a network (and its batch-norm statistics) before
+    it has trained at all.
 
     X, y (and the validation split) are already on the module's device. Raises Diverged on a
     non-finite loss and TimeBudgetExceeded when `time_limit` seconds pass.
     """
     history, n = History(), len(X)
+    passes = max(1, math.ceil(min_steps_per_epoch / math.ceil(n / batch_size)))
     best_loss, best_state, stale = math.inf, None, 0
     start = time.perf_counter()
     for epoch in range(max_epochs):
         module.train()
-        perm = torch.randperm(n, generator=generator, device="cpu").to(X.device)
+        perm = torch.cat([torch.randperm(n, generator=generator) for _ in range(passes)]).to(X.device)
         loss_sum = torch.zeros((), device=X.device)
-        for i in range(0, n, batch_size):
+        for i in range(0, n * passes, batch_size):
             idx = perm[i:i + batch_size]
             xb = random_shift(X[idx], augment_shift, generator) if augment_shift and X.dim() == 4 else X[idx]
             loss = criterion(module(xb), y[idx])
@@ -104,7 +110,7 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach() * len(idx)
-        train_loss = loss_sum.item() / n  # one device sync per epoch, not per batch
+        train_loss = loss_sum.item() / (n * passes)  # one device sync per epoch, not per batch
         if not math.isfinite(train_loss):
             raise Diverged(f"training loss became {train_loss} in epoch {epoch + 1}")
         history.train_loss.append(train_loss)
@@ -147,7 +153,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, module: str = "harness.models.mlp.MLP", module_params: dict | None = None,
                  optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9,
                  batch_size: int = 128, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
-                 lr_plateau_factor: float | None = None, augment_shift: float = 0.0, device: str = "cpu", random_state: int = 0,
+                 lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
+                 device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
         self.module = module
         self.module_params = module_params
@@ -161,6 +168,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self.val_fraction = val_fraction
         self.lr_plateau_factor = lr_plateau_factor
         self.augment_shift = augment_shift
+        self.min_steps_per_epoch = min_steps_per_epoch
         self.device = device
         self.random_state = random_state
         self.time_limit = time_limit
@@ -197,7 +205,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             None if X_val is None else self._tensor(X_val), None if y_val is None else to_labels(y_val),
             optimizer=opt, batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
             generator=generator, time_limit=self.time_limit, on_epoch=on_epoch, scheduler=scheduler,
-            augment_shift=self.augment_shift)
+            augment_shift=self.augment_shift, min_steps_per_epoch=self.min_steps_per_epoch)
         self.n_epochs_ = len(self.history_.train_loss)
         return self
 
