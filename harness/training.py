@@ -95,7 +95,7 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     non-finite loss and TimeBudgetExceeded when `time_limit` seconds pass.
     """
     history, n = History(), len(X)
-    passes = max(1, math.ceil(min_steps_per_epoch / math.ceil(n / batch_size)))
+    passes = max(1, math.ceil(min_steps_per_epoch * batch_size / n))  # batches run on across passes
     best_loss, best_state, stale = math.inf, None, 0
     start = time.perf_counter()
     for epoch in range(max_epochs):

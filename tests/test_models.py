@@ -137,3 +137,26 @@ def test_claim_a1_perceptron_cannot_learn_xor_but_an_mlp_can(seed):
     mlp.fit(XOR_X, XOR_Y)
     assert np.mean(mlp.predict(XOR_X) == XOR_Y) == 1.0
     assert mlp.history_.train_loss[-1] < mlp.history_.train_loss[0]
+
+
+def test_an_epoch_on_tiny_data_still_takes_the_minimum_number_of_steps():
+    """20 samples in batches of 64 are one step a pass; min_steps_per_epoch=10 makes it ten."""
+    from torch import nn
+
+    from harness.training import train_module
+
+    steps = []
+
+    class CountingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            steps.append(1)
+            return super().step(closure)
+
+    module = nn.Linear(4, 2)
+    X, y = torch.randn(20, 4), torch.randint(0, 2, (20,))
+    for min_steps, expected in ((0, 1), (10, 10)):
+        steps.clear()
+        train_module(module, nn.functional.cross_entropy, X, y, None, None, optimizer=CountingSGD(module.parameters(), lr=0.1),
+                     batch_size=64, max_epochs=1, patience=0, generator=torch.Generator().manual_seed(0),
+                     min_steps_per_epoch=min_steps)
+        assert len(steps) == expected
