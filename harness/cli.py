@@ -158,7 +158,7 @@ def cmd_list() -> int:
     from rich.table import Table
 
     for group in GROUPS:
-        t = Table(title=group if group == "hardware" else f"{group}s", title_justify="left", show_header=False, box=None, padding=(0, 2))
+        t = Table(title=group if group in ("hardware", "scaling", "interpret") else f"{group}s", title_justify="left", show_header=False, box=None, padding=(0, 2))
         for name in group_options(group):
             node = OmegaConf.load(group_dir(group) / f"{name}.yaml")
             note = node.get("description") or ""

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from suites import CONFIG_DIR
 
-GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling")
+GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling", "interpret")
 
 
 class ConfigError(Exception):
@@ -69,6 +69,17 @@ def validate_overrides(overrides: list[str]) -> None:
     # catches unknown keys and wrong types in any job without composing the whole product.
     firsts = [s[0] for s in slots]
     candidates = [firsts] + [firsts[:i] + [v] + firsts[i + 1:] for i, s in enumerate(slots) for v in s[1:]]
+    if any(o.is_sweep_override() for o in parsed):
+        # Hydra's sweeper first composes the overrides that are not swept, on their own: a key inside
+        # a swept group (model=a,b model.estimator.lr=0.1) fails there, before any job.
+        fixed = [o.input_line for o in parsed if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")]
+        swept = [o.key_or_group for o in parsed if o.is_sweep_override()]
+        try:
+            compose_config(fixed)
+        except Exception as e:
+            raise ConfigError(f"{hydra_error_line(e, overrides).split(' (top-level')[0]} Hydra sets the overrides that "
+                              f"are not swept before it sweeps {', '.join(swept)}: a key inside a swept group cannot "
+                              f"be set; run one value at a time instead") from e
     for chosen in candidates:
         try:
             cfg = compose_config(chosen)
@@ -169,6 +180,14 @@ SETTINGS = {
     "profile.max_train": ((int, None), 2),
     "profile.max_test": ((int, None), 1),
     "hardware.threads": ((int, None), 1),
+    # interpret=on only (absent, so null, when off)
+    "interpret.sample": ((int, None), 2),
+    "interpret.surrogate_points": ((int, None), 4),
+    "interpret.curve_steps": ((int, None), 1),
+    "interpret.noise_sigma": ((int, float, None), 0),
+    "interpret.linear_C": ((int, float, None), 1e-9),
+    "interpret.ig_steps": ((int, None), 2),
+    "interpret.chunk_rows": ((int, None), 1),
 }
 
 

@@ -321,6 +321,7 @@ def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
         blocks.append(Para(f"{size}, test size {int(ok['n_test'].max())}. Mean over seeds ± half of its 95% "
                            f"interval; ★ the most accurate of its family."))
         blocks.append(results_table(aggregate(ok)))
+        blocks += interpretability_blocks(ok)
     else:
         blocks.append(note("No cell of this dataset finished."))
     failed = d[d["status"] != "ok"]
@@ -429,6 +430,77 @@ def results_table(agg: pd.DataFrame) -> Table:
     return Table(header, rows, right=set(range(2, 9)), row_cls=classes)
 
 
+# The interp_ figures of the interpretability table: (column, header, higher is more interpretable).
+INTERP_FIGURES = (("interp_fidelity_tree3", "fidelity tree-3"), ("interp_fidelity_tree5", "fidelity tree-5"),
+                  ("interp_fidelity_linear", "fidelity L1 linear"), ("interp_deletion_auc", "deletion AUC (random order)"),
+                  ("interp_insertion_auc", "insertion AUC"), ("interp_ig_deletion_auc", "IG deletion AUC"),
+                  ("interp_saliency_deletion_auc", "saliency deletion AUC"),
+                  ("interp_stability_noise", "stability under noise"))
+
+
+def interpreted(d: pd.DataFrame) -> pd.DataFrame:
+    """The finished cells whose interpretation ran (interpret=on and no interp_error)."""
+    if "interp_points" not in d:
+        return d.iloc[:0]
+    done = d[(d["status"] == "ok") & d["interp_points"].notna()]
+    return done[done["interp_error"].isna()] if "interp_error" in done else done
+
+
+def readable_by_construction(g: pd.DataFrame) -> bool:
+    """The model config's `interpretable` flag, as the rows of one configuration carry it."""
+    flag = g["interpretable_by_construction"].iloc[0] if "interpretable_by_construction" in g else None
+    return bool(pd.notna(flag) and flag)
+
+
+def interpretability_blocks(ok: pd.DataFrame) -> list:
+    """Per configuration at one training size: the interp_ figures (mean ± half its 95% interval over
+    seeds), the between-seed stability of its global importance maps, and the readable-by-construction
+    flag, kept in its own column apart from the measurements."""
+    from harness.interpret import between_seed_stability
+
+    done = interpreted(ok)
+    failed = ok[ok["interp_error"].notna()] if "interp_error" in ok else ok.iloc[:0]
+    if done.empty and failed.empty:
+        return []
+    blocks = []
+    if len(done):
+        three = lambda x: f"{x:.3f}"  # noqa: E731
+        rows, classes = [], []
+        for label in aggregate(done)["label"]:
+            g = done[done["label"] == label].sort_values("seed")
+            num = lambda col: pd.to_numeric(g[col], errors="coerce")  # noqa: E731
+            figures = [fmt_ci(mean_ci(num(col)), three) for col, _ in INTERP_FIGURES]
+            figures[3] += f" ({num('interp_deletion_auc_random').mean():.3f})"
+            stability = between_seed_stability(g["interp_importance"]) if g["seed"].nunique() >= 2 else np.nan
+            mass = num("interp_mass90_features").mean()
+            family = g["family"].iloc[0]
+            rows.append([label, Cell(family, cls=f"fam fam-{family}"), "yes" if readable_by_construction(g) else "–",
+                         fmt_ci(mean_ci(num("accuracy")), three), *figures,
+                         "–" if np.isnan(stability) else f"{stability:.3f}",
+                         "–" if np.isnan(mass) else f"{mass:.0f} of {int(num('interp_groups').max())}",
+                         str(g["interp_glassbox_size"].iloc[0] or "–"),
+                         fmt_seconds(num("interpret_seconds").mean())])
+            classes.append(family)
+        header = ["model", "family", "readable by construction", "accuracy", *(h for _, h in INTERP_FIGURES),
+                  "stability between seeds", "groups for 90% of attribution", "glass-box size", "cost"]
+        points = int(pd.to_numeric(done["interp_points"], errors="coerce").max())
+        blocks += [Para(f"Interpretability (interpret=on), measured alike for every model on {points} test points. "
+                        "Fidelity: agreement with the model of a depth-3/depth-5 tree and an L1 logistic regression "
+                        "that imitate its predictions (on points they were not fitted on). Deletion/insertion AUC: "
+                        "the predicted class's probability, relative to the full input, as occlusion-ranked feature "
+                        "groups (image patches) are removed/revealed; lower deletion and higher insertion = more "
+                        "faithful; in brackets the deletion AUC of a random order. IG and saliency (torch models): "
+                        "the same deletion curve for gradient attributions. Stability: Spearman correlation of "
+                        "occlusion maps under input noise, and of global importance maps between seeds. "
+                        "'Readable by construction' is a property of the model class, not a measurement."),
+                   Table(header, rows, right=set(range(3, len(header) - 1)) | {len(header) - 1}, row_cls=classes)]
+    if len(failed):
+        blocks.append(note("Interpretation failed for " + "; ".join(
+            f"{r['label']} seed {r['seed']}: {r['interp_error']}" for _, r in failed.iterrows())
+            + " (the cells' own results stand)."))
+    return blocks
+
+
 def failed_table(failed: pd.DataFrame) -> Table:
     rows = [[r["label"], str(r["seed"]), str(r["n_train"]), Cell(str(r["status"]), cls="pill status-failed"),
              Cell(str(r["error"] or "")[:300], cls="error")]
@@ -448,7 +520,9 @@ def suite_plots():
              "classical solid, deep dashed)", plot_learning_curves),
             ("train-time-vs-size", "Training time against training size (classical solid, deep dashed)",
              plot_time_curves),
-            ("depth", "Accuracy and final training loss against depth (depth=N variants)", plot_depth)]
+            ("depth", "Accuracy and final training loss against depth (depth=N variants)", plot_depth),
+            ("accuracy-vs-fidelity", "Accuracy against surrogate fidelity (depth-5 tree imitating the model) at the "
+             "largest training size; hollow markers: readable by construction", plot_accuracy_vs_fidelity)]
 
 
 def guarded_plot(draw, d: pd.DataFrame, name: str, caption: str):
@@ -612,6 +686,33 @@ def plot_depth(d: pd.DataFrame) -> MplFigure | None:
             if not ax.lines:
                 ax.text(0.5, 0.5, f"no {y} recorded", ha="center", va="center", transform=ax.transAxes)
     line_legend(fig, colours, ok, "model")
+    return fig
+
+
+def plot_accuracy_vs_fidelity(d: pd.DataFrame) -> MplFigure | None:
+    """Per dataset: mean test accuracy against mean depth-5 surrogate fidelity, one point per configuration."""
+    per_dataset = [(name, interpreted(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
+    per_dataset = [(name, g) for name, g in per_dataset if len(g)]
+    if not per_dataset:
+        return None
+    fig, axes = panels(len(per_dataset))
+    labels = []
+    for ax, (name, g) in zip(axes, per_dataset):
+        points = []
+        for label, m in g.groupby("label", sort=False):
+            x = pd.to_numeric(m["interp_fidelity_tree5"], errors="coerce").mean()
+            y = pd.to_numeric(m["accuracy"], errors="coerce").mean()
+            colour = PLOT_COLOURS.get(m["family"].iloc[0], "grey")
+            ax.plot(x, y, "o", ms=7, color=colour, mfc="white" if readable_by_construction(m) else colour)
+            points.append((x, y, label))
+        ax.set(title=name, xlabel="surrogate fidelity (depth-5 tree)", ylabel="test accuracy")
+        ax.margins(x=0.2, y=0.08)
+        ax.grid(alpha=0.3)
+        family_legend(ax)
+        labels.append((ax, points))
+    fig.canvas.draw()  # fixes limits and layout, so pixel positions below hold
+    for ax, points in labels:
+        label_points(ax, points)
     return fig
 
 

@@ -27,6 +27,7 @@ from harness import hardware
 from harness.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
 from harness.display import RunDisplay, console, summary_tables
+from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.metrics import classification_scores, count_parameters, measure
 from harness.results import RunStore
 from harness.training import Diverged, TimeBudgetExceeded
@@ -225,6 +226,23 @@ class Runner:
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
 
+    def interpretation(self, est, task: Task, model_cfg: DictConfig, seed: int) -> dict:
+        """The interp_ columns of a cell (empty for a failed one). Interpretation that fails is recorded
+        in `interp_error`; the cell keeps its status and scores."""
+        cols = dict(INTERP_COLUMNS, interpretable_by_construction=bool(model_cfg.get("interpretable", False)),
+                    interpret_seconds=np.nan)
+        if est is None:
+            return cols
+        t0 = time.perf_counter()
+        try:
+            return cols | interpret(est, task, self.cfg.interpret, seed)
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # noqa: BLE001 - the cell's own results stand without its explanation
+            log.debug("interpretation of %s/%s seed %s failed:\n%s", task.name, model_cfg.name, seed,
+                      traceback.format_exc())
+            return cols | {"interp_error": failure(e)[1], "interpret_seconds": time.perf_counter() - t0}
+
     def run_cell(self, task: Task, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
         row = self.base_row(task.name, model_cfg, seed, task.n_train, len(task.y_test))
         label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
@@ -241,6 +259,8 @@ class Runner:
         except Exception as e:  # noqa: BLE001 - any model failure becomes a row, the suite goes on
             row["status"], row["error"] = failure(e)
             log.debug("cell %s/%s seed %s failed:\n%s", task.name, label, seed, traceback.format_exc())
+        if self.cfg.interpret.enabled:
+            row.update(self.interpretation(est if row["status"] == "ok" else None, task, model_cfg, seed))
         row["cell_seconds"] = time.perf_counter() - t0
         self.store.write_row(row)
         display.end_cell(row)

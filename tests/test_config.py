@@ -210,3 +210,9 @@ def test_cli_bad_input_is_exit_2_and_one_line(overrides, words, capsys, monkeypa
     for w in words:
         assert w in lines[0]
     assert not tmp_results.exists(), "bad input must not start a run"
+
+
+def test_a_key_inside_a_swept_group_is_refused_before_any_job():
+    """Hydra composes the un-swept overrides first, where model.estimator does not exist yet."""
+    with pytest.raises(ConfigError, match="swept|sweeps"):
+        validate_overrides(["model=mlp,cnn", "model.estimator.lr=0.1"])

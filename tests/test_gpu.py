@@ -41,3 +41,22 @@ def test_cuda_and_cpu_models_agree_on_easy_data():
         np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
         accuracy[device] = float(np.mean(est.predict(task.X_test) == task.y_test))
     assert accuracy["cuda"] > 0.7 and abs(accuracy["cuda"] - accuracy["cpu"]) < 0.1
+
+
+def test_interpretation_of_a_cuda_model_matches_its_cpu_twin():
+    """Occlusion runs through predict_proba, gradients through captum on the model's own device: the
+    same fitted network, moved between devices, gets the same figures."""
+    from harness.interpret import interpret
+
+    task = load_digits(seed=0).subsample_train(300, seed=0)
+    est = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=3, patience=0, device="cuda",
+                          random_state=0).fit(task.X_train, task.y_train)
+    cfg = {"sample": 60, "surrogate_points": 200}
+    on_cuda = interpret(est, task, cfg, seed=0)
+    est.module_.to("cpu")
+    est.device = "cpu"
+    on_cpu = interpret(est, task, cfg, seed=0)
+    assert on_cuda["interp_error"] is None and np.isfinite(on_cuda["interp_ig_deletion_auc"])
+    for col in ("interp_deletion_auc", "interp_insertion_auc", "interp_ig_deletion_auc",
+                "interp_saliency_deletion_auc", "interp_fidelity_tree5"):
+        assert abs(on_cuda[col] - on_cpu[col]) < 0.02, col
