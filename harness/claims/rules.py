@@ -519,17 +519,19 @@ def cpu_budget_readings(rows: pd.DataFrame) -> list[BudgetReading]:
 
 
 def gpu_speedups(rows: pd.DataFrame) -> list[list]:
-    """CPU over GPU training time per deep configuration and size run on both."""
+    """CPU over GPU training time per deep configuration and size run on both, on the same host (a GPU
+    row is paired with CPU rows whose CPU model is its host's: a laptop's CPU against a server's GPU
+    would measure the machines, not the devices)."""
     deep = ok(rows[rows["family"] == "deep"])
     table = []
-    for (dataset, key, n), d in deep.groupby(["dataset", "key", "n_train"], sort=False):
+    for (dataset, key, n, host), d in deep.groupby(["dataset", "key", "n_train", "cpu_model"], sort=False):
         cpu, gpu = d[d["device"] == "cpu"], d[d["device"] != "cpu"]
         if cpu.empty or gpu.empty:
             continue
         table.append([dataset, key, n, fmt_seconds(cpu["train_seconds"].mean()), fmt_seconds(gpu["train_seconds"].mean()),
                       f"{cpu['train_seconds'].mean() / gpu['train_seconds'].mean():.1f}x",
                       f"{100 * (gpu['accuracy'].mean() - cpu['accuracy'].mean()):+.1f} pts",
-                      ", ".join(sorted(gpu["machine"].unique()))])
+                      ", ".join(sorted(gpu["machine"].unique())) + f" vs its host CPU ({host})"])
     return table
 
 
