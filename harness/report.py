@@ -554,13 +554,7 @@ def family_legend(ax) -> None:
 
 def scatter_panels(d: pd.DataFrame, x: str, xlabel: str) -> MplFigure | None:
     """Per dataset at its largest training size: mean accuracy (bars: 95% interval) against x, log x."""
-    per_dataset = [(name, aggregate(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
-    per_dataset = [(name, a) for name, a in per_dataset if len(a)]
-    if not per_dataset:
-        return None
-    fig, axes = panels(len(per_dataset))
-    labels = []
-    for ax, (name, agg) in zip(axes, per_dataset):
+    def draw(ax, agg: pd.DataFrame) -> list[tuple[float, float, str]]:
         points = []
         for _, r in agg.iterrows():
             xm, (ym, lo, hi, _) = r[x][0], r["accuracy"]
@@ -568,7 +562,24 @@ def scatter_panels(d: pd.DataFrame, x: str, xlabel: str) -> MplFigure | None:
                 ax.errorbar(xm, ym, yerr=[[ym - lo], [hi - ym]], fmt="o", ms=6, capsize=2,
                             color=PLOT_COLOURS.get(r["family"], "grey"))
                 points.append((xm, ym, r["label"]))
-        ax.set(xscale="log", title=name, xlabel=xlabel, ylabel="test accuracy")
+        ax.set_xscale("log")
+        return points
+
+    per_dataset = [(name, aggregate(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
+    return labelled_panels(per_dataset, draw, xlabel)
+
+
+def labelled_panels(per_dataset: list[tuple[str, pd.DataFrame]], draw, xlabel: str) -> MplFigure | None:
+    """One panel per dataset with data; `draw(ax, data)` plots and returns (x, y, label) points, which
+    are labelled once the layout is fixed. None when no dataset has data."""
+    per_dataset = [(name, data) for name, data in per_dataset if len(data)]
+    if not per_dataset:
+        return None
+    fig, axes = panels(len(per_dataset))
+    labels = []
+    for ax, (name, data) in zip(axes, per_dataset):
+        points = draw(ax, data)
+        ax.set(title=name, xlabel=xlabel, ylabel="test accuracy")
         ax.margins(x=0.2, y=0.08)  # room for the labels at the edges
         ax.grid(alpha=0.3)
         family_legend(ax)
@@ -691,13 +702,7 @@ def plot_depth(d: pd.DataFrame) -> MplFigure | None:
 
 def plot_accuracy_vs_fidelity(d: pd.DataFrame) -> MplFigure | None:
     """Per dataset: mean test accuracy against mean depth-5 surrogate fidelity, one point per configuration."""
-    per_dataset = [(name, interpreted(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
-    per_dataset = [(name, g) for name, g in per_dataset if len(g)]
-    if not per_dataset:
-        return None
-    fig, axes = panels(len(per_dataset))
-    labels = []
-    for ax, (name, g) in zip(axes, per_dataset):
+    def draw(ax, g: pd.DataFrame) -> list[tuple[float, float, str]]:
         points = []
         for label, m in g.groupby("label", sort=False):
             x = pd.to_numeric(m["interp_fidelity_tree5"], errors="coerce").mean()
@@ -705,15 +710,10 @@ def plot_accuracy_vs_fidelity(d: pd.DataFrame) -> MplFigure | None:
             colour = PLOT_COLOURS.get(m["family"].iloc[0], "grey")
             ax.plot(x, y, "o", ms=7, color=colour, mfc="white" if readable_by_construction(m) else colour)
             points.append((x, y, label))
-        ax.set(title=name, xlabel="surrogate fidelity (depth-5 tree)", ylabel="test accuracy")
-        ax.margins(x=0.2, y=0.08)
-        ax.grid(alpha=0.3)
-        family_legend(ax)
-        labels.append((ax, points))
-    fig.canvas.draw()  # fixes limits and layout, so pixel positions below hold
-    for ax, points in labels:
-        label_points(ax, points)
-    return fig
+        return points
+
+    per_dataset = [(name, interpreted(largest_size(g))) for name, g in d.groupby("dataset", sort=False)]
+    return labelled_panels(per_dataset, draw, "surrogate fidelity (depth-5 tree)")
 
 
 # ---------------------------------------------------------------- run metadata

@@ -7,12 +7,14 @@ folders, suite folders or the results root.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+
 
 # The identity of a cell: two rows with the same identity in one run are the same experiment.
 IDENTITY = ["suite", "dataset", "model", "variant", "params", "seed", "n_train"]
@@ -39,8 +41,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def frame_to_parquet_bytes(df: pd.DataFrame) -> bytes:
-    import io
-
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     return buf.getvalue()

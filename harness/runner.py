@@ -26,6 +26,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
 from harness import hardware
 from harness.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
+from harness.data.task import stratified_subset
 from harness.display import RunDisplay, console, summary_tables
 from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.metrics import classification_scores, count_parameters, measure
@@ -179,8 +180,6 @@ class Runner:
         if profile.max_train:
             task = task.subsample_train(profile.max_train, seed)
         if profile.max_test and profile.max_test < len(task.y_test):
-            from harness.data.task import stratified_subset
-
             idx = stratified_subset(task.y_test, profile.max_test, seed)
             task.X_test, task.y_test = task.X_test[idx], task.y_test[idx]
         return task

@@ -458,17 +458,27 @@ def time_to_reach(d: pd.DataFrame, family: str, target: float) -> str:
     return f"{fmt_seconds(hit['seconds'].min())} ({key}, n={n})"
 
 
+def best_pair_ratio(d: pd.DataFrame, column: str):
+    """Most accurate deep and classical configurations and the paired log-ratio of their `column`
+    (deep over classical) with its outcome; None when a family is missing."""
+    deep, classical = best_key(d, "deep"), best_key(d, "classical")
+    if deep is None or classical is None:
+        return None
+    ratio = paired(seed_scores(d, deep, column), seed_scores(d, classical, column), log=True)
+    result = outcome(ratio, LARGE_LOG_RATIO)
+    return deep, classical, ratio, {"a": SUPPORTS, "b": CONTRADICTS}.get(result, result)
+
+
 def training_time(rows: pd.DataFrame, entry: dict) -> Verdict:
     """T3: wall training time of the most accurate deep vs most accurate classical model."""
     outcomes, table, lines = [], [], []
     for (dataset, hardware), d_all in ok(rows).groupby(["dataset", "hardware"], sort=False):
         d = at_top_size(d_all)
-        deep, classical = best_key(d, "deep"), best_key(d, "classical")
-        if deep is None or classical is None:
+        pair = best_pair_ratio(d, "train_seconds")
+        if pair is None:
             continue
-        ratio = paired(seed_scores(d, deep, "train_seconds"), seed_scores(d, classical, "train_seconds"), log=True)
-        result = outcome(ratio, LARGE_LOG_RATIO)
-        outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(result, result))
+        deep, classical, ratio, result = pair
+        outcomes.append(result)
         target = min(seed_scores(d, deep, "accuracy").mean(), seed_scores(d, classical, "accuracy").mean())
         table.append([dataset, hardware, f"{classical} {fmt_seconds(seed_scores(d, classical, 'train_seconds').mean())}",
                       f"{deep} {fmt_seconds(seed_scores(d, deep, 'train_seconds').mean())}", times(ratio),
@@ -570,12 +580,11 @@ def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
     cost_outcomes, table = [], []
     for dataset, d in cpu_runs.groupby("dataset", sort=False):
         d = at_top_size(d)
-        deep, classical = best_key(d, "deep"), best_key(d, "classical")
-        if deep is None or classical is None:
+        pair = best_pair_ratio(d, "train_cpu_seconds")
+        if pair is None:
             continue
-        ratio = paired(seed_scores(d, deep, "train_cpu_seconds"), seed_scores(d, classical, "train_cpu_seconds"), log=True)
-        result = outcome(ratio, LARGE_LOG_RATIO)
-        cost_outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(result, result))
+        deep, classical, ratio, result = pair
+        cost_outcomes.append(result)
         memory = seed_scores(d, deep, "peak_memory_mb").mean() / seed_scores(d, classical, "peak_memory_mb").mean()
         table.append([dataset, f"{classical} / {deep}", times(ratio),
                       f"{memory:.2g}x" if np.isfinite(memory) else "–"])
