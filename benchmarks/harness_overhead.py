@@ -20,7 +20,7 @@ from hydra.utils import instantiate
 from harness.cli import main as bench_main
 from harness.config import compose_config, resolve_plan
 from harness.results import load_results
-from harness.runner import build_estimator, set_seed
+from harness.cell import build_estimator, set_seed
 
 
 def plain_script(overrides: list[str]) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """`bench`: run suites, list what exists, render reports, score the claims.
 
-    bench run suite=vision [hydra overrides...] [-m]
+    bench run suite=vision [hydra overrides...] [-m] [--force]
     bench list
     bench report RESULTS_FOLDER...
     bench claims [RESULTS_FOLDER...]
@@ -103,6 +103,8 @@ def cmd_run(args: list[str]) -> int:
     from harness.results import ResultsError, load_results
     from suites import CONFIG_DIR
 
+    if "--force" in args:  # run every cell again, finished or not
+        args = [a for a in args if a != "--force"] + ["resume=false"]
     overrides = [a for a in args if not a.startswith("-")]
     try:
         cfg, suites = preflight(overrides)

@@ -15,6 +15,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
+from harness.safety import UntrustedTarget, check_targets
 from suites import CONFIG_DIR
 
 GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling", "interpret")
@@ -144,6 +145,11 @@ def resolve_plan(cfg: DictConfig) -> Plan:
              list(scaling_seeds) if scaling_seeds else list(cfg.profile.seeds))
     for group, chosen in (("dataset", datasets), ("model", models)):
         for name, node in chosen.items():
+            try:
+                check_targets(OmegaConf.to_container(node, resolve=True), f"{group} {name}",
+                              bool(cfg.get("allow_any_target", False)))
+            except UntrustedTarget as e:
+                raise ConfigError(str(e)) from e
             missing = sorted(OmegaConf.missing_keys(node))
             if missing:
                 key = missing[0].removeprefix(f"{group}.")
@@ -170,11 +176,15 @@ def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictCo
     return out
 
 
+ISOLATION = ("process", "none")
+
 # Scalar settings: (allowed types, smallest allowed value). None in the types means the key may be null.
 SETTINGS = {
     "seed": ((int, None), 0),
     "tune": ((bool,), None),
     "time_limit": ((int, float, None), 0),
+    "resume": ((bool,), None),
+    "allow_any_target": ((bool,), None),
     "profile.max_epochs": ((int,), 1),
     "profile.patience": ((int,), 0),
     "profile.max_train": ((int, None), 2),
@@ -202,6 +212,8 @@ def check_types(cfg: DictConfig) -> None:
             raise ConfigError(f"{key} must be {names}, got {value!r}")
         if minimum is not None and value is not None and value < minimum:
             raise ConfigError(f"{key} must be at least {minimum}, got {value}")
+    if cfg.get("isolation", "process") not in ISOLATION:
+        raise ConfigError(f"isolation must be one of {', '.join(ISOLATION)}, got {cfg.get('isolation')!r}")
     for s in cfg.profile.seeds:
         if not isinstance(s, int) or isinstance(s, bool) or s < 0:
             raise ConfigError(f"profile.seeds must be non-negative integers, got {s!r}")

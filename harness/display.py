@@ -57,8 +57,9 @@ def cell_line(row: dict) -> str:
     where = escape(f"{row['dataset']:<14} {label:<24} seed {row['seed']} n={row['n_train']}")
     if row["status"] != "ok":
         return f"[red]✗[/] {where}  [red]{row['status']}[/]: {row['error']}"
+    reused = "  [dim](reused)[/]" if row.get("reused_from") else ""
     return (f"[green]✓[/] {where}  acc {row['accuracy']:.4f}  train {fmt_seconds(row['train_seconds'])}"
-            f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k")
+            f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k{reused}")
 
 
 def fmt_seconds(s: float) -> str:

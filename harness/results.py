@@ -78,9 +78,15 @@ def safe_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.=" else "-" for c in text)[:200]
 
 
+def cell_files(cells: Path) -> list[Path]:
+    """The finished cells of a folder. A `.tmp-*` file is a write that a killed process never
+    finished: not a result, never read."""
+    return sorted(f for f in cells.glob("*.parquet") if not f.name.startswith("."))
+
+
 def read_cells(cells: Path) -> pd.DataFrame:
     frames = []
-    for f in sorted(cells.glob("*.parquet")):
+    for f in cell_files(cells):
         try:
             frames.append(pd.read_parquet(f))
         except Exception as e:  # a foreign or damaged file: say which, keep the rest
@@ -89,11 +95,12 @@ def read_cells(cells: Path) -> pd.DataFrame:
 
 
 def run_folders(path: Path) -> list[Path]:
-    """Run folders at or under `path` (a run folder has a `cells/` sub-folder)."""
+    """Run folders at or under `path`. A run folder has a `cells/` sub-folder; a folder given
+    directly may also be a consolidated run (results.parquet only, as in results/reference/)."""
     path = Path(path)
     if not path.exists():
         raise ResultsError(f"no such results folder: {path}")
-    if (path / "cells").is_dir():
+    if (path / "cells").is_dir() or (path / "results.parquet").is_file():
         return [path]
     found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
     if not found:
@@ -101,12 +108,29 @@ def run_folders(path: Path) -> list[Path]:
     return found
 
 
+def read_run_rows(folder: Path) -> pd.DataFrame:
+    """The rows of one run folder: its results.parquet when that holds every cell (one file to
+    read), else the cells themselves (a run still going, or killed before it consolidated)."""
+    folder = Path(folder)
+    cells = folder / "cells"
+    consolidated = folder / "results.parquet"
+    n_cells = len(cell_files(cells)) if cells.is_dir() else None
+    if consolidated.is_file():
+        try:
+            df = pd.read_parquet(consolidated)
+        except Exception as e:
+            raise ResultsError(f"cannot read result file {consolidated}: {e}") from e
+        if n_cells is None or len(df) == n_cells:
+            return df
+    return read_cells(cells) if cells.is_dir() else pd.DataFrame()
+
+
 def load_results(paths: list[Path | str]) -> pd.DataFrame:
     """All rows of all runs under the given paths, with a `run` column naming each run folder."""
     frames = []
     for p in paths:
         for folder in run_folders(Path(p)):
-            df = read_cells(folder / "cells")
+            df = read_run_rows(folder)
             if len(df):
                 df["run"] = str(folder)
                 frames.append(df)

@@ -1,45 +1,36 @@
 """The runner: plan the cells of one job, run each through fit/evaluate, write one row per cell.
 
-A cell is (dataset, model, params, seed, training size). Every cell is isolated: a model that
-raises, diverges or passes its time limit becomes a row with that status and the suite goes on.
-Rows reach disk the moment their cell ends.
+A cell is (dataset, model, params, seed, training size). Every cell is isolated: by default it runs
+in its own child process (harness/isolation.py), and a model that raises, diverges, crashes or
+passes its time limit becomes a row with that status while the suite goes on. A cell that an
+earlier run of the same suite already finished with the same config and code is copied, not run
+again (harness/resume.py). Rows reach disk the moment their cell ends.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import random
 import time
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
 
 from harness import hardware
+from harness.calibration import calibrate
+from harness.cell import CellSpec, build_estimator, execute_cell, set_seed  # noqa: F401 - re-exported
 from harness.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
 from harness.data.task import stratified_subset
 from harness.display import RunDisplay, console, summary_tables
-from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
-from harness.metrics import classification_scores, count_parameters, measure
+from harness.isolation import call_in_child, run_isolated, start_server
 from harness.results import RunStore
-from harness.training import Diverged, TimeBudgetExceeded
+from harness.resume import ResumeIndex, cell_key, code_version
 
 log = logging.getLogger("bench")
-
-
-def set_seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def params_of(model_cfg: DictConfig) -> tuple[str, str]:
@@ -47,60 +38,6 @@ def params_of(model_cfg: DictConfig) -> tuple[str, str]:
     params = OmegaConf.to_container(model_cfg.estimator, resolve=True)
     text = json.dumps(params, sort_keys=True, default=str)
     return text, hashlib.sha1(text.encode()).hexdigest()[:8]
-
-
-def build_estimator(model_cfg: DictConfig, seed: int, device: str, time_limit: float | None):
-    """Instantiate the model and give it the cell's seed, device and time limit where it takes them."""
-    est = instantiate(model_cfg.estimator, _convert_="all")
-    names = est.get_params(deep=True)
-    est.set_params(**{k: seed for k in names if k == "random_state" or k.endswith("__random_state")})
-    if "device" in names:
-        est.set_params(device=device)
-    if "time_limit" in names and time_limit:
-        est.set_params(time_limit=time_limit)
-    return est
-
-
-def tuned(est, model_cfg: DictConfig, seed: int):
-    """A grid search over the model's declared `search` grid, scored on one stratified 20% validation
-    split of the training data (the test split is never seen), refit on all of train."""
-    grid = OmegaConf.to_container(model_cfg.search, resolve=True)
-    split = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
-    return GridSearchCV(est, grid, cv=split, refit=True, n_jobs=1)
-
-
-def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None) -> dict:
-    """Train on task's train split, score on its test split; times and sizes of the real work only."""
-    fit_kwargs = {"on_epoch": on_epoch} if family == "deep" and on_epoch and not hasattr(est, "cv") else {}
-    with measure(device) as fit_cost:
-        est.fit(task.X_train, task.y_train, **fit_kwargs)
-    with measure(device) as predict_cost:
-        y_pred = est.predict(task.X_test)
-    row = classification_scores(task.y_test, y_pred)
-    row.update(
-        train_seconds=fit_cost.wall_seconds,
-        train_cpu_seconds=fit_cost.cpu_seconds,
-        predict_seconds_per_1k=predict_cost.wall_seconds / len(task.y_test) * 1000,
-        peak_memory_mb=max(fit_cost.peak_memory_mb, predict_cost.peak_memory_mb),
-        n_parameters=count_parameters(est),
-    )
-    inner = getattr(est, "best_estimator_", est)
-    row["epochs"] = getattr(inner, "n_epochs_", None)
-    if hasattr(inner, "history_"):
-        row["final_train_loss"] = inner.history_.train_loss[-1]
-    if hasattr(est, "best_params_"):
-        row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
-    return row
-
-
-def failure(e: BaseException) -> tuple[str, str]:
-    if isinstance(e, TimeBudgetExceeded):
-        return "timeout", str(e)
-    if isinstance(e, Diverged):
-        return "diverged", str(e)
-    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
-        return "error", f"out of memory: {e}".strip()
-    return "error", f"{type(e).__name__}: {e}".strip().splitlines()[0][:500]
 
 
 def task_overrides(cfg: DictConfig) -> list[str]:
@@ -119,11 +56,20 @@ class Runner:
     def __init__(self, cfg: DictConfig, run_dir: Path, job: str = "0"):
         self.cfg, self.job = cfg, job
         self.plan: Plan = resolve_plan(cfg)
+        self.allow_any_target = bool(cfg.get("allow_any_target", False))  # resolve_plan checked the targets
         self.device = hardware.resolve_device(cfg.hardware.device)
         self.threads = hardware.configure_threads(cfg.hardware.threads)
+        self.isolate = str(cfg.get("isolation", "process")) == "process"
+        if self.isolate:
+            start_server()
         self.store = RunStore(run_dir)
         self.machine = hardware.machine_info(self.device, self.threads)
         self.commit = hardware.git_commit()
+        self.versions = hardware.package_versions()
+        self.code_version = code_version()
+        self.resume = (ResumeIndex(Path(cfg.paths.results) / self.plan.suite, exclude=self.store.folder)
+                       if cfg.get("resume", True) else None)
+        self.calibration: dict | None = None
 
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
@@ -132,7 +78,8 @@ class Runner:
             "config": OmegaConf.to_container(self.cfg, resolve=True) | {"hydra": None},
             "datasets": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.datasets.items()},
             "models": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.models.items()},
-            "git_commit": self.commit, "versions": hardware.package_versions(), "machine": self.machine,
+            "git_commit": self.commit, "code_version": self.code_version, "versions": self.versions,
+            "machine": self.machine, "calibration": self.calibration,
             "started": started, "ended": ended,
         }
 
@@ -154,8 +101,10 @@ class Runner:
         """Run every cell; return the exit code: 0 if all cells are ok, 1 if any failed, 130 on Ctrl-C."""
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         info_name = "run.json" if self.job == "0" else f"jobs/{self.job}/run.json"
+        # Measured where cells run (a child process once the forkserver is up), on the cells' threads.
+        self.calibration = call_in_child(calibrate, self.threads) if self.isolate else calibrate()
         self.store.write_json(info_name, self.provenance(started))
-        failed, interrupted = 0, False
+        failed, interrupted, self.reused = 0, False, 0
         try:
             with RunDisplay(self.cell_count()) as display:
                 for ds_name, ds_cfg in self.plan.datasets.items():
@@ -166,6 +115,9 @@ class Runner:
         ended = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.store.write_json(info_name, self.provenance(started, ended))
         df = self.store.consolidate()
+        if self.reused:
+            console.print(f"resume: {self.reused} cells were finished by earlier runs with the same config and "
+                          "code and were copied, not run (--force runs them again)")
         if len(df):
             for table in summary_tables(df[df["suite"] == self.plan.suite]):
                 console.print(table)
@@ -201,8 +153,8 @@ class Runner:
         for size in self.training_sizes(full):
             task = full.subsample_train(size, seed)
             for model_cfg in self.plan.models.values():
-                row = self.run_cell(task, model_cfg, seed, display)
-                failed += row["status"] != "ok"
+                row = self.run_cell(task, ds_cfg, model_cfg, seed, display)
+                failed += row["status"] not in ("ok",)
         return failed
 
     def base_row(self, ds_name: str, model_cfg: DictConfig, seed: int, n_train: int, n_test: int) -> dict:
@@ -216,7 +168,8 @@ class Runner:
             "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False)) and model_cfg.get("search")),
             "device": self.device if family == "deep" else "cpu",
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
-            "torch_threads": self.threads, "git_commit": self.commit, "job": self.job,
+            "torch_threads": self.threads, "git_commit": self.commit, "code_version": self.code_version,
+            "job": self.job, "cell_key": None, "reused_from": None,
             "status": "ok", "error": None,
             "accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,
             "predict_seconds_per_1k": np.nan, "peak_memory_mb": np.nan, "n_parameters": None, "epochs": None,
@@ -225,41 +178,50 @@ class Runner:
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
 
-    def interpretation(self, est, task: Task, model_cfg: DictConfig, seed: int) -> dict:
-        """The interp_ columns of a cell (empty for a failed one). Interpretation that fails is recorded
-        in `interp_error`; the cell keeps its status and scores."""
-        cols = dict(INTERP_COLUMNS, interpretable_by_construction=bool(model_cfg.get("interpretable", False)),
-                    interpret_seconds=np.nan)
-        if est is None:
-            return cols
-        t0 = time.perf_counter()
-        try:
-            return cols | interpret(est, task, self.cfg.interpret, seed)
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # noqa: BLE001 - the cell's own results stand without its explanation
-            log.debug("interpretation of %s/%s seed %s failed:\n%s", task.name, model_cfg.name, seed,
-                      traceback.format_exc())
-            return cols | {"interp_error": failure(e)[1], "interpret_seconds": time.perf_counter() - t0}
-
-    def run_cell(self, task: Task, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
-        row = self.base_row(task.name, model_cfg, seed, task.n_train, len(task.y_test))
+    def cell_spec(self, row: dict, model_cfg: DictConfig, seed: int) -> CellSpec:
+        model = OmegaConf.to_container(model_cfg, resolve=True)
+        limit = model.get("time_limit", self.cfg.get("time_limit"))  # a model's own limit wins
         label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
-        display.start_cell(task.name, label, seed, task.n_train)
+        interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if self.cfg.interpret.enabled else None
+        return CellSpec(model=model, seed=seed, device=row["device"], family=row["family"], tuned=row["tuned"],
+                        time_limit=limit, threads=self.threads, interpret=interp,
+                        allow_any_target=self.allow_any_target, label=label)
+
+    def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
+        """What decides the cell's outcome (see harness/resume.py), hashed."""
+        return cell_key({
+            "suite": row["suite"], "dataset": OmegaConf.to_container(ds_cfg, resolve=True), "model": spec.model,
+            "seed": spec.seed, "n_train": row["n_train"], "n_test": row["n_test"], "tuned": spec.tuned,
+            "device": spec.device, "threads": spec.threads, "time_limit": spec.time_limit, "interpret": spec.interpret,
+            "profile": {k: self.cfg.profile.get(k) for k in ("max_train", "max_test")},
+            "code_version": self.code_version, "versions": self.versions,
+        })
+
+    def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
+        row = self.base_row(task.name, model_cfg, seed, task.n_train, len(task.y_test))
+        spec = self.cell_spec(row, model_cfg, seed)
+        row["cell_key"] = self.key_of(spec, row, ds_cfg)
+        done = self.resume.get(row["cell_key"]) if self.resume is not None else None
+        if done is not None:
+            done = done | {"job": self.job}
+            self.reused += 1
+            self.store.write_row(done)
+            display.end_cell(done)
+            return done
+        display.start_cell(task.name, spec.label, seed, task.n_train)
         t0 = time.perf_counter()
-        try:
-            set_seed(seed)
-            est = build_estimator(model_cfg, seed, row["device"], self.cfg.get("time_limit"))
-            if row["tuned"]:
-                est = tuned(est, model_cfg, seed)
-            row.update(fit_and_evaluate(est, task, family=row["family"], device=row["device"], on_epoch=display.on_epoch))
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # noqa: BLE001 - any model failure becomes a row, the suite goes on
-            row["status"], row["error"] = failure(e)
-            log.debug("cell %s/%s seed %s failed:\n%s", task.name, label, seed, traceback.format_exc())
-        if self.cfg.interpret.enabled:
-            row.update(self.interpretation(est if row["status"] == "ok" else None, task, model_cfg, seed))
+
+        def on_event(kind: str, payload) -> None:
+            if kind == "epoch":
+                display.on_epoch(*payload)
+
+        result = (run_isolated(spec, task, on_event) if self.isolate else execute_cell(spec, task, on_event))
+        trace = result.pop("traceback", None)
+        if trace:
+            log.debug("cell %s/%s seed %s failed:\n%s", task.name, spec.label, seed, trace)
+        elif result["status"] != "ok":
+            log.debug("cell %s/%s seed %s: %s: %s", task.name, spec.label, seed, result["status"], result["error"])
+        row.update(result)
         row["cell_seconds"] = time.perf_counter() - t0
         self.store.write_row(row)
         display.end_cell(row)

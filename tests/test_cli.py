@@ -22,7 +22,8 @@ VISION = OmegaConf.load(CONFIG_DIR / "suite" / "vision.yaml")
 FAMILY = {m: OmegaConf.load(CONFIG_DIR / "model" / f"{m}.yaml").family for m in VISION.models}
 
 COLUMNS = ["suite", "dataset", "model", "variant", "family", "params", "params_id", "seed", "n_train", "n_test",
-           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "git_commit", "job", "status",
+           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "git_commit", "code_version", "job",
+           "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
            "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",
            "cell_seconds"]
@@ -105,24 +106,31 @@ def test_load_results_reads_the_run_back(smoke_run):
     assert len(df) == 2 * len(VISION.models) and set(df["run"]) == {str(folder)}
 
 
-def test_second_identical_run_makes_a_new_folder_and_leaves_the_first_alone(run_bench):
+def test_second_identical_run_reuses_finished_cells_into_a_new_folder(run_bench):
     args = [*SMALL, "model=gaussian_nb"]
     code1, first = run_bench(*args)
     before = snapshot(first)
     code2, second = run_bench(*args)
     assert (code1, code2) == (0, 0)
     assert second is not None and second != first and second.parent == first.parent
-    assert snapshot(first) == before
-    assert rows(second).drop(columns=["cell_started", "cell_seconds", "train_seconds", "train_cpu_seconds",
-                                      "predict_seconds_per_1k", "peak_memory_mb"]).equals(
-        rows(first).drop(columns=["cell_started", "cell_seconds", "train_seconds", "train_cpu_seconds",
-                                  "predict_seconds_per_1k", "peak_memory_mb"]))
-    # a third run records a failing cell: its traceback goes to its own bench.log, not to earlier runs'
-    before = snapshot(first) | {f"2/{k}": v for k, v in snapshot(second).items()}
-    code3, third = run_bench(*args, "+suite.overrides.gaussian_nb.estimator.var_smoothing=-1")
-    assert code3 == 1 and third not in (first, second)
-    assert snapshot(first) | {f"2/{k}": v for k, v in snapshot(second).items()} == before
-    assert "Traceback" in (third / "bench.log").read_text()
+    assert snapshot(first) == before  # earlier runs are only read
+    reused = rows(second).iloc[0]
+    assert reused["reused_from"] == str(first)
+    assert rows(second).drop(columns=["reused_from", "job"]).equals(rows(first).drop(columns=["reused_from", "job"]))
+    # --force runs the cell again: a fresh measurement, same outcome
+    code3, third = run_bench(*args, "--force")
+    fresh = rows(third).iloc[0]
+    assert code3 == 0 and fresh["reused_from"] is None and fresh["cell_started"] != reused["cell_started"]
+    assert fresh["accuracy"] == reused["accuracy"] and fresh["cell_key"] == reused["cell_key"]
+    # a changed hyperparameter is another cell; its failure goes to its own bench.log, not to earlier runs'
+    before = {f"{i}/{k}": v for i, f in enumerate((first, second, third)) for k, v in snapshot(f).items()}
+    code4, fourth = run_bench(*args, "+suite.overrides.gaussian_nb.estimator.var_smoothing=-1")
+    assert code4 == 1 and fourth not in (first, second, third)
+    assert {f"{i}/{k}": v for i, f in enumerate((first, second, third)) for k, v in snapshot(f).items()} == before
+    assert "Traceback" in (fourth / "bench.log").read_text()
+    # failed cells are not reused: the same failing command runs the cell again
+    code5, fifth = run_bench(*args, "+suite.overrides.gaussian_nb.estimator.var_smoothing=-1")
+    assert code5 == 1 and rows(fifth).iloc[0]["reused_from"] is None
 
 
 def test_failing_model_is_an_error_row_and_the_others_finish(run_bench):

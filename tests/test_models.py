@@ -15,7 +15,7 @@ from harness.config import compose_config, group_options
 from harness.data.vision import load_digits
 from harness.metrics import count_parameters
 from harness.models.perceptron import perceptron_criterion
-from harness.runner import build_estimator
+from harness.cell import build_estimator
 from harness.training import TorchClassifier
 
 MODELS = group_options("model")

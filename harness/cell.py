@@ -1,0 +1,156 @@
+"""One cell's work: build the model, fit it, score it, explain it. No files, no display, no config tree.
+
+`execute_cell` takes plain data (a CellSpec and a Task) and returns the measured columns, so the same
+code runs in the runner's process or in a worker process that can be killed at the time limit
+(harness/isolation.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
+
+from harness.data import Task
+from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
+from harness.metrics import classification_scores, count_parameters, measure
+from harness.safety import check_targets
+from harness.training import Diverged, TimeBudgetExceeded
+
+log = logging.getLogger("bench")
+
+# on_event(kind, payload): ("epoch", (epoch, max_epochs, loss)) while training, ("fitted", None) after
+# fit, ("scored", columns) after prediction, before interpretation.
+EventSink = Callable[[str, object], None]
+
+
+@dataclass
+class CellSpec:
+    """Everything a cell needs besides its data, as plain values (it crosses process boundaries)."""
+
+    model: dict                   # the model's resolved config: name, family, estimator, search, ...
+    seed: int
+    device: str
+    family: str
+    tuned: bool = False
+    time_limit: float | None = None
+    threads: int | None = None
+    interpret: dict | None = None  # interpret settings when interpret=on, else None
+    allow_any_target: bool = False
+    label: str = field(default="")
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None, allow_any_target: bool = False):
+    """Instantiate the model and give it the cell's seed, device and time limit where it takes them."""
+    node = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(model_cfg, DictConfig) else model_cfg
+    check_targets(node["estimator"], f"model {node.get('name', '?')}.estimator", allow_any_target)
+    est = instantiate(node["estimator"], _convert_="all")
+    names = est.get_params(deep=True)
+    est.set_params(**{k: seed for k in names if k == "random_state" or k.endswith("__random_state")})
+    if "device" in names:
+        est.set_params(device=device)
+    if "time_limit" in names and time_limit:
+        est.set_params(time_limit=time_limit)
+    return est
+
+
+def tuned(est, search: dict, seed: int):
+    """A grid search over the model's declared `search` grid, scored on one stratified 20% validation
+    split of the training data (the test split is never seen), refit on all of train."""
+    split = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
+    return GridSearchCV(est, search, cv=split, refit=True, n_jobs=1)
+
+
+def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None, on_fitted=None) -> dict:
+    """Train on task's train split, score on its test split; times and sizes of the real work only."""
+    fit_kwargs = {"on_epoch": on_epoch} if family == "deep" and on_epoch and not hasattr(est, "cv") else {}
+    with measure(device) as fit_cost:
+        est.fit(task.X_train, task.y_train, **fit_kwargs)
+    if on_fitted:
+        on_fitted()
+    with measure(device) as predict_cost:
+        y_pred = est.predict(task.X_test)
+    row = classification_scores(task.y_test, y_pred)
+    row.update(
+        train_seconds=fit_cost.wall_seconds,
+        train_cpu_seconds=fit_cost.cpu_seconds,
+        predict_seconds_per_1k=predict_cost.wall_seconds / len(task.y_test) * 1000,
+        peak_memory_mb=max(fit_cost.peak_memory_mb, predict_cost.peak_memory_mb),
+        n_parameters=count_parameters(est),
+    )
+    inner = getattr(est, "best_estimator_", est)
+    row["epochs"] = getattr(inner, "n_epochs_", None)
+    if hasattr(inner, "history_"):
+        row["final_train_loss"] = inner.history_.train_loss[-1]
+    if hasattr(est, "best_params_"):
+        row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
+    return row
+
+
+def failure(e: BaseException) -> tuple[str, str]:
+    """(status, one-line message) of an exception raised by a cell."""
+    if isinstance(e, TimeBudgetExceeded):
+        return "timeout", str(e)
+    if isinstance(e, Diverged):
+        return "diverged", str(e)
+    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):
+        return "error", f"out of memory: {e}".strip()
+    return "error", f"{type(e).__name__}: {e}".strip().splitlines()[0][:500]
+
+
+def interpretation(est, task: Task, spec: CellSpec) -> dict:
+    """The interp_ columns of a cell (empty for a failed one). Interpretation that fails is recorded
+    in `interp_error`; the cell keeps its status and scores."""
+    cols = dict(INTERP_COLUMNS, interpretable_by_construction=bool(spec.model.get("interpretable", False)),
+                interpret_seconds=np.nan)
+    if est is None:
+        return cols
+    t0 = time.perf_counter()
+    try:
+        return cols | interpret(est, task, OmegaConf.create(spec.interpret), spec.seed)
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # noqa: BLE001 - the cell's own results stand without its explanation
+        log.debug("interpretation of %s/%s seed %s failed:\n%s", task.name, spec.label, spec.seed,
+                  traceback.format_exc())
+        return cols | {"interp_error": failure(e)[1], "interpret_seconds": time.perf_counter() - t0}
+
+
+def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) -> dict:
+    """Fit and score one model on one task. Returns the measured columns plus `status` and `error`
+    (and `traceback` when it failed); never raises except KeyboardInterrupt."""
+    emit = on_event or (lambda kind, payload: None)
+    out: dict = {"status": "ok", "error": None}
+    est = None
+    try:
+        set_seed(spec.seed)
+        est = build_estimator(spec.model, spec.seed, spec.device, spec.time_limit, spec.allow_any_target)
+        if spec.tuned:
+            est = tuned(est, spec.model["search"], spec.seed)
+        out.update(fit_and_evaluate(est, task, family=spec.family, device=spec.device,
+                                    on_epoch=lambda *a: emit("epoch", a), on_fitted=lambda: emit("fitted", None)))
+        emit("scored", dict(out))
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # noqa: BLE001 - any model failure becomes a row, the suite goes on
+        out["status"], out["error"] = failure(e)
+        out["traceback"] = traceback.format_exc()
+        est = None
+    if spec.interpret is not None:
+        out.update(interpretation(est, task, spec))
+    return out
