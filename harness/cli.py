@@ -4,6 +4,8 @@
     bench list
     bench report RESULTS_FOLDER...
     bench claims [RESULTS_FOLDER...]
+    bench compare BASE NEW [--markdown FILE] [thresholds]
+    bench reference update|check [SUITE...]
 
 Exit codes: 0 all went well; 1 some cell failed (its row says why); 2 bad input; 130 interrupted.
 """
@@ -17,7 +19,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from harness.config import ConfigError, GROUPS, compose_config, group_options, validate_overrides
+from harness.compare import Thresholds
+from harness.config import ConfigError, GROUPS, check_choice, compose_config, group_options, validate_overrides
 from harness.display import console
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -202,6 +205,23 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--out", help="folder for report.md/report.html (default: the first path)")
     clm = sub.add_parser("claims", help="verdicts of the document's claims from results on disk")
     clm.add_argument("paths", nargs="*", default=["results"], help="result folders (default: results)")
+    cmp = sub.add_parser("compare", help="changes from BASE to NEW beyond noise; exit 1 on a regression")
+    cmp.add_argument("base", help="run folder, suite folder (its newest run) or reference (results/reference/SUITE)")
+    cmp.add_argument("new", help="run folder or suite folder (its newest run)")
+    ref = sub.add_parser("reference", help="refresh (update) or compare with (check) the committed smoke references")
+    ref.add_argument("action", choices=["update", "check"])
+    ref.add_argument("suites", nargs="*", help="suites (default: all)")
+    ref.add_argument("--results", default="results", help="where `check` writes its run (default: results)")
+    for p in (cmp, ref):
+        p.add_argument("--markdown", help="also write a Markdown summary (for a pull-request comment) to this file")
+        d = Thresholds()
+        p.add_argument("--accuracy-drop", type=float, default=d.accuracy_drop,
+                       help=f"smallest accuracy change that counts (default {d.accuracy_drop})")
+        p.add_argument("--time-ratio", type=float, default=d.time_ratio,
+                       help=f"smallest normalised slowdown that counts (default {d.time_ratio})")
+        p.add_argument("--z", type=float, default=d.z, help=f"standard errors of seed noise to exceed (default {d.z})")
+        p.add_argument("--min-seconds", type=float, default=d.min_seconds,
+                       help=f"smallest absolute slowdown in seconds that counts (default {d.min_seconds})")
 
     if argv and argv[0] == "run":
         if any(a in ("-h", "--help") for a in argv[1:]):
@@ -219,6 +239,27 @@ def main(argv: list[str] | None = None) -> int:
         from harness.claims import cmd_claims
 
         return cmd_claims(args.paths)
+    if args.command in ("compare", "reference"):
+        th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds)
+        if min(th.accuracy_drop, th.z, th.min_seconds) < 0 or th.time_ratio < 1:
+            console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1")
+            return EXIT_BAD_INPUT
+        if args.command == "compare":
+            from harness.compare import cmd_compare
+
+            return cmd_compare(args.base, args.new, th, args.markdown)
+        from harness import reference
+
+        suites = args.suites or reference.reference_suites()
+        for s in suites:
+            try:
+                check_choice("suite", s)
+            except ConfigError as e:
+                console.print(f"[red]error:[/] {e}")
+                return EXIT_BAD_INPUT
+        if args.action == "update":
+            return reference.update(suites)
+        return reference.check(suites, Path(args.results), th, args.markdown)
     return EXIT_BAD_INPUT
 
 

@@ -1,0 +1,258 @@
+"""`bench compare BASE NEW`: did a change make any model worse or slower, beyond noise?
+
+Cells are matched by (suite, dataset, model, variant, training size); seeds are pooled. Each
+comparison has a noise band, and only a change outside it counts:
+
+- accuracy: the difference of means over seeds against `z` standard errors of that difference
+  (the spread over seeds of each side; a side with one seed borrows the other side's spread), and
+  never less than `accuracy_drop` (seed noise is invisible with one seed per side).
+- time: training time and prediction time per 1k samples, each divided by the calibration
+  workload of the run that measured it (harness/calibration.py), so a slower machine is not a
+  regression. Compared as the ratio of geometric means, against `time_ratio` or `z` standard
+  errors of the log-ratio, whichever is wider; a slowdown must also exceed `min_seconds` in the
+  new run's seconds (a millisecond fit doubling is noise).
+- status: a cell that finished in BASE and fails in NEW is a regression.
+
+Exit code 1 when anything regressed, else 0; 2 for unreadable input.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.results import ResultsError, load_results, run_folders
+
+MATCH = ["suite", "dataset", "model", "variant", "n_train"]
+TIMES = {"train_seconds": "train", "predict_seconds_per_1k": "predict/1k"}
+
+
+@dataclass
+class Thresholds:
+    accuracy_drop: float = 0.02  # smallest accuracy change that counts (absolute, 0.02 = 2 points)
+    time_ratio: float = 1.5      # smallest normalised slowdown that counts
+    z: float = 3.0               # standard errors of seed noise a change must exceed
+    min_seconds: float = 0.5     # smallest absolute slowdown (seconds, in NEW's time) that counts
+
+
+def pick_run(path: Path) -> list[Path]:
+    """A run folder or reference as given; a folder of several runs (a suite folder): its newest
+    run, since pooling runs of different code versions would blur exactly what is compared."""
+    folders = run_folders(path)
+    if len(folders) > 1 and not ((path / "cells").is_dir() or (path / "results.parquet").is_file()):
+        return [max(folders, key=lambda f: f.name)]
+    return folders
+
+
+def calibration_of(folder: Path) -> float | None:
+    """Median calibration seconds over the run's jobs (run.json and jobs/*/run.json)."""
+    values = []
+    for f in [folder / "run.json", *sorted((folder / "jobs").glob("*/run.json"))]:
+        try:
+            cal = json.loads(f.read_text()).get("calibration") or {}
+        except (OSError, ValueError):
+            continue
+        if cal.get("seconds"):
+            values.append(float(cal["seconds"]))
+    return float(np.median(values)) if values else None
+
+
+def load_side(path: Path) -> tuple[pd.DataFrame, list[Path]]:
+    folders = pick_run(Path(path))
+    df = load_results(folders)
+    cal = {str(f): calibration_of(f) for f in folders}
+    origin = df["reused_from"] if "reused_from" in df else pd.Series([None] * len(df), index=df.index)
+    origin = origin.where(origin.notna(), df["run"])  # a reused row was timed in the run it came from
+    for o in set(origin) - set(cal):
+        cal[o] = calibration_of(Path(o)) if Path(o).exists() else None
+    df["calibration"] = [cal.get(o) or cal.get(r) for o, r in zip(origin, df["run"])]
+    for col in ("variant",):
+        df[col] = df[col].fillna("") if col in df else ""
+    return df, folders
+
+
+def _stats(values: pd.Series) -> tuple[float, float, int]:
+    v = values.dropna().astype(float)
+    n = len(v)
+    return (float(v.mean()) if n else math.nan, float(v.std(ddof=1)) if n > 1 else math.nan, n)
+
+
+def _se(sd_b: float, n_b: int, sd_n: float, n_n: int) -> float:
+    """Standard error of a difference of means; a side without its own spread borrows the other's."""
+    sd_b = sd_b if not math.isnan(sd_b) else sd_n
+    sd_n = sd_n if not math.isnan(sd_n) else sd_b
+    if math.isnan(sd_b) or not n_b or not n_n:
+        return 0.0
+    return math.sqrt(sd_b ** 2 / n_b + sd_n ** 2 / n_n)
+
+
+def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
+    """One row per matched cell group, with the changes, their bands and a verdict."""
+    out = []
+    keys = sorted(set(map(tuple, base[MATCH].astype(str).values)) | set(map(tuple, new[MATCH].astype(str).values)))
+    b_groups = {k: g for k, g in base.groupby([base[c].astype(str) for c in MATCH])}
+    n_groups = {k: g for k, g in new.groupby([new[c].astype(str) for c in MATCH])}
+    for key in keys:
+        b, n = b_groups.get(key), n_groups.get(key)
+        rec = dict(zip(MATCH, key))
+        rec.update(verdict="unchanged", reasons=[])
+        if b is None or n is None:
+            rec["verdict"] = "new" if b is None else "missing"
+            out.append(rec)
+            continue
+        b_ok, n_ok = b[b["status"] == "ok"], n[n["status"] == "ok"]
+        rec.update(base_seeds=len(b_ok), new_seeds=len(n_ok), base_failed=len(b) - len(b_ok),
+                   new_failed=len(n) - len(n_ok))
+        if len(b_ok) and len(n_ok) < len(n):
+            bad = n[n["status"] != "ok"].iloc[0]
+            rec["reasons"].append(f"{bad['status']} in new: {str(bad['error'])[:120]}")
+            rec["verdict"] = "regression"
+        if not len(b_ok) or not len(n_ok):
+            if not len(b_ok) and len(n_ok):
+                rec["verdict"], rec["reasons"] = "improvement", ["fails in base, finishes in new"]
+            out.append(rec)
+            continue
+        mb, sb, nb = _stats(b_ok["accuracy"])
+        mn, sn, nn = _stats(n_ok["accuracy"])
+        band = max(th.accuracy_drop, th.z * _se(sb, nb, sn, nn))
+        rec.update(base_accuracy=mb, new_accuracy=mn, accuracy_change=mn - mb, accuracy_band=band)
+        if mn - mb < -band:
+            rec["reasons"].append(f"accuracy {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")
+        elif mn - mb > band:
+            rec.setdefault("better", []).append("accuracy")
+        for col, label in TIMES.items():
+            if col not in b_ok or col not in n_ok:
+                continue
+            tb = (b_ok[col] / b_ok["calibration"]).astype(float)
+            tn = (n_ok[col] / n_ok["calibration"]).astype(float)
+            tb, tn = tb[(tb > 0) & tb.notna()], tn[(tn > 0) & tn.notna()]
+            if not len(tb) or not len(tn):
+                continue
+            lb, slb, kb = _stats(np.log(tb))
+            ln, sln, kn = _stats(np.log(tn))
+            ratio = math.exp(ln - lb)
+            limit = max(th.time_ratio, math.exp(th.z * _se(slb, kb, sln, kn)))
+            cal_new = float(n_ok["calibration"].median())
+            seconds_more = (math.exp(ln) - math.exp(lb)) * cal_new  # in NEW's seconds
+            if col == "predict_seconds_per_1k":
+                seconds_more *= float(n_ok["n_test"].median()) / 1000
+            rec.update({f"{label}_ratio": ratio, f"{label}_limit": limit,
+                        f"base_{label}_seconds": float(np.exp(lb) * cal_new), f"new_{label}_seconds": float(np.exp(ln) * cal_new)})
+            if ratio > limit and seconds_more > th.min_seconds:
+                rec["reasons"].append(f"{label} time x{ratio:.2f} (limit x{limit:.2f}, +{seconds_more:.2f} s)")
+            elif ratio < 1 / limit and -seconds_more > th.min_seconds:
+                rec.setdefault("better", []).append(f"{label} time")
+        if rec["reasons"]:
+            rec["verdict"] = "regression"
+        elif rec.get("better"):
+            rec["verdict"] = "improvement"
+        out.append(rec)
+    df = pd.DataFrame(out)
+    df["reasons"] = df["reasons"].map(lambda r: "; ".join(r))
+    if "better" in df:
+        df["better"] = df["better"].map(lambda r: ", ".join(r) if isinstance(r, list) else "")
+    return df
+
+
+def context_warnings(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """Differences of set-up that make a comparison weaker: profile, threads, device, library versions."""
+    notes = []
+    for col, what in (("profile", "profile"), ("torch_threads", "torch threads"), ("device", "device")):
+        if col in base and col in new and set(base[col].dropna().astype(str)) != set(new[col].dropna().astype(str)):
+            notes.append(f"{what} differs: base {sorted(set(base[col].dropna().astype(str)))}, "
+                         f"new {sorted(set(new[col].dropna().astype(str)))}")
+    if base["calibration"].isna().any() or new["calibration"].isna().any():
+        notes.append("a run without calibration: its times are compared unnormalised")
+    return notes
+
+
+def summary_counts(df: pd.DataFrame) -> dict[str, int]:
+    return {v: int((df["verdict"] == v).sum()) for v in ("regression", "improvement", "unchanged", "missing", "new")}
+
+
+def markdown_cell(text) -> str:
+    """Text safe inside a Markdown table cell of a PR comment: no raw HTML, no broken columns."""
+    s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\n", " "))
+
+
+def _fmt(x, spec: str, none: str = "–") -> str:
+    return none if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def to_markdown(df: pd.DataFrame, base: str, new: str, warnings: list[str], th: Thresholds) -> str:
+    counts = summary_counts(df)
+    icon = "❌" if counts["regression"] else "✅"
+    lines = [f"### {icon} bench compare: {counts['regression']} regressions, {counts['improvement']} improvements, "
+             f"{counts['unchanged']} unchanged",
+             "",
+             f"Base `{markdown_cell(base)}` → new `{markdown_cell(new)}`. Bands: accuracy ±max({th.accuracy_drop}, "
+             f"{th.z:g}·SE over seeds); times normalised by each run's calibration workload, ratio over "
+             f"max(×{th.time_ratio}, {th.z:g}·SE) and +{th.min_seconds} s.",
+             ""]
+    lines += [f"> ⚠️ {markdown_cell(w)}" for w in warnings]
+    if counts["missing"] or counts["new"]:
+        lines.append(f"> {counts['missing']} cells only in base, {counts['new']} only in new (not compared).")
+    header = ["verdict", "dataset", "model", "n", "accuracy base → new", "Δ (band)", "train ×", "predict ×", "why"]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    order = {"regression": 0, "improvement": 1, "unchanged": 2, "missing": 3, "new": 4}
+    for _, r in df.sort_values("verdict", key=lambda s: s.map(order)).iterrows():
+        label = r["model"] + (f"[{r['variant']}]" if r.get("variant") else "")
+        lines.append("| " + " | ".join(markdown_cell(c) for c in (
+            r["verdict"], r["dataset"], label, r["n_train"],
+            f"{_fmt(r.get('base_accuracy'), '.4f')} → {_fmt(r.get('new_accuracy'), '.4f')}",
+            f"{_fmt(r.get('accuracy_change'), '+.4f')} (±{_fmt(r.get('accuracy_band'), '.4f')})",
+            _fmt(r.get("train_ratio"), ".2f"), _fmt(r.get("predict/1k_ratio"), ".2f"),
+            r.get("reasons") or r.get("better") or "")) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def print_table(df: pd.DataFrame, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"regression": "red", "improvement": "green", "unchanged": "dim", "missing": "yellow", "new": "yellow"}
+    for (suite, dataset), g in df.groupby(["suite", "dataset"], sort=False):
+        t = Table(title=f"{suite} · {dataset}", title_justify="left")
+        for col, j in (("model", "left"), ("n", "right"), ("acc base", "right"), ("acc new", "right"),
+                       ("Δ (band)", "right"), ("train ×", "right"), ("predict ×", "right"), ("verdict", "left")):
+            t.add_column(col, justify=j, no_wrap=col != "verdict")
+        for _, r in g.iterrows():
+            label = r["model"] + (f"[{r['variant']}]" if r.get("variant") else "")
+            why = r.get("reasons") or r.get("better") or ""
+            t.add_row(escape(label), str(r["n_train"]), _fmt(r.get("base_accuracy"), ".4f"),
+                      _fmt(r.get("new_accuracy"), ".4f"),
+                      f"{_fmt(r.get('accuracy_change'), '+.4f')} (±{_fmt(r.get('accuracy_band'), '.3f')})",
+                      _fmt(r.get("train_ratio"), ".2f"), _fmt(r.get("predict/1k_ratio"), ".2f"),
+                      f"[{colours[r['verdict']]}]{r['verdict']}[/] {escape(why)}")
+        console.print(t)
+
+
+def cmd_compare(base: str, new: str, th: Thresholds, markdown: str | None = None) -> int:
+    from harness.display import console
+
+    try:
+        b, b_folders = load_side(Path(base))
+        n, n_folders = load_side(Path(new))
+    except ResultsError as e:
+        console.print(f"[red]error:[/] {e}")
+        return 2
+    df = compare(b, n, th)
+    warnings = context_warnings(b, n)
+    print_table(df, console)
+    for w in warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    counts = summary_counts(df)
+    names = (", ".join(map(str, b_folders)), ", ".join(map(str, n_folders)))
+    console.print(f"base {names[0]} -> new {names[1]}: [red]{counts['regression']} regressions[/], "
+                  f"[green]{counts['improvement']} improvements[/], {counts['unchanged']} unchanged"
+                  + (f", {counts['missing']} only in base, {counts['new']} only in new" if counts["missing"] or counts["new"] else ""))
+    if markdown:
+        Path(markdown).write_text(to_markdown(df, *names, warnings, th))
+        console.print(f"markdown: {markdown}")
+    return 1 if counts["regression"] else 0

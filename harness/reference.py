@@ -1,0 +1,91 @@
+"""Committed reference results for CI: `bench reference update|check [SUITE...]`.
+
+`update` runs each suite's smoke profile over three seeds (the spread over seeds is what the
+comparison's noise bands are made of), on one thread, and stores its consolidated rows and
+run.json under results/reference/<suite>/, replacing the previous reference (git keeps history).
+`check` runs exactly the same configuration into the results folder and compares it with the
+reference (`bench compare`); exit 1 on a regression. CI calls `check`; refresh the reference with
+`update` when a change is meant to move the numbers, and commit it with that change.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from harness.compare import Thresholds, cmd_compare
+from harness.display import console
+
+# What a reference is: small, three seeds for a noise band, one thread for stable timings.
+REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1"]
+REFERENCE_ROOT = Path("results/reference")
+
+
+def reference_suites() -> list[str]:
+    from harness.config import group_options
+
+    return group_options("suite")
+
+
+def _run(suite: str, results: Path, force: bool) -> tuple[int, Path | None]:
+    from harness.cli import main
+
+    before = set(results.glob(f"{suite}/*/"))
+    code = main(["run", f"suite={suite}", *REFERENCE_OVERRIDES, f"paths.results={results}",
+                 *(["--force"] if force else [])])
+    new = sorted(set(results.glob(f"{suite}/*/")) - before)
+    return code, (new[-1] if new else None)
+
+
+def update(suites: list[str], root: Path = REFERENCE_ROOT) -> int:
+    worst = 0
+    for suite in suites:
+        with tempfile.TemporaryDirectory(prefix="bench-reference-") as tmp:
+            code, folder = _run(suite, Path(tmp), force=True)
+            if folder is None or not (folder / "results.parquet").is_file():
+                console.print(f"[red]reference {suite}[/]: the run produced no results; reference kept as it was")
+                worst = max(worst, 2)
+                continue
+            if code != 0:
+                console.print(f"[yellow]reference {suite}[/]: some cells failed (exit {code}); "
+                              "they are kept in the reference as failures")
+            target = root / suite
+            staging = root / f".{suite}.new"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            shutil.copy2(folder / "results.parquet", staging / "results.parquet")
+            shutil.copy2(folder / "run.json", staging / "run.json")
+            old = root / f".{suite}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                target.rename(old)
+            staging.rename(target)  # the reference is either the old one or the new one, never half
+            shutil.rmtree(old, ignore_errors=True)
+            console.print(f"reference: [bold]{target}[/] ({suite}, {' '.join(REFERENCE_OVERRIDES)})")
+            worst = max(worst, code)
+    return worst
+
+
+def check(suites: list[str], results: Path, th: Thresholds, markdown: str | None,
+          root: Path = REFERENCE_ROOT) -> int:
+    worst = 0
+    parts = []
+    for suite in suites:
+        reference = root / suite
+        if not (reference / "results.parquet").is_file():
+            console.print(f"[red]error:[/] no reference for suite {suite} in {reference}; "
+                          f"make one with `bench reference update {suite}`")
+            return 2
+        _, folder = _run(suite, results, force=True)
+        if folder is None:
+            console.print(f"[red]error:[/] suite {suite} produced no run folder")
+            return 2
+        md = None if markdown is None else f"{markdown}.{suite}.part"
+        worst = max(worst, cmd_compare(str(reference), str(folder), th, md))
+        if md:
+            parts.append(Path(md))
+    if markdown:
+        Path(markdown).write_text("\n".join(p.read_text() for p in parts))
+        for p in parts:
+            p.unlink()
+    return worst
