@@ -1,6 +1,6 @@
 """`bench`: run suites, list what exists, render reports, score the claims.
 
-    bench run suite=vision [hydra overrides...] [-m] [--force]
+    bench run suite=vision [hydra overrides...] [-m] [--force] [--split=model|dataset]
     bench list
     bench report RESULTS_FOLDER...
     bench claims [RESULTS_FOLDER...]
@@ -78,10 +78,13 @@ def preflight(overrides: list[str]):
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     validate_overrides(overrides)
-    cfg = compose_config([o for o in overrides if not o.startswith("hydra")
-                          and "," not in o.split("=", 1)[-1]])
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    # The config of the sweep's first job stands for all (validate_overrides checked every value).
+    cfg = compose_config([o.input_line if not o.is_sweep_override() else
+                          f"{o.input_line.split('=', 1)[0]}={next(iter(o.sweep_string_iterator()))}"
+                          for o in parsed if not o.key_or_group.startswith("hydra")])
     suites, devices = [cfg.suite.name], [cfg.hardware.device]
-    for o in OverridesParser.create().parse_overrides(overrides):
+    for o in parsed:
         if o.is_sweep_override() and o.key_or_group in ("suite", "hardware"):
             values = list(o.sweep_string_iterator())
             if o.key_or_group == "suite":
@@ -91,6 +94,46 @@ def preflight(overrides: list[str]):
     for d in devices:
         resolve_device(d)
     return cfg, suites
+
+
+SPLITTABLE = ("model", "dataset")
+
+
+def split_overrides(cfg, flag: str, overrides: list[str]) -> list[str]:
+    """`--split=model[,dataset]`: one Hydra job per model (and/or dataset) of the suite, as a sweep
+    that any launcher can run in parallel. Models go longest first (by earlier runs' cell times,
+    else deep before classical), so a parallel launcher does not start the longest job last."""
+    from harness.config import resolve_plan
+
+    keys = flag.split("=", 1)[1].split(",") if "=" in flag else []
+    if not keys or any(k not in SPLITTABLE for k in keys):
+        raise ConfigError(f"--split takes one or both of {', '.join(SPLITTABLE)} (e.g. --split=model), got {flag!r}")
+    taken = {o.split("=", 1)[0] for o in overrides}
+    plan = resolve_plan(cfg)
+    sweeps = []
+    for key in keys:
+        if key in taken:
+            raise ConfigError(f"--split={key} makes one job per {key}; do not also set {key}=")
+        if key == "model":
+            names = list(dict.fromkeys(str(m.name) for m in plan.models.values()))
+            names = sorted(names, key=expected_cost(cfg, plan.suite, plan.models))
+        else:
+            names = list(plan.datasets)
+        sweeps.append(f"{key}={','.join(names)}")
+    return sweeps
+
+
+def expected_cost(cfg, suite: str, models: dict):
+    """Sort key: minus the mean cell time of the model in earlier runs of the suite, if any."""
+    from harness.results import ResultsError, load_results
+
+    try:
+        df = load_results([Path(cfg.paths.results) / suite])
+        seconds = df.groupby("model")["cell_seconds"].mean().to_dict()
+    except (ResultsError, KeyError):
+        seconds = {}
+    family = {str(m.name): str(m.get("family", "deep")) for m in models.values()}
+    return lambda name: (-seconds.get(name, 0.0), family.get(name) != "deep")
 
 
 def group_dir(group: str) -> Path:
@@ -103,14 +146,21 @@ def cmd_run(args: list[str]) -> int:
     import hydra
 
     from harness.hardware import HardwareError
-    from harness.results import ResultsError, load_results
+    from harness.results import ResultsError, RunStore, load_results
     from suites import CONFIG_DIR
 
     if "--force" in args:  # run every cell again, finished or not
         args = [a for a in args if a != "--force"] + ["resume=false"]
+    split = [a for a in args if a.startswith("--split")]
+    args = [a for a in args if not a.startswith("--split")]
     overrides = [a for a in args if not a.startswith("-")]
     try:
         cfg, suites = preflight(overrides)
+        if split:
+            sweep = split_overrides(cfg, split[-1], overrides)
+            multirun = [] if "-m" in args or "--multirun" in args else ["-m"]
+            args, overrides = multirun + args + sweep, overrides + sweep
+            cfg, suites = preflight(overrides)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {e}")
         return EXIT_BAD_INPUT
@@ -135,6 +185,8 @@ def cmd_run(args: list[str]) -> int:
     folders = [results / s / stamp for s in suites if (results / s / stamp / "cells").is_dir()]
     for f in folders:
         console.print(f"results: [bold]{f}[/]")
+        if not _job_exit_codes:  # jobs ran elsewhere and consolidated concurrently: once more, with all cells
+            RunStore(f).consolidate()
         render_report([f], f)
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED

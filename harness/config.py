@@ -64,7 +64,7 @@ def validate_overrides(overrides: list[str]) -> None:
                     check_choice(key, v)
         if o.is_sweep_override():
             slots.append([f"{o.input_line.split('=', 1)[0]}={v}" for v in values])
-        elif not key.startswith("hydra"):
+        elif not key.startswith("hydra") or key.startswith("hydra/"):  # launchers and sweepers are checked too
             slots.append([o.input_line])
     # Compose with the first value of each sweep, then with each other value of one sweep at a time:
     # catches unknown keys and wrong types in any job without composing the whole product.
