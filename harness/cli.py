@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from omegaconf import OmegaConf
+from rich.markup import escape
 
 from harness.compare import Thresholds
 from harness.config import ConfigError, GROUPS, check_choice, compose_config, group_options, validate_overrides
@@ -162,7 +163,7 @@ def cmd_run(args: list[str]) -> int:
             args, overrides = multirun + args + sweep, overrides + sweep
             cfg, suites = preflight(overrides)
     except (ConfigError, HardwareError) as e:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"[red]error:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
     results = Path(cfg.paths.results)
     stamp = new_run_stamp(results, suites)
@@ -233,13 +234,16 @@ def cmd_list() -> int:
 
 
 def cmd_report(paths: list[str], out: str | None) -> int:
-    from harness.results import ResultsError, run_folders
 
-    try:
+    from harness.results import ResultsError, load_results, load_run_info, run_folders
+
+    try:  # read everything once here: an unreadable folder is bad input, not a half-written report
+        load_results(paths)
         for p in paths:
-            run_folders(Path(p))
+            for f in run_folders(Path(p)):
+                load_run_info(f)
     except ResultsError as e:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"[red]error:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
     target = Path(out) if out else Path(paths[0])
     render_report([Path(p) for p in paths], target)
@@ -307,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 check_choice("suite", s)
             except ConfigError as e:
-                console.print(f"[red]error:[/] {e}")
+                console.print(f"[red]error:[/] {escape(str(e))}")
                 return EXIT_BAD_INPUT
         if args.action == "update":
             return reference.update(suites)

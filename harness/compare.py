@@ -240,7 +240,9 @@ def cmd_compare(base: str, new: str, th: Thresholds, markdown: str | None = None
         b, b_folders = load_side(Path(base))
         n, n_folders = load_side(Path(new))
     except ResultsError as e:
-        console.print(f"[red]error:[/] {e}")
+        from rich.markup import escape
+
+        console.print(f"[red]error:[/] {escape(str(e))}")
         return 2
     df = compare(b, n, th)
     warnings = context_warnings(b, n)

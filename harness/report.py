@@ -56,7 +56,7 @@ class Table:
     def md(self) -> str:
         def cell(c: Cell | str, bold: bool) -> str:
             c = c if isinstance(c, Cell) else Cell(c)
-            text = " ".join(c.text.split()).replace("|", "\\|")
+            text = md_text(" ".join(c.text.split())).replace("|", "\\|")
             text = f"[{text}](#{c.href})" if c.href else text
             return f"**{text}**" if bold and text else text
 
@@ -93,8 +93,8 @@ class Heading:
     anchor: str = ""
 
     def md(self) -> str:
-        anchor = f'<a id="{self.anchor}"></a>\n' if self.anchor else ""
-        return f"{anchor}{'#' * self.level} {self.text}"
+        anchor = f'<a id="{html.escape(self.anchor)}"></a>\n' if self.anchor else ""
+        return f"{anchor}{'#' * self.level} {md_text(self.text)}"
 
     def html(self) -> str:
         anchor = f' id="{html.escape(self.anchor)}"' if self.anchor else ""
@@ -107,10 +107,15 @@ class Para:
     cls: str = ""  # 'note' for what is missing or failed
 
     def md(self) -> str:
-        return f"*{self.text}*" if self.cls == "note" else self.text
+        return f"*{md_text(self.text)}*" if self.cls == "note" else md_text(self.text)
 
     def html(self) -> str:
         return f'<p class="{self.cls}">{html.escape(self.text)}</p>'
+
+
+def md_text(text: str) -> str:
+    """Text from config or data, safe in Markdown: a viewer that renders raw HTML gets no tags."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def note(text: str) -> Para:
@@ -123,7 +128,7 @@ class Markdown:
     text: str
 
     def md(self) -> str:
-        return self.text
+        return md_text(self.text)  # its figures and names come from results
 
     def html(self) -> str:
         parts = []

@@ -141,4 +141,12 @@ def load_results(paths: list[Path | str]) -> pd.DataFrame:
 
 def load_run_info(folder: Path) -> dict:
     f = Path(folder) / "run.json"
-    return json.loads(f.read_text()) if f.exists() else {}
+    if not f.exists():
+        return {}
+    try:
+        info = json.loads(f.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ResultsError(f"cannot read {f}: {e}") from e
+    if not isinstance(info, dict):
+        raise ResultsError(f"{f} is not a bench run.json (not a JSON object)")
+    return info

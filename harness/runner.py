@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -127,7 +128,10 @@ class Runner:
         return 1 if failed else 0
 
     def load_task(self, ds_cfg: DictConfig, seed: int) -> Task:
-        task = instantiate(ds_cfg.load, seed=seed, _convert_="all")
+        try:
+            task = instantiate(ds_cfg.load, seed=seed, _convert_="all")
+        except InstantiationException as e:  # Hydra wraps the loader's own error: show that one
+            raise (e.__cause__ if isinstance(e.__cause__, Exception) else DatasetError(str(e))) from e
         profile = self.cfg.profile
         if profile.max_train:
             task = task.subsample_train(profile.max_train, seed)
@@ -140,12 +144,12 @@ class Runner:
         """All models on one dataset and seed; returns how many cells failed."""
         try:
             full = self.load_task(ds_cfg, seed)
-        except (DatasetError, OSError, ValueError) as e:
+        except (DatasetError, OSError, ValueError, ImportError) as e:
             # The dataset cannot be had: one error row per model, so the gap is visible in results.
             display.print(f"[red]dataset {ds_name}[/]: {e}")
             for model_cfg in self.plan.models.values():
                 row = self.base_row(ds_name, model_cfg, seed, 0, 0)
-                row.update(status="error", error=f"dataset: {str(e).splitlines()[0]}")
+                row.update(status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
                 self.store.write_row(row)
                 display.end_cell(row)
             return len(self.plan.models)

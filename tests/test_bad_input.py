@@ -1,0 +1,203 @@
+"""Bad input of every kind gets a clear error and loses nothing.
+
+A table of hand-picked cases runs the real CLI against a results folder that already holds a
+finished run, and checks the exit code, a one-line message naming what is wrong, and that the
+earlier run is byte-for-byte untouched. A hypothesis search then throws generated overrides at the
+config layer: anything it cannot use must be a ConfigError (exit 2), never a traceback.
+"""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image
+
+from harness.cli import main, preflight
+from harness.config import ConfigError
+from harness.hardware import HardwareError
+from harness.report import write_report
+from harness.results import RunStore
+
+SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1", "model=gaussian_nb"]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def earlier(bench, tmp_path_factory):
+    """A results folder with one finished run in it, shared by the cases."""
+    results = tmp_path_factory.mktemp("bad-input") / "results"
+    code, folder = bench(results, *SMALL)
+    assert code == 0
+    return results
+
+
+def image_folder(root: Path, classes: dict[str, int]) -> Path:
+    rng = np.random.default_rng(0)
+    for cls, n in classes.items():
+        (root / cls).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(root / cls / f"{i}.png")
+    return root
+
+
+# (overrides, expected exit code, words the error must contain)
+RUN_CASES = [
+    (["suite=nope"], 2, ["unknown suite 'nope'", "valid suites"]),
+    (["model=nope"], 2, ["unknown model 'nope'", "valid models"]),
+    (["dataset=nope"], 2, ["unknown dataset 'nope'", "valid datasets"]),
+    (["profile=huge"], 2, ["unknown profile 'huge'"]),
+    (["hardware=tpu"], 2, ["unknown hardware 'tpu'"]),
+    (["scaling=maybe"], 2, ["unknown scaling 'maybe'"]),
+    (["learning_rate=0.1"], 2, ["learning_rate", "top-level keys"]),
+    (["profile.max_trian=5"], 2, ["max_trian"]),
+    (["profile.max_train=-5"], 2, ["profile.max_train must be at least 2"]),
+    (["profile.max_train=abc"], 2, ["profile.max_train must be int"]),
+    (["profile.max_train=0"], 2, ["at least 2"]),
+    (["profile.max_test=0"], 2, ["profile.max_test must be at least 1"]),
+    (["profile.max_epochs=0"], 2, ["profile.max_epochs must be at least 1"]),
+    (["profile.patience=-1"], 2, ["profile.patience must be at least 0"]),
+    (["profile.seeds=[a]"], 2, ["profile.seeds must be non-negative integers"]),
+    (["profile.seeds=[-1]"], 2, ["profile.seeds must be non-negative integers"]),
+    (["seed=-1"], 2, ["seed must be at least 0"]),
+    (["seed=1.5"], 2, ["seed must be int"]),
+    (["time_limit=-1"], 2, ["time_limit must be at least 0"]),
+    (["time_limit=soon"], 2, ["time_limit must be"]),
+    (["tune=maybe"], 2, ["tune must be bool"]),
+    (["resume=sometimes"], 2, ["resume must be bool"]),
+    (["hardware.threads=0"], 2, ["hardware.threads must be at least 1"]),
+    (["isolation=thread"], 2, ["isolation must be one of process, none"]),
+    (["model=gaussian_nb", "model.estimator._target_=os.system"], 2, ["os.system", "allow-list"]),
+    (["model=mlp", "model.estimator.module=subprocess.call"], 2, ["subprocess.call", "allow-list"]),
+    (["dataset=digits", "dataset.load._target_=builtins.eval"], 2, ["builtins.eval", "allow-list"]),
+    (["dataset=idx"], 2, ["dataset idx needs a value for load.path"]),
+    (["-m", "seed=0,x"], 2, ["seed must be int"]),
+    (["-m", "suite=vision,nope"], 2, ["unknown suite 'nope'"]),
+    (["-m", "model=gaussian_nb,nope"], 2, ["unknown model 'nope'"]),
+    (["hydra/launcher=nope"], 2, ["launcher"]),
+    (["--split=seed"], 2, ["--split takes one or both of model, dataset"]),
+    (["model=null"], 2, ["Config group override must be a string"]),
+    (["~model", "suite.models=[nope]"], 2, ["unknown model 'nope'"]),
+    (["seed=[0"], 2, ["cannot parse overrides"]),
+]
+
+
+@pytest.mark.parametrize("overrides,code,words", RUN_CASES, ids=[" ".join(c[0]) for c in RUN_CASES])
+def test_bad_run_input_is_exit_2_one_line_and_loses_nothing(earlier, overrides, code, words, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")
+    before = snapshot(earlier)
+    capsys.readouterr()
+    keys = {x.split("=")[0].lstrip("~") for x in overrides}
+    assert main(["run", *[o for o in SMALL if o.split("=")[0] not in keys],
+                 *overrides, f"paths.results={earlier}"]) == code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    for w in words:
+        assert w in err, (w, err)
+    assert "Traceback" not in err
+    assert snapshot(earlier) == before
+
+
+def run_dataset_case(results: Path, *overrides: str) -> tuple[int, list[str]]:
+    import pandas as pd
+
+    code = main(["run", "profile=smoke", "hardware.threads=1", "model=gaussian_nb", *overrides,
+                 f"paths.results={results}"])
+    found = sorted(results.glob("vision/*/results.parquet"))
+    errors = list(pd.read_parquet(found[-1])["error"]) if found else []
+    return code, errors
+
+
+def test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing(earlier, tmp_path):
+    before = snapshot(earlier)
+    cases = {
+        "missing idx folder": (["dataset=idx", f"dataset.load.path={tmp_path / 'absent'}"], "absent"),
+        "empty image folder": (["dataset=image_folder", f"dataset.load.path={tmp_path / 'empty'}"], "per class"),
+        "one class": (["dataset=image_folder", f"dataset.load.path={image_folder(tmp_path / 'one', {'a': 5})}"],
+                      "per class (found 1)"),
+        "no images": (["dataset=image_folder", f"dataset.load.path={image_folder(tmp_path / 'none', {'a': 0, 'b': 0})}"],
+                      "no images found"),
+    }
+    (tmp_path / "empty").mkdir()
+    for name, (overrides, words) in cases.items():
+        code, errors = run_dataset_case(earlier, *overrides)
+        assert code == 1, name
+        assert len(errors) == 1 and errors[0].startswith("dataset:") and words in errors[0], (name, errors)
+    assert {k: v for k, v in snapshot(earlier).items() if k in before} == before
+
+
+def test_unreadable_result_folders_are_bad_input(earlier, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")
+    broken = tmp_path / "broken"
+    store = RunStore(broken)
+    (store.cells / "x.parquet").write_bytes(b"not parquet at all")
+    bad_json = tmp_path / "bad-json"
+    RunStore(bad_json).cells.joinpath("y.parquet").write_bytes((next(earlier.glob("vision/*/cells/*.parquet"))).read_bytes())
+    (bad_json / "run.json").write_text("{not json")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [(["report", str(broken)], "cannot read result file"), (["report", str(bad_json)], "cannot read"),
+             (["report", str(empty)], "holds no bench run"), (["report", str(tmp_path / "absent")], "no such results folder"),
+             (["compare", str(broken), str(earlier / "vision")], "cannot read result file"),
+             (["compare", str(empty), str(earlier / "vision")], "holds no bench run"),
+             (["claims", str(broken)], "cannot read result file"), (["claims", str(bad_json)], "cannot read")]
+    for argv, words in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, (argv, err)
+    assert not (broken / "report.html").exists()
+
+
+def test_a_broken_earlier_run_does_not_stop_a_new_one(earlier, capsys):
+    damaged = earlier / "vision" / "2000-01-01_00-00-00"
+    RunStore(damaged).cells.joinpath("z.parquet").write_bytes(b"garbage")
+    assert main(["run", *SMALL, f"paths.results={earlier}", "seed=3"]) == 0  # resume skips it with a warning
+
+
+def test_report_escapes_every_string_from_config_and_data(tmp_path):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    store = RunStore(tmp_path / "run")
+    for seed in (0, 1):
+        for model, family in (("m" + hostile, "classical"), ("d" + hostile, "deep")):
+            store.write_row({
+                "suite": "vision", "dataset": "ds" + hostile, "model": model, "variant": "v" + hostile,
+                "family": family, "params": hostile, "params_id": "p", "seed": seed, "n_train": 100, "n_test": 50,
+                "profile": hostile, "status": "ok" if seed == 0 else "error", "error": None if seed == 0 else hostile,
+                "accuracy": 0.9 if seed == 0 else np.nan, "f1_macro": 0.9, "train_seconds": 1.0,
+                "predict_seconds_per_1k": 0.1, "peak_memory_mb": 1.0, "n_parameters": 10, "device": "cpu",
+                "cpu_model": hostile, "gpu_name": None, "torch_threads": 1, "git_commit": hostile, "job": "0",
+                "cell_started": f"2026{seed}", "cell_seconds": 1.0})
+    store.consolidate()
+    store.write_json("run.json", {"overrides": [hostile], "config": {"x": hostile}, "machine": {"cpu_model": hostile},
+                                  "versions": {"torch": hostile}, "git_commit": hostile})
+    md_path, html_path = write_report([store.folder], tmp_path / "out")
+    for text in (html_path.read_text(), md_path.read_text()):
+        assert "<script" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;" in html_path.read_text()
+
+
+KEYS = ["seed", "tune", "time_limit", "resume", "isolation", "profile.max_train", "profile.max_test",
+        "profile.max_epochs", "profile.patience", "hardware.threads", "suite", "model", "dataset", "profile",
+        "hardware", "scaling", "interpret", "interpret.sample", "model.estimator.lr", "nonsense", "suite.models"]
+values = st.one_of(
+    st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["null", "true", "false", "[]", "[1,2]", "{}", "''", "mlp", "digits", "vision", "smoke",
+                     "cpu", "cuda", "on", "off", "${oops}", "${profile.max_epochs}", "[mlp,knn]"]),
+    st.text(string.ascii_letters + string.digits + "_-.,[]{}$:'\" ", max_size=12))
+override = st.builds(lambda k, v: f"{k}={v}", st.sampled_from(KEYS), values)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(override, max_size=3))
+def test_generated_overrides_are_either_valid_or_a_config_error(overrides):
+    try:
+        preflight(overrides)
+    except (ConfigError, HardwareError) as e:
+        assert str(e).strip() and "\n" not in str(e).strip()
