@@ -81,10 +81,13 @@ def check(suites: list[str], results: Path, th: Thresholds, markdown: str | None
             console.print(f"[red]error:[/] suite {suite} produced no run folder")
             return 2
         md = None if markdown is None else f"{markdown}.{suite}.part"
+        if md:
+            Path(md).parent.mkdir(parents=True, exist_ok=True)
         worst = max(worst, cmd_compare(str(reference), str(folder), th, md))
         if md:
             parts.append(Path(md))
     if markdown:
+        Path(markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(markdown).write_text("\n".join(p.read_text() for p in parts))
         for p in parts:
             p.unlink()
