@@ -7,6 +7,7 @@ config layer: anything it cannot use must be a ConfigError (exit 2), never a tra
 """
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -201,3 +202,18 @@ def test_generated_overrides_are_either_valid_or_a_config_error(overrides):
         preflight(overrides)
     except (ConfigError, HardwareError) as e:
         assert str(e).strip() and "\n" not in str(e).strip()
+
+
+UNSAFE_LOADS = re.compile(r"torch\.load\((?![^)]*weights_only\s*=\s*True)|pickle\.loads?\(|joblib\.load\(|"
+                          r"allow_pickle\s*=\s*True|read_pickle\(|yaml\.load\(|yaml\.unsafe_load\(|dill\.loads?\(")
+
+
+def test_nothing_unpickles_files_a_user_was_handed():
+    # Result folders and datasets come from other people: rows are Parquet, provenance JSON, data
+    # idx/.ts/CSV/images. A future loader that unpickles must opt in to weights_only or not exist.
+    root = Path(__file__).parent.parent
+    found = [f"{p.relative_to(root)}:{i + 1}: {line.strip()}"
+             for top in ("harness", "baselines", "suites")
+             for p in sorted((root / top).rglob("*.py"))
+             for i, line in enumerate(p.read_text().splitlines()) if UNSAFE_LOADS.search(line)]
+    assert not found, found
