@@ -40,12 +40,17 @@ def context() -> mp.context.BaseContext:
     return _context
 
 
-def start_server() -> None:
-    """Start the forkserver now, so its imports overlap the runner's own set-up (calibration, data)."""
+def start_server(modules: list[str] = ()) -> None:
+    """Start the forkserver now, so its imports overlap the runner's own set-up (calibration, data).
+    `modules` (the plan's model and loader modules) are imported there too, so that no cell pays
+    for them (aeon's numba-compiled baselines take seconds to import). The server is shared by
+    every run of this process: the first run's list is the one it keeps."""
     ctx = context()
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
+        if not forkserver._forkserver._forkserver_pid:  # not yet started: this list still counts
+            ctx.set_forkserver_preload(list(dict.fromkeys([*PRELOAD, *modules])))
         forkserver.ensure_running()
 
 

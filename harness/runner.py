@@ -41,6 +41,17 @@ def params_of(model_cfg: DictConfig) -> tuple[str, str]:
     return text, hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
+def plan_modules(plan: Plan) -> list[str]:
+    """The modules the plan's models and loaders live in (what their `_target_` and `module` name)."""
+    from harness.safety import imported_values
+
+    found = []
+    for node in [*plan.datasets.values(), *plan.models.values()]:
+        for _, path in imported_values(OmegaConf.to_container(node, resolve=True)):
+            found.append(path.rpartition(".")[0])
+    return [m for m in dict.fromkeys(found) if m]
+
+
 def task_overrides(cfg: DictConfig) -> list[str]:
     """The job's command-line overrides. Inside a Hydra app they live in HydraConfig, not in cfg."""
     found = OmegaConf.select(cfg, "hydra.overrides.task", default=None)
@@ -62,7 +73,7 @@ class Runner:
         self.threads = hardware.configure_threads(cfg.hardware.threads)
         self.isolate = str(cfg.get("isolation", "process")) == "process"
         if self.isolate:
-            start_server()
+            start_server(plan_modules(self.plan))
         self.store = RunStore(run_dir)
         self.machine = hardware.machine_info(self.device, self.threads)
         self.commit = hardware.git_commit()

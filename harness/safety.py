@@ -29,21 +29,22 @@ def check_targets(node: Any, where: str, allow_any: bool = False) -> None:
     """Raise UntrustedTarget if `node` (a plain dict/list tree) names a class outside the allow-list."""
     if allow_any:
         return
-    for path, value in _imported_values(node, where):
+    for path, value in imported_values(node, where):
         if not is_trusted(value):
             raise UntrustedTarget(
                 f"{path} = {value!r} is not in bench's allow-list ({', '.join(p.rstrip('.') for p in TRUSTED_PREFIXES)}); "
                 f"a config can only build from these unless you trust it and pass allow_any_target=true")
 
 
-def _imported_values(node: Any, path: str):
+def imported_values(node: Any, path: str = ""):
+    """(dotted key, value) of every string that bench or Hydra would import from this config tree."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{path}.{key}"
             if key in IMPORTED_KEYS and isinstance(value, str):
                 yield here, value
             else:
-                yield from _imported_values(value, here)
+                yield from imported_values(value, here)
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            yield from _imported_values(value, f"{path}[{i}]")
+            yield from imported_values(value, f"{path}[{i}]")
