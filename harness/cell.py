@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
+from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
 
 from harness.data import Task
 from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
-from harness.metrics import classification_scores, count_parameters, measure
+from harness.metrics import count_parameters, measure, scores
 from harness.safety import check_targets
 from harness.training import Diverged, TimeBudgetExceeded
 
@@ -69,10 +69,12 @@ def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None,
     return est
 
 
-def tuned(est, search: dict, seed: int):
-    """A grid search over the model's declared `search` grid, scored on one stratified 20% validation
-    split of the training data (the test split is never seen), refit on all of train."""
-    split = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
+def tuned(est, search: dict, seed: int, kind: str = "classification"):
+    """A grid search over the model's declared `search` grid, scored on one 20% validation split of
+    the training data (stratified for classification; the test split is never seen), refit on all
+    of train."""
+    splitter = StratifiedShuffleSplit if kind == "classification" else ShuffleSplit
+    split = splitter(n_splits=1, test_size=0.2, random_state=seed)
     return GridSearchCV(est, search, cv=split, refit=True, n_jobs=1)
 
 
@@ -85,7 +87,7 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
         on_fitted()
     with measure(device) as predict_cost:
         y_pred = est.predict(task.X_test)
-    row = classification_scores(task.y_test, y_pred)
+    row = scores(task.kind, task.y_test, y_pred)
     row.update(
         train_seconds=fit_cost.wall_seconds,
         train_cpu_seconds=fit_cost.cpu_seconds,
@@ -99,6 +101,8 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
         row["final_train_loss"] = inner.history_.train_loss[-1]
     if hasattr(est, "best_params_"):
         row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
+    if hasattr(inner, "diagnostics"):  # a model's own measurements on the test split (e.g. gradient norms)
+        row.update(inner.diagnostics(task.X_test, task.y_test))
     return row
 
 
@@ -141,7 +145,7 @@ def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) 
         set_seed(spec.seed)
         est = build_estimator(spec.model, spec.seed, spec.device, spec.time_limit, spec.allow_any_target)
         if spec.tuned:
-            est = tuned(est, spec.model["search"], spec.seed)
+            est = tuned(est, spec.model["search"], spec.seed, task.kind)
         out.update(fit_and_evaluate(est, task, family=spec.family, device=spec.device,
                                     on_epoch=lambda *a: emit("epoch", a), on_fitted=lambda: emit("fitted", None)))
         emit("scored", dict(out))

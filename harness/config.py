@@ -137,7 +137,8 @@ def resolve_plan(cfg: DictConfig) -> Plan:
             out[name] = merged.item
         return out
 
-    datasets = items("dataset", dataset_names, cfg.get("dataset"))
+    datasets = expand_variants(items("dataset", dataset_names, cfg.get("dataset")),
+                               suite.get("dataset_variants") or {})
     models = expand_variants(items("model", model_names, cfg.get("model")), suite.get("variants") or {})
     check_types(cfg)
     scaling_seeds = cfg.scaling.get("seeds") if cfg.scaling.enabled else None
@@ -159,7 +160,9 @@ def resolve_plan(cfg: DictConfig) -> Plan:
 
 def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictConfig]:
     """A suite's `variants: {model: {dotted.key: [values]}}` turns one model into one entry per value
-    (the product over keys), keyed `model[key=value]`, each with its `variant` label."""
+    (the product over keys), keyed `model[key=value]`, each with its `variant` label. The same for
+    datasets with `dataset_variants:` (e.g. a synthetic task over sequence lengths); a dataset
+    variant's `name` becomes `name[key=value]`, which is how its rows are told apart."""
     out = {}
     for name, node in models.items():
         grid = variants.get(name)
@@ -173,6 +176,8 @@ def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictCo
                 OmegaConf.update(variant, key, value, merge=False)
             variant.variant = ",".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in zip(keys, values))
             out[f"{name}[{variant.variant}]"] = variant
+            if "load" in variant:  # a dataset: the variant is part of its name in every row
+                variant.name = f"{name}[{variant.variant}]"
     return out
 
 

@@ -17,6 +17,25 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, f
             "f1_macro": float(f1_score(y_true, y_pred, average="macro"))}
 
 
+def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Mean squared and absolute error, R^2, and the MSE of always predicting the mean of y_true
+    (the trivial baseline a regression must beat; R^2 = 1 - mse / baseline_mse)."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    mse = float(np.mean((y_true - y_pred) ** 2))
+    baseline = float(np.mean((y_true - y_true.mean(axis=0)) ** 2))
+    return {"mse": mse, "mae": float(np.mean(np.abs(y_true - y_pred))), "baseline_mse": baseline,
+            "r2": 1 - mse / baseline if baseline > 0 else float("nan")}
+
+
+def scores(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """The scores of a task kind, from real predictions."""
+    if kind == "classification":
+        return classification_scores(y_true, y_pred)
+    if kind == "regression":
+        return regression_scores(y_true, y_pred)
+    raise ValueError(f"no scores for task kind {kind!r}; known: classification, regression")
+
+
 def final_estimator(est):
     """The model inside a search wrapper or pipeline (the part that holds fitted numbers)."""
     est = getattr(est, "best_estimator_", est)

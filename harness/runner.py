@@ -164,6 +164,7 @@ class Runner:
                 self.store.write_row(row)
                 display.end_cell(row)
             return len(self.plan.models)
+        full.name = ds_name  # the plan's name (a dataset variant's includes its settings)
         failed = 0
         for size in self.training_sizes(full):
             task = full.subsample_train(size, seed)
