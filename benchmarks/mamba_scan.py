@@ -1,0 +1,90 @@
+"""Mamba's chunked selective scan vs the sequential reference scan, forward and forward+backward.
+
+Both scans get the same random inputs, drawn as a freshly initialised Mamba block makes them: delta
+log-uniform in [1e-3, 1e-1], A = -(1..N) per channel. "forward" runs without autograd (inference);
+"forward+backward" runs the forward with autograd and backpropagates a weighted sum of the output
+to all six inputs (training). Repeats alternate which scan goes first; the median time of each is
+compared. The last column is the largest difference between the two outputs, a sanity check.
+
+Run from the repository root on an otherwise idle machine: `python -m benchmarks.mamba_scan --threads 1`
+(`--batch 32 --d-inner 128` is the scan of the mamba model config's blocks).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import torch
+
+from harness.models.mamba import selective_scan, selective_scan_reference
+
+SCANS = {"reference": selective_scan_reference, "chunked": selective_scan}
+
+
+def scan_inputs(batch: int, length: int, d_inner: int, d_state: int, seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    dt = torch.exp(torch.rand(batch, length, d_inner, generator=g) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+    A = -torch.arange(1, d_state + 1, dtype=torch.float32).repeat(d_inner, 1)
+    return [torch.randn(batch, length, d_inner, generator=g), dt, A, torch.randn(batch, length, d_state, generator=g),
+            torch.randn(batch, length, d_state, generator=g), torch.ones(d_inner)]
+
+
+def time_forward(scan, inputs) -> float:
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        scan(*inputs)
+        return time.perf_counter() - t0
+
+
+def time_forward_backward(scan, inputs, weights) -> float:
+    inputs = [x.detach().requires_grad_() for x in inputs]
+    t0 = time.perf_counter()
+    (scan(*inputs) * weights).sum().backward()
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lengths", type=int, nargs="+", default=[100, 300, 1000])
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--d-inner", type=int, default=64)
+    ap.add_argument("--d-state", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, d_inner {args.d_inner}, "
+          f"d_state {args.d_state}, float32, median of {args.repeats} repeats, times in ms")
+    header = (f"{'T':>6} {'ref fwd':>9} {'chunk fwd':>10} {'speedup':>8} {'ref f+b':>9} {'chunk f+b':>10} "
+              f"{'speedup':>8} {'max |diff|':>11}")
+    print(header)
+    summary = {}
+    for length in args.lengths:
+        inputs = scan_inputs(args.batch, length, args.d_inner, args.d_state)
+        weights = torch.randn(args.batch, length, args.d_inner, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            diff = float((selective_scan(*inputs) - selective_scan_reference(*inputs)).abs().max())
+        fwd = {name: [] for name in SCANS}
+        both = {name: [] for name in SCANS}
+        for name, scan in SCANS.items():  # warm-up: first-touch allocations, lazy initialisation
+            time_forward(scan, inputs)
+            time_forward_backward(scan, inputs, weights)
+        for r in range(args.repeats):
+            for name in (list(SCANS) if r % 2 == 0 else list(SCANS)[::-1]):  # alternate who goes first
+                fwd[name].append(time_forward(SCANS[name], inputs))
+                both[name].append(time_forward_backward(SCANS[name], inputs, weights))
+        f = {k: 1e3 * statistics.median(v) for k, v in fwd.items()}
+        b = {k: 1e3 * statistics.median(v) for k, v in both.items()}
+        summary[length] = (f["reference"] / f["chunked"], b["reference"] / b["chunked"])
+        print(f"{length:>6} {f['reference']:>9.1f} {f['chunked']:>10.1f} {summary[length][0]:>7.2f}x "
+              f"{b['reference']:>9.1f} {b['chunked']:>10.1f} {summary[length][1]:>7.2f}x {diff:>11.1e}", flush=True)
+    last = args.lengths[-1]
+    print(f"speedup of the chunked scan at T={last}: forward {summary[last][0]:.2f}x, "
+          f"forward+backward {summary[last][1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
