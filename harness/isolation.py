@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from typing import Callable
 
 from harness.cell import CellSpec, EventSink, execute_cell
@@ -26,7 +27,11 @@ _context: mp.context.BaseContext | None = None
 # Imported once by the forkserver, so that a cell's process starts with them loaded. torch._dynamo
 # is what torch imports lazily on a module's first forward call: 2 s per cell process without it;
 # harness.cli is what a child imports as its main module when bench is the program.
-PRELOAD = ["harness.cell", "harness.cli", "torch._dynamo"]
+PRELOAD = ["harness.isolation", "harness.cli", "torch._dynamo"]
+# A child re-imports the program's main module; under `python -m harness.cli` that module is already
+# loaded (preloaded above), and runpy warns about it in every cell. Harmless: silence it here, which
+# the forkserver (importing this module) passes on to each child.
+warnings.filterwarnings("ignore", message=r"'harness\.cli' found in sys\.modules", category=RuntimeWarning)
 
 
 def context() -> mp.context.BaseContext:
