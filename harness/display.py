@@ -58,7 +58,10 @@ def cell_line(row: dict) -> str:
     if row["status"] != "ok":
         return f"[red]✗[/] {where}  [red]{row['status']}[/]: {row['error']}"
     reused = "  [dim](reused)[/]" if row.get("reused_from") else ""
-    return (f"[green]✓[/] {where}  acc {row['accuracy']:.4f}  train {fmt_seconds(row['train_seconds'])}"
+    acc = row.get("accuracy")
+    score = (f"mse {row['mse']:.4f}" if (acc is None or pd.isna(acc)) and row.get("mse") is not None
+             else f"acc {acc:.4f}")  # a regression row has an MSE and no accuracy
+    return (f"[green]✓[/] {where}  {score}  train {fmt_seconds(row['train_seconds'])}"
             f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k{reused}")
 
 
@@ -85,14 +88,19 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
         d = d[d["n_train"] == d["n_train"].max()]
         d = d.assign(label=d["model"] + d.get("variant", "").map(lambda v: f"[{v}]" if v else ""))
         ok = d[d["status"] == "ok"]
+        # A regression dataset (no accuracy) shows R^2 and MSE in the accuracy and F1 columns.
+        regression = "r2" in ok and ok["accuracy"].isna().all() and ok["r2"].notna().any()
+        score, second = ("r2", "mse") if regression else ("accuracy", "f1_macro")
         agg = ok.groupby(["family", "label"], sort=False).agg(
-            accuracy=("accuracy", "mean"), f1=("f1_macro", "mean"), train=("train_seconds", "mean"),
+            accuracy=(score, "mean"), f1=(second, "mean"), train=("train_seconds", "mean"),
             predict=("predict_seconds_per_1k", "mean"), params=("n_parameters", "mean"),
             seeds=("seed", "nunique")).reset_index()
-        best = {fam: g["accuracy"].idxmax() for fam, g in agg.groupby("family")} if len(agg) else {}
+        best = {fam: g["accuracy"].idxmax() for fam, g in agg.groupby("family")
+                if g["accuracy"].notna().any()} if len(agg) else {}
         t = Table(title=f"{dataset}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())})",
                   title_justify="left")
-        for col, justify in (("model", "left"), ("accuracy", "right"), ("macro-F1", "right"), ("train", "right"),
+        for col, justify in (("model", "left"), ("R²" if regression else "accuracy", "right"),
+                             ("MSE" if regression else "macro-F1", "right"), ("train", "right"),
                              ("predict /1k", "right"), ("params", "right"), ("seeds", "right")):
             t.add_column(col, justify=justify, no_wrap=True)
         for fam in ("classical", "deep"):

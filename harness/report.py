@@ -268,6 +268,8 @@ def summary_text(df: pd.DataFrame) -> str:
             f"{', '.join(sorted(df.loc[df['family'] == 'deep', 'device'].astype(str).unique())) or '–'}.")
     best = []
     for (suite, dataset), d in df.groupby(["suite", "dataset"], sort=False):
+        if is_regression(d):
+            continue
         agg = aggregate(largest_size(d))
         if len(agg):
             top = agg.loc[agg["_acc"].idxmax()]
@@ -304,10 +306,19 @@ def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, l
 
 # ---------------------------------------------------------------- per suite
 
+def is_regression(g: pd.DataFrame) -> bool:
+    """A dataset scored by regression error (mse) rather than accuracy."""
+    return "mse" in g and g["mse"].notna().any() and g["accuracy"].isna().all()
+
+
 def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     blocks = [Heading(2, f"Suite {suite}", f"suite-{safe_name(suite)}")]
+    regression = [name for name, g in d.groupby("dataset", sort=False) if is_regression(g)]
     for dataset, g in d.groupby("dataset", sort=False):
-        blocks += dataset_blocks(g, suite, dataset)
+        blocks += (regression_blocks if dataset in regression else dataset_blocks)(g, suite, dataset)
+    d = d[~d["dataset"].isin(regression)]  # what follows compares accuracies
+    if not len(d):
+        return [b for b in blocks if b is not None]
     blocks += comparison_blocks(d, suite)
     blocks += learning_curve_blocks(d, suite)
     blocks.append(Heading(3, f"{suite}: plots"))
@@ -327,6 +338,36 @@ def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
                            f"interval; ★ the most accurate of its family."))
         blocks.append(results_table(aggregate(ok)))
         blocks += interpretability_blocks(ok)
+    else:
+        blocks.append(note("No cell of this dataset finished."))
+    failed = d[d["status"] != "ok"]
+    if len(failed):
+        blocks += [Para(f"{len(failed)} failed cell(s):"), failed_table(failed)]
+    return blocks
+
+
+# Columns every row has; any other numeric column of a regression dataset is a model's own diagnostic.
+BASE_COLUMNS = {"seed", "n_train", "n_test", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds",
+                "predict_seconds_per_1k", "peak_memory_mb", "n_parameters", "epochs", "final_train_loss",
+                "cell_seconds", "torch_threads", "mse", "mae", "baseline_mse", "r2", "tuned"}
+
+
+def regression_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
+    """A regression dataset: error against the trivial baseline, and the models' own diagnostics."""
+    blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
+    ok = d[d["status"] == "ok"]
+    if len(ok):
+        extra = [c for c in ok.columns if c not in BASE_COLUMNS and not c.startswith("interp")
+                 and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()]
+        agg = ok.groupby(["label", "family"], sort=False).agg(
+            seeds=("seed", "nunique"), mse=("mse", "mean"), baseline=("baseline_mse", "mean"), r2=("r2", "mean"),
+            train=("train_seconds", "mean"), **{c: (c, "mean") for c in extra}).reset_index().sort_values("mse")
+        rows = [[r["label"], r["family"], str(r["seeds"]), f"{r['mse']:.4g}", f"{r['baseline']:.4g}", f"{r['r2']:.3f}",
+                 fmt_seconds(r["train"]), *(f"{r[c]:.3g}" for c in extra)] for _, r in agg.iterrows()]
+        blocks += [Para(f"Training size {int(ok['n_train'].max())}, test size {int(ok['n_test'].max())}. Test mean "
+                        "squared error against always predicting the test mean (baseline); means over seeds."),
+                   Table(["model", "family", "seeds", "MSE", "baseline MSE", "R²", "train time", *extra], rows,
+                         right=set(range(2, 7 + len(extra))), row_cls=list(agg["family"]))]
     else:
         blocks.append(note("No cell of this dataset finished."))
     failed = d[d["status"] != "ok"]

@@ -172,3 +172,23 @@ def test_learning_curve_section_finds_the_crossover_and_fits_power_laws(tmp_path
     cnn_row = next(line for line in section.splitlines() if line.startswith("| cnn |"))
     b_fit = float(cnn_row.split("|")[4].split("±")[0])
     assert b_fit == pytest.approx(0.8, abs=0.1)
+
+
+def test_regression_datasets_get_an_error_table_with_the_models_diagnostics(tmp_path):
+    from harness.results import RunStore
+
+    store = RunStore(tmp_path / "run")
+    for seed in (0, 1):
+        for model, family, mse in (("ridge", "classical", 0.1), ("lstm", "deep", 0.01)):
+            store.write_row({"suite": "memory", "dataset": "adding[length=50]", "model": model, "variant": "",
+                             "family": family, "params": "{}", "params_id": "p", "seed": seed, "n_train": 100,
+                             "n_test": 50, "profile": "default", "status": "ok", "error": None, "accuracy": np.nan,
+                             "f1_macro": np.nan, "mse": mse, "mae": 0.1, "baseline_mse": 0.167, "r2": 1 - mse / 0.167,
+                             "grad_ratio_init": 1e-9 if family == "deep" else np.nan, "train_seconds": 1.0,
+                             "predict_seconds_per_1k": 0.1, "peak_memory_mb": 1.0, "n_parameters": 10,
+                             "device": "cpu", "job": "0", "cell_started": f"{model}{seed}", "cell_seconds": 1.0})
+    store.consolidate()
+    md_path, _ = report.write_report([store.folder], tmp_path / "out")
+    md = md_path.read_text()
+    assert "| model | family | seeds | MSE | baseline MSE | R² | train time | grad_ratio_init |" in md
+    assert "| lstm | deep | 2 | 0.01 | 0.167 | 0.940 |" in md

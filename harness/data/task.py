@@ -59,9 +59,12 @@ class Task:
 
 
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Indices of n samples with class proportions kept (at least one per class), shuffled."""
+    """Indices of n samples with class proportions kept (at least one per class), sorted. Float
+    targets (a regression task) have no classes: a plain random n-sample, sorted."""
     from sklearn.model_selection import train_test_split
 
+    if np.issubdtype(np.asarray(y).dtype, np.floating):
+        return np.sort(np.random.default_rng(seed).permutation(len(y))[:n])
     classes = np.unique(y)
     n = max(n, len(classes))
     idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
