@@ -94,6 +94,11 @@ def preflight(overrides: list[str]):
                 devices = [OmegaConf.load(Path(group_dir("hardware")) / f"{v}.yaml").device for v in values]
     for d in devices:
         resolve_device(d)
+    results = Path(cfg.paths.results).expanduser()
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"paths.results={results} cannot hold results: {e.strerror or e}") from e
     return cfg, suites
 
 
@@ -125,14 +130,18 @@ def split_overrides(cfg, flag: str, overrides: list[str]) -> list[str]:
 
 
 def expected_cost(cfg, suite: str, models: dict):
-    """Sort key: minus the mean cell time of the model in earlier runs of the suite, if any."""
+    """Sort key: minus the mean cell time of the model in earlier runs of the suite, or else in its
+    committed smoke reference (smaller data, but the same order of costs), or else deep first."""
+    from harness.reference import REFERENCE_ROOT
     from harness.results import ResultsError, load_results
 
-    try:
-        df = load_results([Path(cfg.paths.results) / suite])
-        seconds = df.groupby("model")["cell_seconds"].mean().to_dict()
-    except (ResultsError, KeyError):
-        seconds = {}
+    seconds = {}
+    for source in (Path(cfg.paths.results) / suite, REFERENCE_ROOT / suite):
+        try:
+            seconds = load_results([source]).groupby("model")["cell_seconds"].mean().to_dict()
+            break
+        except (ResultsError, KeyError):
+            continue
     family = {str(m.name): str(m.get("family", "deep")) for m in models.values()}
     return lambda name: (-seconds.get(name, 0.0), family.get(name) != "deep")
 

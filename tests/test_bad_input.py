@@ -115,6 +115,14 @@ def run_dataset_case(results: Path, *overrides: str) -> tuple[int, list[str]]:
     return code, errors
 
 
+def test_a_results_path_that_is_a_file_is_bad_input(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["run", *SMALL, f"paths.results={tmp_path / 'file'}"]) == 2
+    assert "cannot hold results" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "not a folder"
+
+
 def test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing(earlier, tmp_path):
     before = snapshot(earlier)
     cases = {

