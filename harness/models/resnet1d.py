@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from harness.models.sequence import as_series, series_shape
+from harness.models.sequence import PooledConvNet, series_shape
 from harness.models.tdnn import ConvBlock
 
 
@@ -33,18 +33,12 @@ class ResidualBlock1d(nn.Module):
         return torch.relu(self.body(x) + self.shortcut(x))
 
 
-class ResNet1D(nn.Module):
+class ResNet1D(PooledConvNet):
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, filters: tuple[int, ...] = (64, 128, 128),
                  kernels: tuple[int, ...] = (8, 5, 3)):
-        super().__init__()
         c, _ = series_shape(input_shape)
         blocks, width = [], c
         for f in filters:
             blocks.append(ResidualBlock1d(width, f, tuple(kernels)))  # (B, f, T)
             width = f
-        self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(width, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T) -> (B, K)
-        h = self.blocks(as_series(x))  # (B, F, T)
-        return self.head(h.mean(dim=-1))  # global average pooling over time
+        super().__init__(blocks, width, n_classes)

@@ -89,3 +89,17 @@ class SequenceTagger(nn.Module):
         if self.embed is not None:
             x = self.embed(x)  # (B, T, d_in)
         return self.head(self.backbone(x))
+
+
+class PooledConvNet(nn.Module):
+    """Convolutional blocks over time, global average pooling, a linear classifier: (B, C, T) -> (B, K).
+    The shape shared by the FCN and the 1-D ResNet (Wang et al., 2017): subclasses build the blocks."""
+
+    def __init__(self, blocks: list[nn.Module], width: int, n_classes: int):
+        super().__init__()
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T) -> (B, K)
+        h = self.blocks(as_series(x))  # (B, F, T)
+        return self.head(h.mean(dim=-1))  # global average pooling over time

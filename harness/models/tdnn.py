@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from harness.models.sequence import as_series, series_shape
+from harness.models.sequence import PooledConvNet, as_series, series_shape
 
 
 class ConvBlock(nn.Sequential):
@@ -58,18 +58,12 @@ class TDNN(nn.Module):
         return self.head(h.mean(dim=-1))  # integrate the evidence over time
 
 
-class FCN(nn.Module):
+class FCN(PooledConvNet):
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, filters: tuple[int, int, int] = (128, 256, 128),
                  kernels: tuple[int, int, int] = (8, 5, 3)):
-        super().__init__()
         c, _ = series_shape(input_shape)
         blocks, width = [], c
         for f, k in zip(filters, kernels):
             blocks.append(ConvBlock(width, f, k))  # (B, f, T)
             width = f
-        self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(width, n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, T) -> (B, K)
-        h = self.blocks(as_series(x))  # (B, F, T)
-        return self.head(h.mean(dim=-1))  # global average pooling over time
+        super().__init__(blocks, width, n_classes)
