@@ -197,7 +197,10 @@ def cmd_run(args: list[str]) -> int:
         console.print(f"results: [bold]{f}[/]")
         if not _job_exit_codes:  # jobs ran elsewhere and consolidated concurrently: once more, with all cells
             RunStore(f).consolidate()
-        render_report([f], f)
+        try:
+            render_report([f], f)
+        except ResultsError as e:  # e.g. interrupted before any cell finished
+            console.print(f"[yellow]report not written[/]: {escape(str(e))}")
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED
     if _job_exit_codes:  # jobs ran in this process
@@ -210,15 +213,20 @@ def cmd_run(args: list[str]) -> int:
 
 
 def render_report(inputs: list[Path], out: Path) -> None:
-    """Write report.md and report.html; a failure here is logged, never fatal to the results."""
-    try:
-        from harness.report import write_report
+    """Write report.md and report.html. Unreadable results raise ResultsError (the caller decides
+    whether that is bad input); any other failure is logged, never fatal to the results."""
+    from harness.report import write_report
+    from harness.results import ResultsError
 
+    try:
         paths = write_report(inputs, out)
-        for p in paths:
-            console.print(f"report:  {p}")
+    except ResultsError:
+        raise
     except Exception as e:  # noqa: BLE001 - a broken report must not lose or hide results
         console.print(f"[yellow]report not written[/]: {type(e).__name__}: {e}")
+        return
+    for p in paths:
+        console.print(f"report:  {p}")
 
 
 def cmd_list() -> int:
@@ -243,19 +251,14 @@ def cmd_list() -> int:
 
 
 def cmd_report(paths: list[str], out: str | None) -> int:
+    from harness.results import ResultsError
 
-    from harness.results import ResultsError, load_results, load_run_info, run_folders
-
-    try:  # read everything once here: an unreadable folder is bad input, not a half-written report
-        load_results(paths)
-        for p in paths:
-            for f in run_folders(Path(p)):
-                load_run_info(f)
+    target = Path(out) if out else Path(paths[0])
+    try:  # an unreadable folder is bad input, not a half-written report
+        render_report([Path(p) for p in paths], target)
     except ResultsError as e:
         console.print(f"[red]error:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
-    target = Path(out) if out else Path(paths[0])
-    render_report([Path(p) for p in paths], target)
     return EXIT_OK
 
 

@@ -70,8 +70,7 @@ def load_side(path: Path) -> tuple[pd.DataFrame, list[Path]]:
     for o in set(origin) - set(cal):
         cal[o] = calibration_of(Path(o)) if Path(o).exists() else None
     df["calibration"] = [cal.get(o) or cal.get(r) for o, r in zip(origin, df["run"])]
-    for col in ("variant",):
-        df[col] = df[col].fillna("") if col in df else ""
+    df["variant"] = df["variant"].fillna("") if "variant" in df else ""
     return df, folders
 
 

@@ -315,7 +315,7 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     blocks = [Heading(2, f"Suite {suite}", f"suite-{safe_name(suite)}")]
     regression = [name for name, g in d.groupby("dataset", sort=False) if is_regression(g)]
     for dataset, g in d.groupby("dataset", sort=False):
-        blocks += (regression_blocks if dataset in regression else dataset_blocks)(g, suite, dataset)
+        blocks += dataset_blocks(g, suite, dataset, dataset in regression)
     d = d[~d["dataset"].isin(regression)]  # what follows compares accuracies
     if not len(d):
         return [b for b in blocks if b is not None]
@@ -327,10 +327,12 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     return [b for b in blocks if b is not None]
 
 
-def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
+def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str, regression: bool = False) -> list:
     blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
     ok = largest_size(d)
-    if len(ok):
+    if len(ok) and regression:
+        blocks += regression_table_blocks(ok)
+    elif len(ok):
         sizes = sorted(d.loc[d["status"] == "ok", "n_train"].unique())
         size = f"Largest training size {sizes[-1]} (sizes run: {', '.join(map(str, sizes))})" if len(sizes) > 1 \
             else f"Training size {sizes[-1]}"
@@ -352,28 +354,20 @@ BASE_COLUMNS = {"seed", "n_train", "n_test", "accuracy", "f1_macro", "train_seco
                 "cell_seconds", "torch_threads", "mse", "mae", "baseline_mse", "r2", "tuned"}
 
 
-def regression_blocks(d: pd.DataFrame, suite: str, dataset: str) -> list:
-    """A regression dataset: error against the trivial baseline, and the models' own diagnostics."""
-    blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
-    ok = d[d["status"] == "ok"]
-    if len(ok):
-        extra = [c for c in ok.columns if c not in BASE_COLUMNS and not c.startswith("interp")
-                 and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()]
-        agg = ok.groupby(["label", "family"], sort=False).agg(
-            seeds=("seed", "nunique"), mse=("mse", "mean"), baseline=("baseline_mse", "mean"), r2=("r2", "mean"),
-            train=("train_seconds", "mean"), **{c: (c, "mean") for c in extra}).reset_index().sort_values("mse")
-        rows = [[r["label"], r["family"], str(r["seeds"]), f"{r['mse']:.4g}", f"{r['baseline']:.4g}", f"{r['r2']:.3f}",
-                 fmt_seconds(r["train"]), *(f"{r[c]:.3g}" for c in extra)] for _, r in agg.iterrows()]
-        blocks += [Para(f"Training size {int(ok['n_train'].max())}, test size {int(ok['n_test'].max())}. Test mean "
-                        "squared error against always predicting the test mean (baseline); means over seeds."),
-                   Table(["model", "family", "seeds", "MSE", "baseline MSE", "R²", "train time", *extra], rows,
-                         right=set(range(2, 7 + len(extra))), row_cls=list(agg["family"]))]
-    else:
-        blocks.append(note("No cell of this dataset finished."))
-    failed = d[d["status"] != "ok"]
-    if len(failed):
-        blocks += [Para(f"{len(failed)} failed cell(s):"), failed_table(failed)]
-    return blocks
+def regression_table_blocks(ok: pd.DataFrame) -> list:
+    """A regression dataset's finished cells: error against the trivial baseline, and the models' own
+    diagnostics (any numeric column that is not part of every row)."""
+    extra = [c for c in ok.columns if c not in BASE_COLUMNS and not c.startswith("interp")
+             and pd.api.types.is_numeric_dtype(ok[c]) and ok[c].notna().any()]
+    agg = ok.groupby(["label", "family"], sort=False).agg(
+        seeds=("seed", "nunique"), mse=("mse", "mean"), baseline=("baseline_mse", "mean"), r2=("r2", "mean"),
+        train=("train_seconds", "mean"), **{c: (c, "mean") for c in extra}).reset_index().sort_values("mse")
+    rows = [[r["label"], r["family"], str(r["seeds"]), f"{r['mse']:.4g}", f"{r['baseline']:.4g}", f"{r['r2']:.3f}",
+             fmt_seconds(r["train"]), *(f"{r[c]:.3g}" for c in extra)] for _, r in agg.iterrows()]
+    return [Para(f"Training size {int(ok['n_train'].max())}, test size {int(ok['n_test'].max())}. Test mean "
+                 "squared error against always predicting the test mean (baseline); means over seeds."),
+            Table(["model", "family", "seeds", "MSE", "baseline MSE", "R²", "train time", *extra], rows,
+                  right=set(range(2, 7 + len(extra))), row_cls=list(agg["family"]))]
 
 
 def comparison_blocks(d: pd.DataFrame, suite: str) -> list:

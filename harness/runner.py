@@ -170,7 +170,7 @@ class Runner:
             task = full.subsample_train(size, seed)
             for model_cfg in self.plan.models.values():
                 row = self.run_cell(task, ds_cfg, model_cfg, seed, display)
-                failed += row["status"] not in ("ok",)
+                failed += row["status"] != "ok"
         return failed
 
     def base_row(self, ds_name: str, model_cfg: DictConfig, seed: int, n_train: int, n_test: int) -> dict:
