@@ -30,6 +30,7 @@ from harness.display import RunDisplay, console, summary_tables
 from harness.isolation import call_in_child, run_isolated, start_server
 from harness.results import RunStore
 from harness.resume import ResumeIndex, cell_key, code_version
+from harness.safety import imported_values
 
 log = logging.getLogger("bench")
 
@@ -43,8 +44,6 @@ def params_of(model_cfg: DictConfig) -> tuple[str, str]:
 
 def plan_modules(plan: Plan) -> list[str]:
     """The modules the plan's models and loaders live in (what their `_target_` and `module` name)."""
-    from harness.safety import imported_values
-
     found = []
     for node in [*plan.datasets.values(), *plan.models.values()]:
         for _, path in imported_values(OmegaConf.to_container(node, resolve=True)):
@@ -82,6 +81,7 @@ class Runner:
         self.resume = (ResumeIndex(Path(cfg.paths.results) / self.plan.suite, exclude=self.store.folder)
                        if cfg.get("resume", True) else None)
         self.calibration: dict | None = None
+        self.reused = 0  # cells copied from earlier runs instead of run
 
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
@@ -116,7 +116,7 @@ class Runner:
         # Measured where cells run (a child process once the forkserver is up), on the cells' threads.
         self.calibration = call_in_child(calibrate, self.threads) if self.isolate else calibrate()
         self.store.write_json(info_name, self.provenance(started))
-        failed, interrupted, self.reused = 0, False, 0
+        failed, interrupted = 0, False
         try:
             with RunDisplay(self.cell_count()) as display:
                 for ds_name, ds_cfg in self.plan.datasets.items():
