@@ -120,7 +120,10 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     model_names = list(tweaks.get("models", suite.models))
 
     def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
-        suite_tweaks = (suite.get("overrides") or {}) if group == "model" else {}
+        suite_tweaks = {}
+        if group == "model":  # the suite's settings per model, then its profile's (e.g. a shorter epoch budget)
+            suite_tweaks = OmegaConf.to_container(OmegaConf.merge(suite.get("overrides") or {},
+                                                                  tweaks.get("overrides") or {}))
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
             if chosen.name in suite_tweaks:  # the suite's settings win, as for a listed model
                 node = OmegaConf.merge(OmegaConf.to_container(chosen), suite_tweaks[chosen.name])

@@ -179,7 +179,8 @@ class Runner:
         return {
             "suite": self.plan.suite, "dataset": ds_name, "model": str(model_cfg.name),
             "variant": str(model_cfg.get("variant") or ""),
-            "family": family, "params": params, "params_id": params_id,
+            "family": family, "features": str(model_cfg.get("features", "raw")), "params": params,
+            "params_id": params_id,
             "seed": int(seed), "n_train": int(n_train), "n_test": int(n_test), "profile": self.cfg.profile.name,
             "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False)) and model_cfg.get("search")),
             "device": self.device if family == "deep" else "cpu",

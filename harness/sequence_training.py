@@ -14,7 +14,10 @@ what each model learned from the same number of updates; capped by
 `max_epochs` where that is smaller, as in the smoke profile), no early stopping (`patience` 0,
 `val_fraction` 0 by default), and a wall-clock safety cap `budget_seconds`: past it training stops
 after the current optimizer step and the weights of that step are kept (not an error); `budget_hit`
-says it happened and `train_steps` how many steps were taken. Training stops exactly at max_steps,
+says it happened and `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a
+validation split, `val_fraction` > 0) the validation split is checked every k steps and training stops
+once it meets the solved criterion below (`solved_early`): a solved model needs no more steps, and the
+time goes to the cells that are still learning. Training stops exactly at max_steps,
 mid-epoch if need be, and the final weights are the model (no restore of an earlier epoch's).
 
 Diagnostics (`diagnostics(X_test, y_test)`, extra columns of the result row), on one batch of 64
@@ -61,6 +64,10 @@ class _BudgetHit(Exception):
     """budget_seconds passed (raised after an optimizer step, caught in fit)."""
 
 
+class _SolvedEarly(Exception):
+    """The validation split met the solved criterion (raised after an optimizer step, caught in fit)."""
+
+
 def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, 1), (B,) -> ()
     return nn.functional.mse_loss(out.squeeze(-1), y)
 
@@ -94,6 +101,7 @@ class TorchSequenceModel(BaseEstimator):
                  batch_size: int = 32, max_steps: int = 500, max_epochs: int | None = None, patience: int = 0,
                  val_fraction: float = 0.0,
                  grad_clip: float | None = None, budget_seconds: float | None = None,
+                 stop_when_solved: int = 0,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         self.module = module
         self.module_params = module_params
@@ -108,6 +116,7 @@ class TorchSequenceModel(BaseEstimator):
         self.val_fraction = val_fraction
         self.grad_clip = grad_clip
         self.budget_seconds = budget_seconds
+        self.stop_when_solved = stop_when_solved
         self.device = device
         self.random_state = random_state
         self.time_limit = time_limit
@@ -167,7 +176,7 @@ class TorchSequenceModel(BaseEstimator):
 
         inner_step = opt.step
 
-        def step(*a, **k):  # clip, step, then stop exactly at max_steps or past the budget
+        def step(*a, **k):  # clip, step, then stop exactly at max_steps, once solved, or past the budget
             nonlocal steps
             if self.grad_clip:
                 nn.utils.clip_grad_norm_(params, self.grad_clip)
@@ -175,6 +184,9 @@ class TorchSequenceModel(BaseEstimator):
             steps += 1
             if steps >= self.max_steps:
                 raise _StepsDone
+            if (self.stop_when_solved and X_v is not None and steps % self.stop_when_solved == 0
+                    and self._solved(self._outputs(X_v), y_v)):
+                raise _SolvedEarly
             if self.budget_seconds and time.perf_counter() - start > self.budget_seconds:
                 raise _BudgetHit
             return result
@@ -186,14 +198,15 @@ class TorchSequenceModel(BaseEstimator):
             if on_epoch:
                 on_epoch(epoch, total, loss)
 
-        self.budget_hit_ = False
+        self.budget_hit_ = self.solved_early_ = False
         try:  # the runner's own time_limit still raises TimeBudgetExceeded: a timeout, as for every model
             self.history_ = train_module(
                 self.module_, recorded, X_t, y_t, X_v, y_v, optimizer=opt, batch_size=self.batch_size,
                 max_epochs=max_epochs, patience=self.patience, generator=generator,
                 time_limit=self.time_limit, on_epoch=record)
-        except (_StepsDone, _BudgetHit) as stop:
+        except (_StepsDone, _BudgetHit, _SolvedEarly) as stop:
             self.budget_hit_ = isinstance(stop, _BudgetHit)
+            self.solved_early_ = isinstance(stop, _SolvedEarly)
             if partial:
                 losses.append(float(np.mean(partial)))
             self.history_ = History(train_loss=losses, best_epoch=len(losses) - 1)
@@ -203,7 +216,19 @@ class TorchSequenceModel(BaseEstimator):
         return self
 
     def _outputs(self, X) -> torch.Tensor:
-        return batched_logits(self.module_, self._tensor(X), 512).float().cpu()
+        was_training = self.module_.training
+        self.module_.eval()
+        X = X if isinstance(X, torch.Tensor) else self._tensor(X)
+        out = batched_logits(self.module_, X, 512).float().cpu()
+        self.module_.train(was_training)
+        return out
+
+    def _solved(self, outputs: torch.Tensor, y: torch.Tensor) -> bool:
+        """The solved criterion (module docstring) on model outputs and encoded targets."""
+        y = y.cpu()
+        if self.regression_:
+            return float(((outputs.squeeze(-1) - y) ** 2).mean()) < SOLVED_MSE_FRACTION * float(y.float().var(unbiased=False))
+        return float((outputs.argmax(1) == y).float().mean()) >= SOLVED_ACCURACY
 
     def predict(self, X) -> np.ndarray:
         out = self._outputs(X)
@@ -230,14 +255,10 @@ class TorchSequenceModel(BaseEstimator):
         y_fit = (y_test.astype(np.float32) if self.regression_ else np.searchsorted(self.classes_, y_test))
         out = input_gradient_norms(self.module_, self._tensor(X_test[idx]), self._targets(y_fit[idx]),
                                    self.regression_)
-        pred = self.predict(X_test)
-        if self.regression_:
-            y = y_test.astype(float)
-            solved = float(np.mean((y - pred) ** 2)) < SOLVED_MSE_FRACTION * float(np.var(y))
-        else:
-            solved = float(np.mean(pred == y_test)) >= SOLVED_ACCURACY
+        y_all = (y_test.astype(np.float32) if self.regression_ else np.searchsorted(self.classes_, y_test))
+        solved = self._solved(self._outputs(X_test), self._targets(y_all))
         out.update(self.init_diagnostics_, solved=float(solved), train_steps=float(self.train_steps_),
-                   budget_hit=float(self.budget_hit_))
+                   budget_hit=float(self.budget_hit_), solved_early=float(self.solved_early_))
         return out
 
     @property

@@ -118,3 +118,17 @@ def test_memory_suite_runs_end_to_end_in_smoke(tmp_path):
     adding = df[df["dataset"].str.startswith("adding")]
     assert adding["mse"].notna().all() and adding["accuracy"].isna().all()
     assert df[df["dataset"].str.startswith("recall")]["accuracy"].notna().all()
+
+
+def test_stop_when_solved_ends_training_on_the_validation_split():
+    task = load_recall(length=5, n_train=640, n_test=200, seed=0, n_symbols=4)
+    est = TorchSequenceModel(RNN, {"cell": "gru", "hidden": 32, "pooling": "last"}, lr=0.01, max_steps=3000,
+                             val_fraction=0.1, stop_when_solved=25, grad_clip=1.0)
+    est.fit(task.X_train, task.y_train)
+    assert est.solved_early_ and est.train_steps_ < 3000 and est.train_steps_ % 25 == 0
+    diag = est.diagnostics(task.X_test, task.y_test)
+    assert diag["solved_early"] == 1.0 and diag["solved"] == 1.0  # held-out test data agrees
+    never = TorchSequenceModel(RNN, {"cell": "gru", "hidden": 4, "pooling": "last"}, lr=1e-5, max_steps=50,
+                               val_fraction=0.1, stop_when_solved=10)
+    never.fit(task.X_train, task.y_train)
+    assert not never.solved_early_ and never.train_steps_ == 50
