@@ -122,8 +122,8 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
         suite_tweaks = {}
         if group == "model":  # the suite's settings per model, then its profile's (e.g. a shorter epoch budget)
-            suite_tweaks = OmegaConf.to_container(OmegaConf.merge(suite.get("overrides") or {},
-                                                                  tweaks.get("overrides") or {}))
+            layers = [OmegaConf.to_container(node) for node in (suite.get("overrides"), tweaks.get("overrides")) if node]
+            suite_tweaks = OmegaConf.to_container(OmegaConf.merge({}, *layers))
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
             if chosen.name in suite_tweaks:  # the suite's settings win, as for a listed model
                 node = OmegaConf.merge(OmegaConf.to_container(chosen), suite_tweaks[chosen.name])
