@@ -1,9 +1,12 @@
 """Microbenchmarks: one training step of every deep architecture, one fit of every classical baseline.
 
 Both lists come from the model configs (`suites/model/*.yaml`, by `family`), so a new model file is
-benchmarked without touching this one; `tests/test_microbenchmarks_registry.py` (in the default test
-run) fails if a deep model cannot be built with the input shape this file gives it, or a classical
-one has no data kind here.
+benchmarked without touching this one, each model on input of its own kind: images or series for
+the models that read numbers, padded word ids for the text classifiers (harness/models/text.py),
+windows of character ids for the character language models (`task: language_model`), fortunes for
+the TF-IDF baselines and the n-gram language model. `tests/test_microbenchmarks_registry.py` (in
+the default test run) fails if a deep model cannot be built with the input this file gives it, or a
+classical one has no data kind here.
 
 Not part of the default run (the module carries the `benchmark` marker, which pyproject's addopts
 deselect, and pyproject's `--benchmark-disable` must be overridden). Run with
@@ -16,16 +19,21 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Callable
 
 import numpy as np
 import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from harness.charlm import neural_lm
 from harness.config import group_options, load_item
+from harness.data.text import load_fortunes
 from harness.data.vision import load_mnist5k
 from harness.runner import build_estimator
 from harness.training import import_object, make_optimizer
@@ -37,10 +45,14 @@ N_CLASSES = 10
 IMAGE = (1, 28, 28)     # (C, H, W): MNIST-sized images
 SEQUENCE = (1, 256)     # (C, T): one channel, 256 time steps
 IMAGE_MODULES = {"harness.models.perceptron", "harness.models.mlp", "harness.models.cnn", "harness.models.resnet"}
+TEXT_MODULES = {"harness.models.text"}  # word ids in, (T,) with T the model's own max_len
+VOCABULARY = 8_700  # word ids of a text batch: the fortunes' training vocabulary at min_count 2
+CHARACTERS = 100    # a character language model's alphabet: about the fortunes' (fortunes_chars)
 
 # Model name -> the input shape (without batch) its training step is benchmarked on, for the models
-# known today. A deep model not listed gets IMAGE if its module lives in one of IMAGE_MODULES,
-# SEQUENCE if it lives elsewhere in harness.models; list it here when that default is wrong for it.
+# known today. A deep model not listed gets IMAGE if its module lives in one of IMAGE_MODULES, its
+# own max_len of word ids if in TEXT_MODULES, SEQUENCE if elsewhere in harness.models, and a
+# language model windows of its own seq_len; list it here when that default is wrong for it.
 INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "perceptron": IMAGE,
     "mlp": IMAGE,
@@ -49,16 +61,19 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "plain_net": IMAGE,
 }
 
-# Classical model name -> the data its fit is benchmarked on: "images" (1,000 mnist5k images) or
-# "series" (1,000 seeded series of SEQUENCE's shape). A model not listed gets it from the package of
-# its `_target_`, through CLASSICAL_PACKAGES; list a model here when that default is wrong for it.
+# Classical model name -> the data its fit is benchmarked on: "images" (1,000 mnist5k images),
+# "series" (1,000 seeded series of SEQUENCE's shape) or "texts" (1,000 fortunes, the text suite's
+# data; a language model reads the same texts). A model not listed gets it from the package of its
+# `_target_`, through CLASSICAL_PACKAGES; list a model here when that default is wrong for it.
 CLASSICAL_DATA: dict[str, str] = {
     "nn_euclidean": "series",  # baselines.neighbors.knn, but the time-series archive's baseline
 }
 CLASSICAL_PACKAGES = {
     "baselines.linear": "images", "baselines.kernel": "images", "baselines.neighbors": "images",
     "baselines.bayes": "images", "baselines.trees": "images", "baselines.timeseries": "series",
+    "baselines.text": "texts", "harness.charlm": "texts",
 }
+DATA_KINDS = ("images", "series", "texts")
 CLASSICAL_SAMPLES = 1000
 FIT_BUDGET_S = 2.0  # timed fits per classical model: enough rounds to fill this, at least MIN_FIT_ROUNDS
 MIN_FIT_ROUNDS, MAX_FIT_ROUNDS = 3, 100
@@ -74,11 +89,25 @@ def models_of(family: str) -> list[str]:
     return [name for name in group_options("model") if model_config(name).get("family", "deep") == family]
 
 
-def input_shape(name: str, module_path: str) -> tuple[int, ...]:
-    """The shape (without batch) `name`'s module is benchmarked on; KeyError when none is known."""
+def is_language_model(name: str) -> bool:
+    """Texts in, bits per text out (harness/charlm.py): what its config's `task` says."""
+    return model_config(name).get("task") == "language_model"
+
+
+def input_shape(name: str, est) -> tuple[int, ...]:
+    """The shape (without batch) `name`'s module is benchmarked on, from its estimator `est`;
+    KeyError when none is known."""
     if name in INPUT_SHAPES:
         return INPUT_SHAPES[name]
+    module_path = getattr(est, "module", None)
+    if module_path is None:  # a language model builds its network in fit, for windows of seq_len
+        if hasattr(est, "seq_len"):
+            return (est.seq_len,)
+        raise KeyError(f"model {name!r} ({type(est).__name__}) has no module and no seq_len: add its input "
+                       f"shape to INPUT_SHAPES in benchmarks/test_microbenchmarks.py")
     package = module_path.rpartition(".")[0]  # compared whole: harness.models.resnet1d is not resnet
+    if package in TEXT_MODULES:
+        return (est.max_len,)
     if package in IMAGE_MODULES:
         return IMAGE
     if package.startswith("harness.models."):
@@ -88,7 +117,7 @@ def input_shape(name: str, module_path: str) -> tuple[int, ...]:
 
 
 def classical_data(name: str) -> str:
-    """"images" or "series": the data `name`'s fit is benchmarked on; KeyError when none is known."""
+    """One of DATA_KINDS: the data `name`'s fit is benchmarked on; KeyError when none is known."""
     if name in CLASSICAL_DATA:
         return CLASSICAL_DATA[name]
     target = str(model_config(name).estimator._target_)
@@ -107,18 +136,57 @@ def build_classical(name: str, seed: int = 0):
     return est
 
 
-def build_module(name: str, shape: tuple[int, ...] | None = None, seed: int = 0):
-    """(module, estimator) for a deep model, built as TorchClassifier.fit builds it, weights seeded."""
+@dataclass
+class TrainingStep:
+    """What one training step of a deep model needs: its network and optimizer, built as its fit
+    builds them (weights seeded), a fixed batch of its kind, and its loss."""
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    X: torch.Tensor
+    y: torch.Tensor
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+    def __call__(self) -> float:
+        loss = self.loss(self.module(self.X), self.y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()  # also waits for the step to finish
+
+
+def next_character_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # (B, T, V), (B, T)
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep:
+    """One training step of deep model `name` on a batch of its kind; KeyError when no input is known."""
     est = build_estimator(model_config(name), seed, "cpu", None)
-    shape = shape or input_shape(name, est.module)
-    torch.manual_seed(seed)
-    module = import_object(est.module)(shape, N_CLASSES, **(est.module_params or {}))
-    return module, est
-
-
-def fixed_batch(shape: tuple[int, ...], batch: int = BATCH, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    shape = input_shape(name, est)
     generator = torch.Generator().manual_seed(seed)
-    return torch.randn(batch, *shape, generator=generator), torch.randint(0, N_CLASSES, (batch,), generator=generator)
+    torch.manual_seed(seed)
+    if is_language_model(name):  # harness.charlm.NeuralCharLM: next-character prediction, AdamW as in train_lm
+        module = neural_lm(est.backbone, CHARACTERS, shape[-1], est.embed_dim, est.width, est.layers)
+        window = torch.randint(0, CHARACTERS, (batch, shape[-1] + 1), generator=generator)
+        optimizer = make_optimizer("adamw", module.parameters(), est.lr, 0.01, 0.9)
+        return TrainingStep(module, optimizer, window[:, :-1], window[:, 1:], next_character_loss)
+    module_cls = import_object(est.module)
+    if est.module.rpartition(".")[0] in TEXT_MODULES:
+        module = module_cls(shape, N_CLASSES, vocab_size=VOCABULARY, **(est.module_params or {}))
+        X = fixed_word_ids(batch, shape[-1], generator)
+    else:
+        module = module_cls(shape, N_CLASSES, **(est.module_params or {}))
+        X = torch.randn(batch, *shape, generator=generator)
+    labels = torch.randint(0, N_CLASSES, (batch,), generator=generator)
+    optimizer = make_optimizer(est.optimizer, module.parameters(), est.lr, est.weight_decay, est.momentum)
+    return TrainingStep(module, optimizer, X, labels, getattr(module_cls, "criterion", None) or nn.functional.cross_entropy)
+
+
+def fixed_word_ids(batch: int, length: int, generator: torch.Generator) -> torch.Tensor:  # -> (batch, length) int64
+    """Texts as harness.text.TextClassifier encodes them: ids 2.. of VOCABULARY, each text 1 to
+    `length` words long, padded with 0 at the end (as the fortunes are: most shorter than max_len)."""
+    ids = torch.randint(2, VOCABULARY, (batch, length), generator=generator)
+    lengths = torch.randint(1, length + 1, (batch, 1), generator=generator)
+    return ids.masked_fill(torch.arange(length) >= lengths, 0)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -134,19 +202,8 @@ def one_thread():
 @pytest.mark.benchmark(group="deep: forward+backward+step, batch 64")
 @pytest.mark.parametrize("name", models_of("deep"))
 def test_train_step(benchmark, name):
-    module, est = build_module(name)
-    criterion = getattr(type(module), "criterion", None) or nn.functional.cross_entropy
-    opt = make_optimizer(est.optimizer, module.parameters(), est.lr, est.weight_decay, est.momentum)
-    X, y = fixed_batch(input_shape(name, est.module))
-    module.train()
-
-    def step() -> float:
-        loss = criterion(module(X), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss.item()  # also waits for the step to finish
-
+    step = training_step(name)
+    step.module.train()
     assert math.isfinite(benchmark(step))
 
 
@@ -161,21 +218,31 @@ def fixed_series(n: int = CLASSICAL_SAMPLES, seed: int = 0) -> tuple[np.ndarray,
     return X.astype(np.float32).reshape(n, *SEQUENCE), y.astype(np.int64)
 
 
-@pytest.fixture(scope="module")
-def classical_datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each data kind, loaded once. Images: 1,000 mnist5k training images, 100 per class,
-    (N, 1, 28, 28) in [0, 1], as the runner feeds them (the pipelines flatten them)."""
-    task = load_mnist5k(seed=0).subsample_train(CLASSICAL_SAMPLES, seed=0)
-    return {"images": (task.X_train, task.y_train), "series": fixed_series()}
+@cache
+def classical_dataset(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each data kind, loaded once, when a model first asks for it. Images: 1,000 mnist5k training
+    images, 100 per class, (N, 1, 28, 28) in [0, 1], as the runner feeds them (the pipelines flatten
+    them). Texts: 1,000 fortunes of the text suite's 8 categories, stratified, a 1-D object array of
+    str (needs the fortunes package: the loader says how to install it)."""
+    if kind == "images":
+        task = load_mnist5k(seed=0).subsample_train(CLASSICAL_SAMPLES, seed=0)
+    elif kind == "texts":
+        task = load_fortunes(seed=0).subsample_train(CLASSICAL_SAMPLES, seed=0)
+    else:
+        return fixed_series()
+    return task.X_train, task.y_train
 
 
-@pytest.mark.benchmark(group="classical: fit on 1,000 images (mnist5k) or series (1, 256)")
+@pytest.mark.benchmark(group="classical: fit on 1,000 images (mnist5k), series (1, 256) or texts (fortunes)")
 @pytest.mark.parametrize("name", models_of("classical"))
-def test_classical_fit(benchmark, name, classical_datasets):
-    X, y = classical_datasets[classical_data(name)]
+def test_classical_fit(benchmark, name):
+    X, y = classical_dataset(classical_data(name))
     est = build_classical(name)
     t0 = time.perf_counter()
     clone(est).fit(X, y)  # warm-up (and any JIT compiling), untimed; its duration sets the rounds
     rounds = min(MAX_FIT_ROUNDS, max(MIN_FIT_ROUNDS, math.ceil(FIT_BUDGET_S / (time.perf_counter() - t0))))
     fitted = benchmark.pedantic(lambda e: e.fit(X, y), setup=lambda: ((clone(est),), {}), rounds=rounds)
-    assert list(fitted.classes_) == list(range(N_CLASSES))
+    if is_classifier(fitted):
+        assert list(fitted.classes_) == list(np.unique(y))
+    else:  # a language model: y is not its target, the texts are; it scores each text it reads
+        assert np.isfinite(fitted.predict(X[:5])).all()

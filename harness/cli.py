@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--z", type=float, default=d.z, help=f"standard errors of seed noise to exceed (default {d.z})")
         p.add_argument("--min-seconds", type=float, default=d.min_seconds,
                        help=f"smallest absolute slowdown in seconds that counts (default {d.min_seconds})")
+        p.add_argument("--bpc-rise", type=float, default=d.bpc_rise,
+                       help=f"smallest rise in bits per character that counts (default {d.bpc_rise})")
 
     if argv and argv[0] == "run":
         if any(a in ("-h", "--help") for a in argv[1:]):
@@ -308,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return cmd_claims(args.paths)
     if args.command in ("compare", "reference"):
-        th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds)
-        if min(th.accuracy_drop, th.z, th.min_seconds) < 0 or th.time_ratio < 1:
+        th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds, args.bpc_rise)
+        if min(th.accuracy_drop, th.z, th.min_seconds, th.bpc_rise) < 0 or th.time_ratio < 1:
             console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1")
             return EXIT_BAD_INPUT
         if args.command == "compare":

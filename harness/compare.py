@@ -3,9 +3,10 @@
 Cells are matched by (suite, dataset, model, variant, training size); seeds are pooled. Each
 comparison has a noise band, and only a change outside it counts:
 
-- accuracy: the difference of means over seeds against `z` standard errors of that difference
-  (the spread over seeds of each side; a side with one seed borrows the other side's spread), and
-  never less than `accuracy_drop` (seed noise is invisible with one seed per side).
+- score: accuracy, or bits per character for a language model (lower is better). The difference
+  of means over seeds against `z` standard errors of that difference (the spread over seeds of each
+  side; a side with one seed borrows the other side's spread), and never less than `accuracy_drop`
+  or `bpc_rise` (seed noise is invisible with one seed per side).
 - time: training time and prediction time per 1k samples, each divided by the calibration
   workload of the run that measured it (harness/calibration.py), so a slower machine is not a
   regression. Compared as the ratio of geometric means, against `time_ratio` or `z` standard
@@ -37,6 +38,16 @@ class Thresholds:
     time_ratio: float = 1.5      # smallest normalised slowdown that counts
     z: float = 3.0               # standard errors of seed noise a change must exceed
     min_seconds: float = 0.5     # smallest absolute slowdown (seconds, in NEW's time) that counts
+    bpc_rise: float = 0.05       # smallest rise in a language model's bits per character that counts
+
+
+# The score a cell is compared by: the first of these its base rows have. (column, +1 when higher is
+# better else -1, the Thresholds field that holds its smallest change that counts)
+SCORES = (("accuracy", 1, "accuracy_drop"), ("bpc", -1, "bpc_rise"))
+
+
+def score_of(rows: pd.DataFrame) -> tuple[str, int, str]:
+    return next((s for s in SCORES if s[0] in rows and rows[s[0]].notna().any()), SCORES[0])
 
 
 def pick_run(path: Path) -> list[Path]:
@@ -115,14 +126,15 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
                 rec["verdict"], rec["reasons"] = "improvement", ["fails in base, finishes in new"]
             out.append(rec)
             continue
-        mb, sb, nb = _stats(b_ok["accuracy"])
-        mn, sn, nn = _stats(n_ok["accuracy"])
-        band = max(th.accuracy_drop, th.z * _se(sb, nb, sn, nn))
-        rec.update(base_accuracy=mb, new_accuracy=mn, accuracy_change=mn - mb, accuracy_band=band)
-        if mn - mb < -band:
-            rec["reasons"].append(f"accuracy {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")
-        elif mn - mb > band:
-            rec.setdefault("better", []).append("accuracy")
+        col, sign, floor = score_of(b_ok)
+        mb, sb, nb = _stats(b_ok[col] if col in b_ok else pd.Series(dtype=float))
+        mn, sn, nn = _stats(n_ok[col] if col in n_ok else pd.Series(dtype=float))
+        band = max(getattr(th, floor), th.z * _se(sb, nb, sn, nn))
+        rec.update({"metric": col, f"base_{col}": mb, f"new_{col}": mn, f"{col}_change": mn - mb, f"{col}_band": band})
+        if sign * (mn - mb) < -band:
+            rec["reasons"].append(f"{col} {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")
+        elif sign * (mn - mb) > band:
+            rec.setdefault("better", []).append(col)
         for col, label in TIMES.items():
             if col not in b_ok or col not in n_ok:
                 continue
@@ -184,6 +196,14 @@ def _fmt(x, spec: str, none: str = "–") -> str:
     return none if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
+def score_texts(r, band_spec: str = ".4f") -> tuple[str, str, str]:
+    """(base, new, change with its band) of a row's score, named when it is not accuracy."""
+    col = r.get("metric") if isinstance(r.get("metric"), str) else "accuracy"
+    name = "" if col == "accuracy" else f"{col} "
+    return (f"{name}{_fmt(r.get(f'base_{col}'), '.4f')}", _fmt(r.get(f"new_{col}"), ".4f"),
+            f"{_fmt(r.get(f'{col}_change'), '+.4f')} (±{_fmt(r.get(f'{col}_band'), band_spec)})")
+
+
 def to_markdown(df: pd.DataFrame, base: str, new: str, warnings: list[str], th: Thresholds) -> str:
     counts = summary_counts(df)
     icon = "❌" if counts["regression"] else "✅"
@@ -191,21 +211,21 @@ def to_markdown(df: pd.DataFrame, base: str, new: str, warnings: list[str], th: 
              f"{counts['unchanged']} unchanged",
              "",
              f"Base `{markdown_cell(base)}` → new `{markdown_cell(new)}`. Bands: accuracy ±max({th.accuracy_drop}, "
-             f"{th.z:g}·SE over seeds); times normalised by each run's calibration workload, ratio over "
-             f"max(×{th.time_ratio}, {th.z:g}·SE) and +{th.min_seconds} s.",
+             f"{th.z:g}·SE over seeds), bits per character (bpc, lower is better) ±max({th.bpc_rise}, {th.z:g}·SE); "
+             f"times normalised by each run's calibration workload, ratio over max(×{th.time_ratio}, {th.z:g}·SE) "
+             f"and +{th.min_seconds} s.",
              ""]
     lines += [f"> ⚠️ {markdown_cell(w)}" for w in warnings]
     if counts["missing"] or counts["new"]:
         lines.append(f"> {counts['missing']} cells only in base, {counts['new']} only in new (not compared).")
-    header = ["verdict", "dataset", "model", "n", "accuracy base → new", "Δ (band)", "train ×", "predict ×", "why"]
+    header = ["verdict", "dataset", "model", "n", "score base → new", "Δ (band)", "train ×", "predict ×", "why"]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     order = {"regression": 0, "improvement": 1, "unchanged": 2, "missing": 3, "new": 4}
     for _, r in df.sort_values("verdict", key=lambda s: s.map(order)).iterrows():
         label = r["model"] + (f"[{r['variant']}]" if r.get("variant") else "")
+        base_score, new_score, change = score_texts(r)
         lines.append("| " + " | ".join(markdown_cell(c) for c in (
-            r["verdict"], r["dataset"], label, r["n_train"],
-            f"{_fmt(r.get('base_accuracy'), '.4f')} → {_fmt(r.get('new_accuracy'), '.4f')}",
-            f"{_fmt(r.get('accuracy_change'), '+.4f')} (±{_fmt(r.get('accuracy_band'), '.4f')})",
+            r["verdict"], r["dataset"], label, r["n_train"], f"{base_score} → {new_score}", change,
             _fmt(r.get("train_ratio"), ".2f"), _fmt(r.get("predict/1k_ratio"), ".2f"),
             r.get("reasons") or r.get("better") or "")) + " |")
     return "\n".join(lines) + "\n"
@@ -218,15 +238,13 @@ def print_table(df: pd.DataFrame, console) -> None:
     colours = {"regression": "red", "improvement": "green", "unchanged": "dim", "missing": "yellow", "new": "yellow"}
     for (suite, dataset), g in df.groupby(["suite", "dataset"], sort=False):
         t = Table(title=f"{suite} · {dataset}", title_justify="left")
-        for col, j in (("model", "left"), ("n", "right"), ("acc base", "right"), ("acc new", "right"),
+        for col, j in (("model", "left"), ("n", "right"), ("score base", "right"), ("score new", "right"),
                        ("Δ (band)", "right"), ("train ×", "right"), ("predict ×", "right"), ("verdict", "left")):
             t.add_column(col, justify=j, no_wrap=col != "verdict")
         for _, r in g.iterrows():
             label = r["model"] + (f"[{r['variant']}]" if r.get("variant") else "")
             why = r.get("reasons") or r.get("better") or ""
-            t.add_row(escape(label), str(r["n_train"]), _fmt(r.get("base_accuracy"), ".4f"),
-                      _fmt(r.get("new_accuracy"), ".4f"),
-                      f"{_fmt(r.get('accuracy_change'), '+.4f')} (±{_fmt(r.get('accuracy_band'), '.3f')})",
+            t.add_row(escape(label), str(r["n_train"]), *score_texts(r, ".3f"),
                       _fmt(r.get("train_ratio"), ".2f"), _fmt(r.get("predict/1k_ratio"), ".2f"),
                       f"[{colours[r['verdict']]}]{r['verdict']}[/] {escape(why)}")
         console.print(t)

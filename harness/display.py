@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
+from rich.panel import Panel
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 console = Console(stderr=True)
 FAMILY_COLOURS = {"classical": "cyan", "deep": "magenta"}
@@ -36,10 +39,12 @@ class RunDisplay:
     def start_cell(self, dataset: str, model: str, seed: int, n_train: int) -> None:
         self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {escape(model)} · seed {seed} · n={n_train}")
 
-    def on_epoch(self, epoch: int, max_epochs: int, loss: float) -> None:
+    def on_epoch(self, epoch: int, max_epochs: int, loss: float, label: str | None = None) -> None:
+        """`label` says what was done where epochs are not the unit (a language model's steps)."""
         if self.epochs is None:
             self.epochs = self.progress.add_task("  epochs", total=max_epochs)
-        self.progress.update(self.epochs, completed=epoch, description=f"  epoch {epoch} · loss {loss:.4f}")
+        self.progress.update(self.epochs, completed=epoch,
+                             description=f"  {escape(label or f'epoch {epoch}')} · loss {loss:.4f}")
 
     def end_cell(self, row: dict) -> None:
         if self.epochs is not None:
@@ -59,8 +64,10 @@ def cell_line(row: dict) -> str:
         return f"[red]✗[/] {where}  [red]{row['status']}[/]: {row['error']}"
     reused = "  [dim](reused)[/]" if row.get("reused_from") else ""
     acc = row.get("accuracy")
-    score = (f"mse {row['mse']:.4f}" if (acc is None or pd.isna(acc)) and row.get("mse") is not None
-             else f"acc {acc:.4f}")  # a regression row has an MSE and no accuracy
+    score = f"acc {acc:.4f}"
+    if acc is None or pd.isna(acc):  # a regression row has an MSE, a language model's bits per character
+        score = next((f"{name} {row[col]:.4f}" for col, name in (("bpc", "bpc"), ("mse", "mse"))
+                      if row.get(col) is not None and not pd.isna(row[col])), "–")
     return (f"[green]✓[/] {where}  {score}  train {fmt_seconds(row['train_seconds'])}"
             f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k{reused}")
 
@@ -81,12 +88,56 @@ def fmt_count(n) -> str:
     return f"{n:.0f}"
 
 
-def summary_tables(df: pd.DataFrame) -> list[Table]:
-    """One table per dataset: mean over seeds at the largest training size, best of each family marked."""
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def visible(text: str) -> str:
+    """Generated text made safe to show: control characters (a bell, an escape sequence) written as
+    \\xNN; newlines and tabs kept."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def is_language_model(d: pd.DataFrame) -> bool:
+    """Rows scored in bits per character rather than accuracy."""
+    return "bpc" in d and d["bpc"].notna().any() and d["accuracy"].isna().all()
+
+
+def language_model_table(dataset: str, d: pd.DataFrame) -> list:
+    """Bits per character (lower is better) with the uniform baseline, then one sample per model."""
+    ok = d[d["status"] == "ok"]
+    agg = ok.groupby(["family", "label"], sort=False).agg(
+        bpc=("bpc", "mean"), uniform=("uniform_bpc", "mean"), train=("train_seconds", "mean"),
+        params=("n_parameters", "mean"), steps=("steps", "mean"), seeds=("seed", "nunique")).reset_index()
+    agg = agg.sort_values("bpc").reset_index(drop=True)
+    best = {fam: g["bpc"].idxmin() for fam, g in agg.groupby("family") if g["bpc"].notna().any()}
+    t = Table(title=f"{escape(dataset)}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())} texts; "
+                    "bits per character, lower is better)", title_justify="left")
+    for col in ("model", "family", "bpc", "uniform bpc", "train", "params", "steps", "seeds"):
+        t.add_column(col, justify="left" if col in ("model", "family") else "right", no_wrap=True)
+    for i, r in agg.iterrows():
+        mark = "★ " if best.get(r["family"]) == i else "  "
+        t.add_row(escape(mark + r["label"]), f"[{FAMILY_COLOURS.get(r['family'], 'white')}]{escape(r['family'])}[/]",
+                  f"{r['bpc']:.3f}", f"{r['uniform']:.3f}", fmt_seconds(r["train"]), fmt_count(r["params"]),
+                  fmt_count(r["steps"]), str(r["seeds"]), style="bold" if mark.strip() else None)
+    for _, r in d[d["status"] != "ok"].drop_duplicates("label").iterrows():
+        t.add_row(escape(f"  {r['label']}"), "", f"[red]{r['status']}[/]", "", "", "", "", "")
+    first_seed = ok.sort_values("seed").drop_duplicates("label").set_index("label")
+    samples = [Panel(Text(visible(str(first_seed.loc[label, "sample"]))), title=escape(f"{label} (seed "
+                     f"{first_seed.loc[label, 'seed']})"), title_align="left", expand=False)
+               for label in agg["label"] if "sample" in first_seed and pd.notna(first_seed.loc[label, "sample"])]
+    return [t, Group(*samples)] if samples else [t]
+
+
+def summary_tables(df: pd.DataFrame) -> list:
+    """One table per dataset: mean over seeds at the largest training size, best of each family marked
+    (a language model's table is followed by its samples)."""
     tables = []
     for dataset, d in df.groupby("dataset", sort=False):
         d = d[d["n_train"] == d["n_train"].max()]
         d = d.assign(label=d["model"] + d.get("variant", "").map(lambda v: f"[{v}]" if v else ""))
+        if is_language_model(d):
+            tables += language_model_table(dataset, d)
+            continue
         ok = d[d["status"] == "ok"]
         # A regression dataset (no accuracy) shows R^2 and MSE in the accuracy and F1 columns.
         regression = "r2" in ok and ok["accuracy"].isna().all() and ok["r2"].notna().any()
@@ -97,7 +148,7 @@ def summary_tables(df: pd.DataFrame) -> list[Table]:
             seeds=("seed", "nunique")).reset_index()
         best = {fam: g["accuracy"].idxmax() for fam, g in agg.groupby("family")
                 if g["accuracy"].notna().any()} if len(agg) else {}
-        t = Table(title=f"{dataset}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())})",
+        t = Table(title=f"{escape(dataset)}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())})",
                   title_justify="left")
         for col, justify in (("model", "left"), ("R²" if regression else "accuracy", "right"),
                              ("MSE" if regression else "macro-F1", "right"), ("train", "right"),

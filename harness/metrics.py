@@ -27,13 +27,25 @@ def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float
             "r2": 1 - mse / baseline if baseline > 0 else float("nan")}
 
 
+def language_model_scores(y_true, y_pred: np.ndarray) -> dict[str, float]:
+    """Bits per character: the model's total -log2 p of the held-out texts (y_pred: one total per
+    text, in bits) over their number of characters (y_true: the texts, which are their own targets)."""
+    chars = sum(len(t) for t in y_true)
+    bits = np.asarray(y_pred, dtype=float)
+    if bits.shape != (len(y_true),):
+        raise ValueError(f"a language model predicts one total per text: {len(y_true)} texts, predictions {bits.shape}")
+    return {"bpc": float(bits.sum() / chars) if chars else float("nan"), "n_test_chars": chars}
+
+
 def scores(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """The scores of a task kind, from real predictions."""
     if kind == "classification":
         return classification_scores(y_true, y_pred)
     if kind == "regression":
         return regression_scores(y_true, y_pred)
-    raise ValueError(f"no scores for task kind {kind!r}; known: classification, regression")
+    if kind == "language_model":
+        return language_model_scores(y_true, y_pred)
+    raise ValueError(f"no scores for task kind {kind!r}; known: classification, regression, language_model")
 
 
 def final_estimator(est):

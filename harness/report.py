@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from harness.display import fmt_count, fmt_seconds
+from harness.display import fmt_count, fmt_seconds, is_language_model, visible
 from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
 from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 
@@ -111,6 +112,21 @@ class Para:
 
     def html(self) -> str:
         return f'<p class="{self.cls}">{html.escape(self.text)}</p>'
+
+
+@dataclass
+class Pre:
+    """Text shown exactly as it is (a model's generated sample), in a monospaced block."""
+    text: str
+
+    def md(self) -> str:
+        # A fence longer than any run of backticks in the text: nothing in it can close the block.
+        longest = max((len(run) for run in re.findall(r"`+", self.text)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{fence}text\n{visible(self.text)}\n{fence}"
+
+    def html(self) -> str:
+        return f"<pre>{html.escape(visible(self.text))}</pre>"
 
 
 def md_text(text: str) -> str:
@@ -266,8 +282,14 @@ def summary_text(df: pd.DataFrame) -> str:
             f"{len(models)} models ({n_fam['classical']} classical, {n_fam['deep']} deep), seeds {seeds}, "
             f"profile {', '.join(sorted(df['profile'].astype(str).unique()))}, deep models on "
             f"{', '.join(sorted(df.loc[df['family'] == 'deep', 'device'].astype(str).unique())) or '–'}.")
-    best = []
+    best, lowest_bpc = [], []
     for (suite, dataset), d in df.groupby(["suite", "dataset"], sort=False):
+        if is_language_model(d):
+            means = largest_size(d).groupby(["label", "family"])["bpc"].mean()
+            if len(means):
+                (label, family), bpc = means.idxmin(), means.min()
+                lowest_bpc.append(f"{dataset} {label} ({family}, {bpc:.3f})")
+            continue
         if is_regression(d):
             continue
         agg = aggregate(largest_size(d))
@@ -276,6 +298,8 @@ def summary_text(df: pd.DataFrame) -> str:
             best.append(f"{dataset} {top['label']} ({top['family']}, {top['_acc']:.4f})")
     if best:
         text += " Most accurate at the largest training size: " + "; ".join(best) + "."
+    if lowest_bpc:
+        text += " Fewest bits per character: " + "; ".join(lowest_bpc) + "."
     if "smoke" in set(df["profile"]):
         text += " Profile smoke trains on a sliver of data for a couple of epochs: it checks the harness, not the claims."
     return text
@@ -314,9 +338,10 @@ def is_regression(g: pd.DataFrame) -> bool:
 def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     blocks = [Heading(2, f"Suite {suite}", f"suite-{safe_name(suite)}")]
     regression = [name for name, g in d.groupby("dataset", sort=False) if is_regression(g)]
+    language = [name for name, g in d.groupby("dataset", sort=False) if is_language_model(g)]
     for dataset, g in d.groupby("dataset", sort=False):
-        blocks += dataset_blocks(g, suite, dataset, dataset in regression)
-    d = d[~d["dataset"].isin(regression)]  # what follows compares accuracies
+        blocks += dataset_blocks(g, suite, dataset, dataset in regression, dataset in language)
+    d = d[~d["dataset"].isin(regression + language)]  # what follows compares accuracies
     if not len(d):
         return [b for b in blocks if b is not None]
     blocks += comparison_blocks(d, suite)
@@ -327,10 +352,13 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     return [b for b in blocks if b is not None]
 
 
-def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str, regression: bool = False) -> list:
+def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str, regression: bool = False,
+                   language_model: bool = False) -> list:
     blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
     ok = largest_size(d)
-    if len(ok) and regression:
+    if len(ok) and language_model:
+        blocks += language_model_blocks(ok)
+    elif len(ok) and regression:
         blocks += regression_table_blocks(ok)
     elif len(ok):
         sizes = sorted(d.loc[d["status"] == "ok", "n_train"].unique())
@@ -368,6 +396,43 @@ def regression_table_blocks(ok: pd.DataFrame) -> list:
                  "squared error against always predicting the test mean (baseline); means over seeds."),
             Table(["model", "family", "seeds", "MSE", "baseline MSE", "R²", "train time", *extra], rows,
                   right=set(range(2, 7 + len(extra))), row_cls=list(agg["family"]))]
+
+
+def language_model_blocks(ok: pd.DataFrame) -> list:
+    """A language-modelling dataset's finished cells: bits per character (lower is better) against a
+    uniform guess over the alphabet, then each model's sample (its first seed's)."""
+    num = lambda g, col: pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(dtype=float)  # noqa: E731
+    rows = []
+    for (label, family), g in ok.groupby(["label", "family"], sort=False):
+        rows.append({"label": label, "family": family, "bpc": mean_ci(num(g, "bpc")),
+                     "uniform": num(g, "uniform_bpc").mean(), "train": mean_ci(num(g, "train_seconds")),
+                     "params": num(g, "n_parameters").mean(), "steps": num(g, "steps").mean(),
+                     "first": g.sort_values("seed").iloc[0]})
+    rows.sort(key=lambda r: r["bpc"][0])
+    best = {}
+    for i, r in enumerate(rows):
+        best.setdefault(r["family"], i)  # rows are sorted by bpc: the first of a family is its best
+    table = [[("★ " if best[r["family"]] == i else "") + r["label"], Cell(r["family"], cls=f"fam fam-{r['family']}"),
+              fmt_ci(r["bpc"], lambda x: f"{x:.3f}"), str(r["bpc"][3]), f"{r['uniform']:.3f}",
+              fmt_ci(r["train"], fmt_seconds), fmt_count(r["params"]), fmt_count(r["steps"])]
+             for i, r in enumerate(rows)]
+    classes = [f"{r['family']}{' best' if best[r['family']] == i else ''}" for i, r in enumerate(rows)]
+    blocks = [Para(f"Training texts {int(ok['n_train'].max())}, held-out texts {int(ok['n_test'].max())} "
+                   f"({int(num(ok, 'n_test_chars').max()):,} characters). Bits per character on the held-out texts, "
+                   "lower is better: mean over seeds ± half of its 95% interval; uniform bpc is log2 of the alphabet "
+                   "size, a uniform guess; steps: the optimiser steps a neural model took within its time or step "
+                   "budget; ★ the lowest of its family."),
+              Table(["model", "family", "bpc", "seeds", "uniform bpc", "train time", "parameters", "steps"], table,
+                    right=set(range(2, 8)), row_cls=classes)]
+    samples = [r for r in rows if isinstance(r["first"].get("sample"), str)]
+    if samples:
+        blocks.append(Para("Samples: what each model generated after the end of an entry, seeded (control "
+                           "characters written as \\xNN)."))
+        for r in samples:
+            temperature = json.loads(r["first"].get("params") or "{}").get("temperature", "?")
+            blocks += [Para(f"{r['label']} (seed {int(r['first']['seed'])}, temperature {temperature}):"),
+                       Pre(r["first"]["sample"])]
+    return blocks
 
 
 def comparison_blocks(d: pd.DataFrame, suite: str) -> list:

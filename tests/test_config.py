@@ -59,13 +59,16 @@ def test_dataset_that_needs_a_path_says_which_key(name):
 def test_every_model_config_instantiates(name):
     cfg = compose_config([f"model={name}", "profile=smoke"])
     est = instantiate(cfg.model.estimator, _convert_="all")
-    assert is_classifier(est), f"{name} is not a scikit-learn classifier"
     assert callable(est.fit) and callable(est.predict)
     assert est.get_params(deep=True)
     assert cfg.model.name == name, "the name in the file must be the name of the file"
     assert cfg.model.family in ("classical", "deep")
-    if cfg.model.family == "deep":
-        assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
+    if cfg.model.get("task") == "language_model":  # texts in, bits per text out (harness/charlm.py)
+        assert not is_classifier(est) and callable(est.diagnostics)
+    else:
+        assert is_classifier(est), f"{name} is not a scikit-learn classifier"
+        if cfg.model.family == "deep":
+            assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
     # the declared search grid names real parameters of the estimator
     for key in cfg.model.get("search") or {}:
         assert key in est.get_params(deep=True), f"{name}: search key {key} is not a parameter"
@@ -185,6 +188,19 @@ def test_suite_overrides_apply_to_a_chosen_model():
             == OmegaConf.to_container(plan.models["resnet[depth=4]"], resolve=True))
     plan = resolve_plan(compose_config(["model=mlp", "profile=smoke", "+suite.overrides.mlp.estimator.lr=0.25"]))
     assert plan.models["mlp"].estimator.lr == 0.25 and plan.models["mlp"].estimator.max_epochs == 2
+
+
+def test_a_profile_overrides_model_settings_only_in_that_profile():
+    # memory.yaml: every model gets budget_seconds 20 and max_steps 3000; profile=full raises both
+    default = resolve_plan(compose_config(["suite=memory", "profile=default"]))
+    full = resolve_plan(compose_config(["suite=memory", "profile=full"]))
+    for name in ("rnn", "transformer"):
+        d, f = (OmegaConf.to_container(p.models[name].estimator, resolve=True) for p in (default, full))
+        assert (d["budget_seconds"], d["max_steps"]) == (20, 3000)
+        assert (f["budget_seconds"], f["max_steps"]) == (600, 10000)
+        assert d["module_params"]["pooling"] == f["module_params"]["pooling"] == "last"  # the rest is kept
+    chosen = resolve_plan(compose_config(["suite=memory", "profile=full", "model=lstm"]))
+    assert chosen.models["lstm"].estimator.budget_seconds == 600
 
 
 @pytest.mark.parametrize("overrides,words", [

@@ -1,7 +1,12 @@
-"""Every model config fits a tiny easy problem, follows scikit-learn's contract, and is reproducible.
+"""Every model config fits a tiny easy problem of its own input kind, follows scikit-learn's
+contract, and is reproducible.
 
-The problem: 300 training images of scikit-learn's 8x8 digits (test: the dataset's own 450), deep
-models on the CPU for a few dozen epochs. Chance is 0.1; every model must clear 0.5.
+The kind comes from the model's config (`input_kind`): models that read numbers (images, series)
+get 300 training images of scikit-learn's 8x8 digits (test: the dataset's own 450), deep models on
+the CPU for a few dozen epochs; chance is 0.1 and every model must clear 0.5. Text classifiers get
+short sentences on four topics (chance 0.25; they must clear 0.75), language models the same
+sentences as text to model (they must beat a uniform guess over their alphabet by a quarter). A new
+model whose config matches no kind gets the digits, and fails there if it cannot read them.
 """
 from __future__ import annotations
 
@@ -11,15 +16,57 @@ import torch
 from hydra.utils import instantiate
 from sklearn.base import clone
 
-from harness.config import compose_config, group_options
-from harness.data.vision import load_digits
-from harness.metrics import count_parameters
-from harness.models.perceptron import perceptron_criterion
 from harness.cell import build_estimator
+from harness.config import compose_config, group_options, load_item
+from harness.data.vision import load_digits
+from harness.metrics import count_parameters, scores
+from harness.models.perceptron import perceptron_criterion
 from harness.training import TorchClassifier
 
 MODELS = group_options("model")
 EPOCHS = 40  # the perceptron rule is the slowest learner here: ~0.70 after 40 epochs, ~0.57 after 20
+TEXT_EPOCHS = 15  # every text classifier is past 0.85 on the topic sentences by then
+LM_STEPS = 40  # a language model's training steps here (its config gives a wall-clock budget instead)
+# Estimators that read strings (they tokenise, or build TF-IDF features, inside fit).
+TEXT_ESTIMATORS = ("harness.text.", "baselines.text.")
+
+
+def input_kind(name: str) -> str:
+    """What the model reads, from its config: "language_model" (texts in, bits per text out),
+    "text" (texts in, labels out) or "numbers" (images and series, labels out)."""
+    cfg = load_item("model", name)
+    if cfg.get("task") == "language_model":
+        return "language_model"
+    return "text" if str(cfg.estimator._target_).startswith(TEXT_ESTIMATORS) else "numbers"
+
+
+KINDS = {name: input_kind(name) for name in MODELS}
+NUMBER_MODELS = [name for name, kind in KINDS.items() if kind == "numbers"]
+TEXT_MODELS = [name for name, kind in KINDS.items() if kind == "text"]
+LANGUAGE_MODELS = [name for name, kind in KINDS.items() if kind == "language_model"]
+
+TOPICS = {  # four topics of ten words each, and words any topic uses
+    "computers": "program compiler bug disk memory kernel network keyboard screen software".split(),
+    "food": "bread cheese soup apple dinner kitchen butter pepper onion garlic".split(),
+    "law": "judge court lawyer jury verdict trial witness appeal crime prison".split(),
+    "sea": "ship sail wave harbour anchor island tide sailor boat fish".split(),
+}
+FILLER = "the a of and to in is was it that with for on my his her an old new good said you we never always".split()
+
+
+def topic_sentences(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n sentences of 4 to 14 words, each of them a topic word with probability 0.3 (at least one),
+    else a filler word; y is the topic, in turn. X is a 1-D object array of str, as the text loaders
+    give it. Lengths differ, so the deep models see padding."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % len(TOPICS)
+    texts = []
+    for label in y:
+        topic = TOPICS[sorted(TOPICS)[label]]
+        words = [rng.choice(topic) if rng.random() < 0.3 else rng.choice(FILLER) for _ in range(rng.integers(4, 15))]
+        words[rng.integers(len(words))] = rng.choice(topic)
+        texts.append(" ".join(words).capitalize() + ".")
+    return np.array(texts, dtype=object), y
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +74,21 @@ def digits():
     return load_digits(seed=0).subsample_train(300, seed=0)
 
 
+@pytest.fixture(scope="module")
+def topics():
+    return topic_sentences(200, seed=0), topic_sentences(100, seed=1)
+
+
+def training_budget(name: str) -> list[str]:
+    """Overrides that size the model's training here: epochs, or a neural language model's steps."""
+    if KINDS[name] == "language_model":  # neural ones train for wall-clock seconds; a step count repeats
+        steps = "max_steps" in load_item("model", name).estimator
+        return ["model.estimator.budget_seconds=null", f"model.estimator.max_steps={LM_STEPS}"] if steps else []
+    return [f"profile.max_epochs={TEXT_EPOCHS if KINDS[name] == 'text' else EPOCHS}"]
+
+
 def model_config(name: str, *extra: str):
-    return compose_config([f"model={name}", f"profile.max_epochs={EPOCHS}", "profile.patience=0", *extra]).model
+    return compose_config([f"model={name}", *training_budget(name), "profile.patience=0", *extra]).model
 
 
 def build(name: str, seed: int = 0, *extra: str):
@@ -36,21 +96,45 @@ def build(name: str, seed: int = 0, *extra: str):
     return build_estimator(model_config(name, *extra), seed, "cpu", None)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_model_learns_digits(name, digits):
-    est = build(name)
-    assert est.fit(digits.X_train, digits.y_train) is est, "fit must return self"
-    y_pred = est.predict(digits.X_test)
-    assert y_pred.shape == digits.y_test.shape
-    assert set(np.unique(y_pred)) <= set(range(10))
-    accuracy = float(np.mean(y_pred == digits.y_test))
-    assert accuracy > 0.5, f"{name}: accuracy {accuracy:.3f} on 10 classes"
+def check_classifier(name: str, est, X_train, y_train, X_test, y_test, n_classes: int, min_accuracy: float):
+    """fit returns self; predictions are labels of the test set's shape, accurate enough; the
+    probabilities (where the model gives them) are distributions whose argmax is the prediction."""
+    assert est.fit(X_train, y_train) is est, "fit must return self"
+    y_pred = est.predict(X_test)
+    assert y_pred.shape == y_test.shape
+    assert set(np.unique(y_pred)) <= set(range(n_classes))
+    accuracy = float(np.mean(y_pred == y_test))
+    assert accuracy > min_accuracy, f"{name}: accuracy {accuracy:.3f} on {n_classes} classes"
     if hasattr(est, "predict_proba"):
-        proba = est.predict_proba(digits.X_test[:50])
-        assert proba.shape == (50, 10)
+        proba = est.predict_proba(X_test[:50])
+        assert proba.shape == (50, n_classes)
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
         assert (proba >= 0).all()
         np.testing.assert_array_equal(est.classes_[proba.argmax(1)], y_pred[:50])
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
+
+
+@pytest.mark.parametrize("name", NUMBER_MODELS)
+def test_model_learns_digits(name, digits):
+    check_classifier(name, build(name), digits.X_train, digits.y_train, digits.X_test, digits.y_test, 10, 0.5)
+
+
+@pytest.mark.parametrize("name", TEXT_MODELS)
+def test_text_model_learns_topics(name, topics):
+    (X_train, y_train), (X_test, y_test) = topics
+    check_classifier(name, build(name), X_train, y_train, X_test, y_test, len(TOPICS), 0.75)
+
+
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
+def test_language_model_beats_a_uniform_guess(name, topics):
+    (X_train, _), (X_test, _) = topics
+    est = build(name)
+    assert est.fit(X_train) is est, "fit must return self"
+    bits = est.predict(X_test)
+    assert bits.shape == X_test.shape and (bits > 0).all()
+    bpc, uniform = scores("language_model", X_test, bits)["bpc"], np.log2(len(est.alphabet_))
+    assert bpc < 0.75 * uniform, f"{name}: {bpc:.2f} bits per character, uniform {uniform:.2f}"
     n = count_parameters(est)
     assert n is not None and n > 0, f"{name}: parameter count {n}"
 

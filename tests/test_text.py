@@ -1,16 +1,14 @@
 """The text suite: loaders (fortunes, aclImdb folders, CSV, Hugging Face), the TF-IDF and deep text
-classifiers on a real sliver of fortunes, the character language models, and the suite's smoke run.
+classifiers on a real sliver of fortunes, and the suite's smoke run (character language models:
+tests/test_charlm.py).
 
 Tests that read the fortunes corpus skip when it is not installed (`apt-get install -y fortunes
 fortunes-min`); the loader tests build their own files.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-import torch
 
 from harness.data import DatasetError
 from harness.data import text as text_data
@@ -161,48 +159,26 @@ def test_text_classifier_ids_come_from_training_text_only():
     assert est.seq_len_ == 3 and ids.tolist() == [est.vocabulary_["the"], UNK, est.vocabulary_["sat"]]
 
 
-# --- character language models --------------------------------------------------------------------
+@pytest.mark.parametrize("module", list(DEEP))
+def test_deep_text_models_ignore_padding(module):
+    """A text's logits do not depend on how much padding follows it (what a longer text in its batch,
+    or a longer seq_len_, adds), nor does an empty text give NaN."""
+    import torch
 
-def test_kneser_ney_is_a_distribution_and_beats_uniform():
-    from harness.charlm import KneserNey, make_corpus
+    import harness.models.text as text_models
 
-    entries = [f"the {w} sat on the mat number {i}." for i, w in enumerate(["cat", "dog", "bat", "rat"] * 30)]
-    corpus = make_corpus(entries, seed=0, test_fraction=0.2, min_char_count=1)
-    lm = KneserNey(5, corpus.alphabet).fit(corpus.train)
-    for context in ["", "t", "the c", "zzzz", "mat n", "\n%\nth"]:
-        assert lm.distribution(context).sum() == pytest.approx(1.0, abs=1e-9)
-        assert (lm.distribution(context) > 0).all()
-    bpc = lm.bits(corpus.test) / len(corpus.test)
-    assert bpc < 0.5 * math.log2(len(corpus.alphabet))
-
-
-@needs_fortunes
-def test_kneser_ney_on_held_out_fortunes_beats_uniform():
-    from harness.charlm import KneserNey, fortune_corpus
-
-    corpus = fortune_corpus(seed=0, categories=["work", "science"])
-    lm = KneserNey(5, corpus.alphabet).fit(corpus.train)
-    assert lm.bits(corpus.test[:5000]) / 5000 < 0.5 * math.log2(len(corpus.alphabet))
-
-
-def test_neural_language_models_give_rows_and_score_every_held_out_character():
-    from harness.charlm import evaluate, make_corpus, neural_bits, neural_lm
-
-    entries = [f"the {w} sat on the mat." for w in ["cat", "dog", "bat", "rat"] * 15]
-    corpus = make_corpus(entries, seed=0, test_fraction=0.25, min_char_count=1)
-    rows = evaluate(corpus, seconds=30, max_steps=3, seq_len=16, widths={"lstm": 16, "transformer": 16, "mamba": 8},
-                    sample_length=20)
-    assert [r["model"] for r in rows] == ["kneser_ney_5", "lstm", "transformer", "mamba"]
-    for r in rows:
-        assert 0 < r["bpc"] < 2 * r["uniform_bpc"] and len(r["sample"]) == 20 and r["n_parameters"] > 0
-    # the windowed evaluation scores each character once: equal to one pass when the window fits it all
+    params = DEEP[module] | ({"layers": 2} if "layers" in DEEP[module] else {})  # the mask must reach every block
     torch.manual_seed(0)
-    model = neural_lm("lstm", len(corpus.alphabet), 64, width=8, layers=1)
-    ids = corpus.ids(corpus.test[:40])
-    with torch.inference_mode():
-        one_pass = torch.nn.functional.cross_entropy(model(ids[None, :-1])[0], ids[1:], reduction="sum") / math.log(2)
-    assert neural_bits(model, ids, 64) == pytest.approx(float(one_pass), rel=1e-5)
-    assert neural_bits(model, ids, 8) > 0
+    net = getattr(text_models, module)((24,), 3, vocab_size=40, embed_dim=16, **params).eval()
+    ids = torch.tensor([[5, 9, 2, 7, 3, 11, 6, 8],   # no padding
+                        [4, 4, 8, 0, 0, 0, 0, 0],    # three words
+                        [1, 0, 0, 0, 0, 0, 0, 0],    # one unknown word
+                        [0, 0, 0, 0, 0, 0, 0, 0]])   # empty
+    with torch.no_grad():
+        short = net(ids)
+        padded = net(torch.nn.functional.pad(ids, (0, 16)))  # 24 ids each: 16 more padding
+    assert torch.isfinite(short).all()
+    torch.testing.assert_close(padded, short, atol=1e-5, rtol=1e-5)
 
 
 # --- the suite ----------------------------------------------------------------------------------------

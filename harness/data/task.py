@@ -19,13 +19,13 @@ class Task:
     """
 
     name: str
-    kind: str  # "classification" for now; later suites add regression, generation, ...
+    kind: str  # "classification", "regression" or "language_model" (harness.metrics.scores)
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
     input_kind: str = "image"  # "image" | "tabular" | "sequence" | "text"
-    class_names: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)  # a language model's: its alphabet
     source: str = ""  # where the data came from, for the run's provenance
 
     def __post_init__(self):
@@ -43,6 +43,8 @@ class Task:
 
     @property
     def n_classes(self) -> int:
+        if self.kind == "language_model":  # y holds texts; what is predicted is one of the characters
+            return len(self.class_names)
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
     @property
@@ -59,11 +61,12 @@ class Task:
 
 
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Indices of n samples with class proportions kept (at least one per class), sorted. Float
-    targets (a regression task) have no classes: a plain random n-sample, sorted."""
+    """Indices of n samples with class proportions kept (at least one per class), sorted. Targets
+    that are not class indices (a regression's floats, a language model's texts) have no classes: a
+    plain random n-sample, sorted."""
     from sklearn.model_selection import train_test_split
 
-    if np.issubdtype(np.asarray(y).dtype, np.floating):
+    if not np.issubdtype(np.asarray(y).dtype, np.integer):
         return np.sort(np.random.default_rng(seed).permutation(len(y))[:n])
     classes = np.unique(y)
     n = max(n, len(classes))

@@ -6,6 +6,11 @@ with a TfidfVectorizer) and deep models (which tokenise inside their estimator, 
 split only) read the same task. y is int64 0..K-1 over the sorted label names, kept in
 `class_names`.
 
+Characters (`load_fortune_chars`, task kind `language_model`): the same entries, each ending in
+its file's separator line `%`, a seeded `test_fraction` held out, for character language models
+(harness/charlm.py). X and y are both the texts: a language model's targets are the next
+characters of its own input, and bits per character need the held-out texts' length.
+
 Fortunes. `apt-get install -y fortunes fortunes-min` puts about 40 files of fortune-cookie text in
 /usr/share/games/fortunes, one per category, entries separated by lines holding only `%`: quotations,
 jokes, definitions, song lyrics and poems collected by BSD and Debian users since the 1980s. The
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import random
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +43,8 @@ FORTUNE_CATEGORIES = ("computers", "definitions", "men-women", "people", "politi
 HOW_TO_GET_FORTUNES = ("Install it with `apt-get install -y fortunes fortunes-min` (Debian/Ubuntu), or pass "
                        "`dataset.load.data_dir=/folder/with/fortune/files`.")
 OVERSTRIKE = re.compile(r".\x08")  # "_\bA" (underline) or "A\bA" (bold) in old terminal text
+UNKNOWN = "\ufffd"   # what a character outside a language model's alphabet becomes
+SEPARATOR = "\n%\n"  # what ends each entry, as in the fortune files
 
 
 def read_fortune_file(path: Path) -> list[str]:
@@ -108,6 +117,38 @@ def load_fortunes(seed: int = 0, categories: list[str] | None = FORTUNE_CATEGORI
     texts = [e for entries in by_cat.values() for e in entries]
     labels = [c for c, entries in by_cat.items() for _ in entries]
     return split_texts(name, texts, labels, test_fraction, seed, str(folder))
+
+
+def char_split(entries: list[str], seed: int, test_fraction: float, min_char_count: int
+               ) -> tuple[list[str], list[str], list[str]]:
+    """(train texts, held-out texts, alphabet) for character language models. Entries are shuffled by
+    the seed, the first `test_fraction` of them held out, each followed by SEPARATOR (a model must
+    predict where an entry ends). The alphabet is every character seen at least `min_char_count`
+    times in the training texts, plus UNKNOWN; any other character of either split becomes UNKNOWN,
+    so that every model predicts over the same alphabet and their bits per character compare."""
+    entries = list(entries)
+    random.Random(seed).shuffle(entries)
+    n_test = min(max(1, int(round(test_fraction * len(entries)))), len(entries) - 1)
+    texts = [e + SEPARATOR for e in entries]
+    counts = Counter(c for t in texts[n_test:] for c in t)
+    alphabet = sorted({c for c, n in counts.items() if n >= min_char_count} | {UNKNOWN})
+    keep = set(alphabet)
+    clean = lambda t: "".join(c if c in keep else UNKNOWN for c in t)  # noqa: E731
+    return [clean(t) for t in texts[n_test:]], [clean(t) for t in texts[:n_test]], alphabet
+
+
+def load_fortune_chars(seed: int = 0, categories: list[str] | None = FORTUNE_CATEGORIES, test_fraction: float = 0.1,
+                       min_char_count: int = 5, data_dir: str | None = None, name: str = "fortunes_chars") -> Task:
+    """Fortune entries as a language-modelling task (`char_split`); the alphabet is `class_names`.
+    `categories: null` reads every file of the folder."""
+    by_cat, folder = fortune_entries(list(categories) if categories else None, data_dir)
+    entries = [e for cat in by_cat.values() for e in cat]
+    if len(entries) < 2:
+        raise DatasetError(f"{name}: {folder} holds {len(entries)} usable entries; a train and a test split need 2")
+    train, test, alphabet = char_split(entries, seed, test_fraction, min_char_count)
+    X_train, X_test = np.array(train, dtype=object), np.array(test, dtype=object)
+    return Task(name, "language_model", X_train, X_train, X_test, X_test, "text", alphabet,
+                f"{folder} ({', '.join(by_cat)})")
 
 
 def encode_split(name: str, train: tuple[list[str], list[str]], test: tuple[list[str], list[str]],

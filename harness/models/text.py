@@ -11,11 +11,13 @@ linear head. Trained by `harness.text.TextClassifier`, which builds the vocabula
 - `TransformerText`: the pre-norm transformer encoder of harness/models/transformer.py.
 - `MambaText`: the Mamba backbone of harness/models/mamba.py.
 
-Padding. Ids are (B, T) int64, 0 is padding (at the end) and 1 the unknown token. Pooling is over
-the real tokens only (mean, or max for the CNN). The recurrent and Mamba backbones are causal, so a
-real token's features never see the padding after it. The transformer's attention has no key mask
-(its SelfAttention takes none), so real tokens attend to padding too; its embeddings are zero and
-the network learns to discount them, but a padding mask would be cleaner (see the report).
+Padding. Ids are (B, T) int64, 0 is padding (at the end) and 1 the unknown token. Every model's
+output for a text is the same however much padding follows it (tests/test_text.py checks it):
+pooling is over the real tokens only (mean, or max for the CNN), and no real token's features see
+padding. The CNN's windows end at their token (a window reaching into padding ends at a padding
+token, which the max skips); the recurrent and Mamba backbones are causal, so padding comes after
+every real token's state (cheaper than packed sequences, and the same states); the transformer,
+which attends both ways, gets a key padding mask, so no token attends to padding.
 
 Shapes: B batch, T tokens, E embedding size, D backbone features, K classes, V vocabulary.
 """
@@ -52,12 +54,14 @@ class EmbeddingClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(backbone.d_out if backbone is not None else embed_dim, n_classes)
 
+    def encode(self, h: torch.Tensor, real: torch.Tensor) -> torch.Tensor:  # (B, T, E), (B, T) -> (B, T, D)
+        """The backbone's features; a causal backbone needs no mask (padding comes after every real token)."""
+        return h if self.backbone is None else self.backbone(h)
+
     def features(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, D)
         ids = ids.long()
-        h = self.embed(ids)  # (B, T, E)
-        if self.backbone is not None:
-            h = self.backbone(h)  # (B, T, D)
-        return masked_mean(h, ids != PAD)
+        real = ids != PAD  # (B, T)
+        return masked_mean(self.encode(self.embed(ids), real), real)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, K)
         return self.head(self.dropout(self.features(ids)))
@@ -101,6 +105,9 @@ class TransformerText(EmbeddingClassifier):
                  positional: str = "sinusoidal"):
         cfg = TransformerConfig(d_model, n_heads, layers, 4, dropout, positional, max_len=input_shape[-1])
         super().__init__(vocab_size, n_classes, embed_dim, TransformerBackbone(embed_dim, cfg), dropout)
+
+    def encode(self, h: torch.Tensor, real: torch.Tensor) -> torch.Tensor:  # (B, T, E), (B, T) -> (B, T, D)
+        return self.backbone(h, key_padding_mask=~real)  # attention looks both ways: keep it off the padding
 
 
 class MambaText(EmbeddingClassifier):

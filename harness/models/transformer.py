@@ -7,6 +7,9 @@ each step to d_model; positions are added as the fixed sinusoids of Vaswani et a
 to `max_len`, no parameters) or as a learned table (BERT, GPT). The classifier mean-pools over time.
 `causal=True` masks attention to earlier steps, for language models and per-step prediction. For
 long noisy series the classifier can take patches of P steps as tokens (PatchTST) instead of steps.
+Inputs padded to a common length (token ids of texts of different lengths) pass a
+`key_padding_mask` (True at padding) so that no step attends to padding: a real token's features
+are then the same however much padding follows it.
 
 Self-attention costs O(T^2) time and memory per layer: fine for the few hundred steps of most UCR
 series on a CPU, the thing to measure (not hide) for long ones.
@@ -64,12 +67,17 @@ class SelfAttention(nn.Module):
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
         self.resid_dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
+    def forward(self, x: torch.Tensor, attend: torch.Tensor | None = None) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
+        """`attend`: (B, 1, 1, T) bool, False at keys no query may attend to (padding); None: all."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=2)  # (B, T, D) each
         q, k, v = (z.view(b, t, self.n_heads, d // self.n_heads).transpose(1, 2) for z in (q, k, v))  # (B, nh, T, hs)
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
-                                           is_causal=self.causal)  # (B, nh, T, hs)
+        causal = self.causal
+        if attend is not None and causal:  # scaled_dot_product_attention takes a mask or is_causal, not both
+            attend = attend & torch.ones(t, t, dtype=torch.bool, device=x.device).tril()  # (B, 1, T, T)
+            causal = False
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attend, dropout_p=self.dropout if self.training else 0.0,
+                                           is_causal=causal)  # (B, nh, T, hs)
         y = y.transpose(1, 2).reshape(b, t, d)  # (B, T, D)
         return self.resid_dropout(self.proj(y))
 
@@ -83,8 +91,8 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_ratio * cfg.d_model), nn.GELU(),
                                  nn.Linear(cfg.mlp_ratio * cfg.d_model, cfg.d_model), nn.Dropout(cfg.dropout))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
-        x = x + self.attn(self.ln_1(x))
+    def forward(self, x: torch.Tensor, attend: torch.Tensor | None = None) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
+        x = x + self.attn(self.ln_1(x), attend)
         x = x + self.mlp(self.ln_2(x))
         return x
 
@@ -105,13 +113,22 @@ class TransformerBackbone(nn.Module):
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.layers)])
         self.ln_f = nn.LayerNorm(cfg.d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, d_in) -> (B, T, D)
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, d_in) -> (B, T, D). `key_padding_mask`: (B, T) bool, True at padding steps, which no
+        step attends to; the padding steps' own outputs are computed but mean nothing."""
         t = x.shape[1]
         if t > self.max_len:
             raise ValueError(f"sequence of {t} steps is longer than max_len={self.max_len}")
+        attend = None
+        if key_padding_mask is not None:
+            real = ~key_padding_mask  # (B, T)
+            # A row of nothing but padding (an empty text) would softmax over no keys and give NaN,
+            # which the pooling's zero weights cannot remove (NaN * 0 = NaN): let it attend to all.
+            real = real | ~real.any(dim=1, keepdim=True)
+            attend = real[:, None, None, :]  # (B, 1, 1, T): broadcast over heads and queries
         h = self.drop(self.input_proj(x) + self.pos[:t])  # (B, T, D)
         for block in self.blocks:
-            h = block(h)  # (B, T, D)
+            h = block(h, attend)  # (B, T, D)
         return self.ln_f(h)
 
 
