@@ -192,3 +192,25 @@ def test_regression_datasets_get_an_error_table_with_the_models_diagnostics(tmp_
     md = md_path.read_text()
     assert "| model | family | seeds | MSE | baseline MSE | R² | train time | grad_ratio_init |" in md
     assert "| lstm | deep | 2 | 0.01 | 0.167 | 0.940 |" in md
+
+
+def test_datasets_over_sequence_length_get_a_solved_table_and_cost_curves(tmp_path):
+    store = RunStore(tmp_path / "run")
+    for T in (25, 50, 100):
+        for model, longest in (("rnn", 25), ("lstm", 100)):
+            solved = T <= longest
+            store.write_row({"suite": "memory", "dataset": f"adding[length={T}]", "model": model, "variant": "",
+                             "family": "deep", "params": "{}", "params_id": "p", "seed": 0, "n_train": 100,
+                             "n_test": 50, "profile": "default", "status": "ok", "error": None, "accuracy": np.nan,
+                             "f1_macro": np.nan, "mse": 0.001 if solved else 0.16, "mae": 0.1, "baseline_mse": 0.167,
+                             "r2": 0.99 if solved else 0.04, "solved": float(solved), "train_steps": 300.0 if solved
+                             else 3000.0, "grad_ratio_init": 0.9 ** T, "train_seconds": T / 10, "peak_memory_mb": T,
+                             "predict_seconds_per_1k": 0.1, "n_parameters": 10, "device": "cpu", "job": "0",
+                             "cell_started": f"{model}{T}", "cell_seconds": 1.0})
+    store.consolidate()
+    md_path, _ = report.write_report([store.folder], tmp_path / "out")
+    md = md_path.read_text()
+    assert "| model | T=25 | T=50 | T=100 |" in md
+    assert "| rnn | ✓ 300 | ✗ 3000 | ✗ 3000 |" in md and "| lstm | ✓ 300 | ✓ 300 | ✓ 300 |" in md
+    assert (tmp_path / "out" / "plots" / "memory-sequence-length.png").stat().st_size > 10_000
+    assert "could not be drawn" not in md
