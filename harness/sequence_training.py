@@ -16,7 +16,7 @@ what each model learned from the same number of updates; capped by
 after the current optimizer step and the weights of that step are kept (not an error); `budget_hit`
 says it happened and `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a
 validation split, `val_fraction` > 0) the validation split is checked every k steps and training stops
-once it meets the solved criterion below (`solved_early`): a solved model needs no more steps, and the
+once it meets the solved criterion below with half the allowed error (`solved_early`): a solved model needs no more steps, and the
 time goes to the cells that are still learning. Training stops exactly at max_steps,
 mid-epoch if need be, and the final weights are the model (no restore of an earlier epoch's).
 
@@ -54,6 +54,10 @@ from harness.training import (History, batched_logits, import_object, make_optim
 DIAG_BATCH = 64
 SOLVED_MSE_FRACTION = 0.05
 SOLVED_ACCURACY = 0.95
+# Training stops on the validation split only with the error at half the solved threshold: stopping
+# right at the threshold leaves the test error on it (LSTM on adding, T = 25: validation just under,
+# test MSE 0.0089 against a threshold of 0.0083), and the test would call a learned task unsolved.
+STOP_MARGIN = 0.5
 
 
 class _StepsDone(Exception):
@@ -185,7 +189,7 @@ class TorchSequenceModel(BaseEstimator):
             if steps >= self.max_steps:
                 raise _StepsDone
             if (self.stop_when_solved and X_v is not None and steps % self.stop_when_solved == 0
-                    and self._solved(self._outputs(X_v), y_v)):
+                    and self._solved(self._outputs(X_v), y_v, margin=STOP_MARGIN)):
                 raise _SolvedEarly
             if self.budget_seconds and time.perf_counter() - start > self.budget_seconds:
                 raise _BudgetHit
@@ -223,12 +227,14 @@ class TorchSequenceModel(BaseEstimator):
         self.module_.train(was_training)
         return out
 
-    def _solved(self, outputs: torch.Tensor, y: torch.Tensor) -> bool:
-        """The solved criterion (module docstring) on model outputs and encoded targets."""
+    def _solved(self, outputs: torch.Tensor, y: torch.Tensor, margin: float = 1.0) -> bool:
+        """The solved criterion (module docstring) on model outputs and encoded targets, with the
+        allowed error (MSE over variance, or 1 - accuracy) scaled by `margin`."""
         y = y.cpu()
         if self.regression_:
-            return float(((outputs.squeeze(-1) - y) ** 2).mean()) < SOLVED_MSE_FRACTION * float(y.float().var(unbiased=False))
-        return float((outputs.argmax(1) == y).float().mean()) >= SOLVED_ACCURACY
+            mse = float(((outputs.squeeze(-1) - y) ** 2).mean())
+            return mse < margin * SOLVED_MSE_FRACTION * float(y.float().var(unbiased=False))
+        return 1 - float((outputs.argmax(1) == y).float().mean()) <= margin * (1 - SOLVED_ACCURACY)
 
     def predict(self, X) -> np.ndarray:
         out = self._outputs(X)
