@@ -4,7 +4,8 @@ Both lists come from the model configs (`suites/model/*.yaml`, by `family`), so 
 benchmarked without touching this one, each model on input of its own kind: images or series for
 the models that read numbers, padded word ids for the text classifiers (harness/models/text.py),
 windows of character ids for the character language models (`task: language_model`), fortunes for
-the TF-IDF baselines and the n-gram language model. `tests/test_microbenchmarks_registry.py` (in
+the TF-IDF baselines and the n-gram language model; a deep generator (`task: generation`) runs one
+step of its own objective on a batch of random MNIST-sized images, a classical one fits mnist5k. `tests/test_microbenchmarks_registry.py` (in
 the default test run) fails if a deep model cannot be built with the input this file gives it, or a
 classical one has no data kind here.
 
@@ -59,6 +60,8 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "cnn": IMAGE,
     "resnet": IMAGE,
     "plain_net": IMAGE,
+    "autoencoder": IMAGE,
+    "autoencoder_detector": IMAGE,
 }
 
 # Classical model name -> the data its fit is benchmarked on: "images" (1,000 mnist5k images),
@@ -71,7 +74,8 @@ CLASSICAL_DATA: dict[str, str] = {
 CLASSICAL_PACKAGES = {
     "baselines.linear": "images", "baselines.kernel": "images", "baselines.neighbors": "images",
     "baselines.bayes": "images", "baselines.trees": "images", "baselines.timeseries": "series",
-    "baselines.text": "texts", "harness.charlm": "texts",
+    "baselines.text": "texts", "harness.charlm": "texts", "baselines.generative": "images",
+    "baselines.decomposition": "images", "baselines.anomaly": "images",
 }
 DATA_KINDS = ("images", "series", "texts")
 CLASSICAL_SAMPLES = 1000
@@ -92,6 +96,16 @@ def models_of(family: str) -> list[str]:
 def is_language_model(name: str) -> bool:
     """Texts in, bits per text out (harness/charlm.py): what its config's `task` says."""
     return model_config(name).get("task") == "language_model"
+
+
+def is_generator(name: str) -> bool:
+    """Images in, images out (harness/generative.py): what its config's `task` says."""
+    return model_config(name).get("task") == "generation"
+
+
+def is_autoencoder(name: str) -> bool:
+    """Inputs in, reconstructions out (harness/reconstruction.py): its batch is its own target."""
+    return str(model_config(name).estimator._target_) == "harness.reconstruction.TorchAutoencoder"
 
 
 def input_shape(name: str, est) -> tuple[int, ...]:
@@ -154,15 +168,29 @@ class TrainingStep:
         return loss.item()  # also waits for the step to finish
 
 
+@dataclass
+class GeneratorStep:
+    """One training step of a deep generator: its own objective (GAN, ELBO, denoising, CD) on a
+    minibatch of images, as `build` of harness/generative.py returns it, networks built and seeded."""
+    step: Callable[[], float]
+
+    def __call__(self) -> float:
+        return self.step()
+
+
 def next_character_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # (B, T, V), (B, T)
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep:
+def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep | GeneratorStep:
     """One training step of deep model `name` on a batch of its kind; KeyError when no input is known."""
     est = build_estimator(model_config(name), seed, "cpu", None)
-    shape = input_shape(name, est)
     generator = torch.Generator().manual_seed(seed)
+    if is_generator(name):  # a batch of random IMAGE-shaped images in [0, 1] with labels
+        est.set_params(batch_size=batch)
+        X, y = est.learn_labels(torch.rand(batch, *IMAGE, generator=generator).numpy(), np.arange(batch) % N_CLASSES)
+        return GeneratorStep(est.build(X, y))
+    shape = input_shape(name, est)
     torch.manual_seed(seed)
     if is_language_model(name):  # harness.charlm.NeuralCharLM: next-character prediction, AdamW as in train_lm
         module = neural_lm(est.backbone, CHARACTERS, shape[-1], est.embed_dim, est.width, est.layers)
@@ -170,6 +198,11 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep:
         optimizer = make_optimizer("adamw", module.parameters(), est.lr, 0.01, 0.9)
         return TrainingStep(module, optimizer, window[:, :-1], window[:, 1:], next_character_loss)
     module_cls = import_object(est.module)
+    if is_autoencoder(name):  # flattened images in [0, 1], as its fit gives them; squared reconstruction error
+        module = module_cls((math.prod(shape),), est.code_size, sigmoid_output=True, **(est.module_params or {}))
+        X = torch.rand(batch, math.prod(shape), generator=generator)
+        optimizer = make_optimizer(est.optimizer, module.parameters(), est.lr, est.weight_decay, est.momentum)
+        return TrainingStep(module, optimizer, X, X, nn.functional.mse_loss)
     if est.module.rpartition(".")[0] in TEXT_MODULES:
         module = module_cls(shape, N_CLASSES, vocab_size=VOCABULARY, **(est.module_params or {}))
         X = fixed_word_ids(batch, shape[-1], generator)
@@ -203,7 +236,8 @@ def one_thread():
 @pytest.mark.parametrize("name", models_of("deep"))
 def test_train_step(benchmark, name):
     step = training_step(name)
-    step.module.train()
+    if not isinstance(step, GeneratorStep):  # a generator's networks are in training mode already
+        step.module.train()
     assert math.isfinite(benchmark(step))
 
 
@@ -244,5 +278,7 @@ def test_classical_fit(benchmark, name):
     fitted = benchmark.pedantic(lambda e: e.fit(X, y), setup=lambda: ((clone(est),), {}), rounds=rounds)
     if is_classifier(fitted):
         assert list(fitted.classes_) == list(np.unique(y))
+    elif hasattr(fitted, "sample"):  # a generator (harness/generative.py): it draws images
+        assert np.isfinite(fitted.sample(5)).all()
     else:  # a language model: y is not its target, the texts are; it scores each text it reads
         assert np.isfinite(fitted.predict(X[:5])).all()

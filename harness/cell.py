@@ -21,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
 
 from harness.data import Task
+from harness.generative_metrics import evaluate_generation
 from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
-from harness.metrics import count_parameters, measure, scores
+from harness.metrics import Measurement, count_parameters, measure, scores
 from harness.safety import check_targets
 from harness.training import Diverged, TimeBudgetExceeded
 
@@ -47,6 +48,7 @@ class CellSpec:
     interpret: dict | None = None  # interpret settings when interpret=on, else None
     allow_any_target: bool = False
     label: str = field(default="")
+    cache_dir: str | None = None  # where evaluators keep what they reuse across cells (paths.cache)
 
 
 def set_seed(seed: int) -> None:
@@ -78,20 +80,33 @@ def tuned(est, search: dict, seed: int, kind: str = "classification"):
     return GridSearchCV(est, search, cv=split, refit=True, n_jobs=1)
 
 
-def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None, on_fitted=None) -> dict:
+def evaluate_predictions(est, task: Task, device: str, cache_dir: str | None = None) -> tuple[dict, Measurement, int]:
+    """The evaluator of every kind scored from predictions on the test inputs: (scores, the cost of
+    predicting, inputs predicted)."""
+    with measure(device) as predict_cost:
+        y_pred = est.predict(task.X_test)
+    return scores(task.kind, task.test_targets, y_pred), predict_cost, len(task.y_test)
+
+
+# Task kinds evaluated otherwise than by predictions on the test inputs (a generator is asked for
+# samples); any other kind is `evaluate_predictions`'s. Same signature and return value.
+EVALUATORS = {"generation": evaluate_generation}
+
+
+def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None, on_fitted=None,
+                     cache_dir: str | None = None) -> dict:
     """Train on task's train split, score on its test split; times and sizes of the real work only."""
     fit_kwargs = {"on_epoch": on_epoch} if family == "deep" and on_epoch and not hasattr(est, "cv") else {}
     with measure(device) as fit_cost:
         est.fit(task.X_train, task.y_train, **fit_kwargs)
     if on_fitted:
         on_fitted()
-    with measure(device) as predict_cost:
-        y_pred = est.predict(task.X_test)
-    row = scores(task.kind, task.y_test, y_pred)
+    evaluate = EVALUATORS.get(task.kind, evaluate_predictions)
+    row, predict_cost, n_predicted = evaluate(est, task, device, cache_dir)
     row.update(
         train_seconds=fit_cost.wall_seconds,
         train_cpu_seconds=fit_cost.cpu_seconds,
-        predict_seconds_per_1k=predict_cost.wall_seconds / len(task.y_test) * 1000,
+        predict_seconds_per_1k=predict_cost.wall_seconds / n_predicted * 1000,
         peak_memory_mb=max(fit_cost.peak_memory_mb, predict_cost.peak_memory_mb),
         n_parameters=count_parameters(est),
     )
@@ -147,7 +162,8 @@ def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) 
         if spec.tuned:
             est = tuned(est, spec.model["search"], spec.seed, task.kind)
         out.update(fit_and_evaluate(est, task, family=spec.family, device=spec.device,
-                                    on_epoch=lambda *a: emit("epoch", a), on_fitted=lambda: emit("fitted", None)))
+                                    on_epoch=lambda *a: emit("epoch", a), on_fitted=lambda: emit("fitted", None),
+                                    cache_dir=spec.cache_dir))
         emit("scored", dict(out))
     except KeyboardInterrupt:
         raise

@@ -3,10 +3,12 @@
 Cells are matched by (suite, dataset, model, variant, training size); seeds are pooled. Each
 comparison has a noise band, and only a change outside it counts:
 
-- score: accuracy, or bits per character for a language model (lower is better). The difference
+- score: accuracy, or bits per character for a language model (lower is better), ROC-AUC for an
+  anomaly detector, MSE per pixel for a reconstruction (lower is better). The difference
   of means over seeds against `z` standard errors of that difference (the spread over seeds of each
   side; a side with one seed borrows the other side's spread), and never less than `accuracy_drop`
-  or `bpc_rise` (seed noise is invisible with one seed per side).
+  (ROC-AUC too), `bpc_rise` or `mse_rise` (seed noise is invisible with one seed per side); for a
+  generator's Fréchet distance (lower is better), `fd_rise` times the base distance.
 - time: training time and prediction time per 1k samples, each divided by the calibration
   workload of the run that measured it (harness/calibration.py), so a slower machine is not a
   regression. Compared as the ratio of geometric means, against `time_ratio` or `z` standard
@@ -39,11 +41,19 @@ class Thresholds:
     z: float = 3.0               # standard errors of seed noise a change must exceed
     min_seconds: float = 0.5     # smallest absolute slowdown (seconds, in NEW's time) that counts
     bpc_rise: float = 0.05       # smallest rise in a language model's bits per character that counts
+    mse_rise: float = 0.002      # smallest rise in a reconstruction's MSE per pixel (pixels in [0, 1]) that counts
+    fd_rise: float = 0.25        # smallest rise of a Fréchet distance that counts, as a fraction of base's (0.25: +25%)
 
 
 # The score a cell is compared by: the first of these its base rows have. (column, +1 when higher is
 # better else -1, the Thresholds field that holds its smallest change that counts)
-SCORES = (("accuracy", 1, "accuracy_drop"), ("bpc", -1, "bpc_rise"))
+SCORES = (("accuracy", 1, "accuracy_drop"), ("bpc", -1, "bpc_rise"),
+          ("roc_auc", 1, "accuracy_drop"),  # an anomaly detector's: on accuracy's 0-1 scale, its floor
+          ("reconstruction_mse", -1, "mse_rise"),
+          ("frechet_distance", -1, "fd_rise"))  # a generator's (suite=generative)
+# Floors given as a fraction of the base value, not in the score's units: a Fréchet distance's scale
+# is its feature space's and its dataset's.
+RELATIVE_FLOORS = {"fd_rise"}
 
 
 def score_of(rows: pd.DataFrame) -> tuple[str, int, str]:
@@ -129,7 +139,7 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
         col, sign, floor = score_of(b_ok)
         mb, sb, nb = _stats(b_ok[col] if col in b_ok else pd.Series(dtype=float))
         mn, sn, nn = _stats(n_ok[col] if col in n_ok else pd.Series(dtype=float))
-        band = max(getattr(th, floor), th.z * _se(sb, nb, sn, nn))
+        band = max(getattr(th, floor) * (abs(mb) if floor in RELATIVE_FLOORS else 1), th.z * _se(sb, nb, sn, nn))
         rec.update({"metric": col, f"base_{col}": mb, f"new_{col}": mn, f"{col}_change": mn - mb, f"{col}_band": band})
         if sign * (mn - mb) < -band:
             rec["reasons"].append(f"{col} {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")

@@ -7,7 +7,7 @@ and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 st
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -103,12 +103,17 @@ def hydra_error_line(e: Exception, overrides: list[str]) -> str:
 
 @dataclass
 class Plan:
-    """What one job runs: datasets x models x seeds, each item's config resolved."""
+    """What one job runs: datasets x models x seeds, each item's config resolved. A dataset in
+    `dataset_seeds` runs its own seeds instead (a suite's profile may give a noisy task more)."""
 
     suite: str
     datasets: dict[str, DictConfig]
     models: dict[str, DictConfig]
     seeds: list[int]
+    dataset_seeds: dict[str, list[int]] = field(default_factory=dict)
+
+    def seeds_for(self, dataset: str) -> list[int]:
+        return self.dataset_seeds.get(dataset, self.seeds)
 
 
 def resolve_plan(cfg: DictConfig) -> Plan:
@@ -147,6 +152,18 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     scaling_seeds = cfg.scaling.get("seeds") if cfg.scaling.enabled else None
     seeds = ([cfg.seed] if cfg.get("seed") is not None else
              list(scaling_seeds) if scaling_seeds else list(cfg.profile.seeds))
+    # A suite's profile may give some datasets other seeds (`dataset_seeds: {name: [0, 1, 2]}`, by the
+    # dataset's name before variants); seed=N and scaling's seeds still win.
+    per_dataset = {}
+    if cfg.get("seed") is None and not scaling_seeds:
+        node = tweaks.get("dataset_seeds")
+        wanted = OmegaConf.to_container(node, resolve=True) if node else {}
+        for name in datasets:
+            chosen = wanted.get(name.split("[", 1)[0])
+            if chosen is not None:
+                if not chosen or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in chosen):
+                    raise ConfigError(f"dataset_seeds of {name} must be non-negative integers, got {chosen!r}")
+                per_dataset[name] = list(chosen)
     for group, chosen in (("dataset", datasets), ("model", models)):
         for name, node in chosen.items():
             try:
@@ -158,7 +175,7 @@ def resolve_plan(cfg: DictConfig) -> Plan:
             if missing:
                 key = missing[0].removeprefix(f"{group}.")
                 raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
-    return Plan(suite.name, datasets, models, seeds)
+    return Plan(suite.name, datasets, models, seeds, per_dataset)
 
 
 def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictConfig]:

@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from harness.claims.rules import with_lengths
-from harness.display import fmt_count, fmt_seconds, is_language_model, visible
+from harness.display import fmt_count, fmt_seconds, is_generation, is_language_model, visible
 from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
 from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 
@@ -283,16 +283,22 @@ def summary_text(df: pd.DataFrame) -> str:
             f"{len(models)} models ({n_fam['classical']} classical, {n_fam['deep']} deep), seeds {seeds}, "
             f"profile {', '.join(sorted(df['profile'].astype(str).unique()))}, deep models on "
             f"{', '.join(sorted(df.loc[df['family'] == 'deep', 'device'].astype(str).unique())) or '–'}.")
-    best, lowest_bpc = [], []
+    best, lowest_bpc, lowest_fd = [], [], []
     for (suite, dataset), d in df.groupby(["suite", "dataset"], sort=False):
+        if is_generation(d):
+            means = largest_size(d).groupby(["label", "family"])["frechet_distance"].mean().dropna()
+            if len(means):
+                (label, family), fd = means.idxmin(), means.min()
+                lowest_fd.append(f"{dataset} {label} ({family}, {fd:.2f})")
+            continue
         if is_language_model(d):
             means = largest_size(d).groupby(["label", "family"])["bpc"].mean()
             if len(means):
                 (label, family), bpc = means.idxmin(), means.min()
                 lowest_bpc.append(f"{dataset} {label} ({family}, {bpc:.3f})")
             continue
-        if is_regression(d):
-            continue
+        if is_regression(d) or has_scores(d, "roc_auc") or has_scores(d, "reconstruction_mse"):
+            continue  # no accuracy: their sections say who is best
         agg = aggregate(largest_size(d))
         if len(agg):
             top = agg.loc[agg["_acc"].idxmax()]
@@ -301,6 +307,8 @@ def summary_text(df: pd.DataFrame) -> str:
         text += " Most accurate at the largest training size: " + "; ".join(best) + "."
     if lowest_bpc:
         text += " Fewest bits per character: " + "; ".join(lowest_bpc) + "."
+    if lowest_fd:
+        text += " Lowest Fréchet distance of generated images: " + "; ".join(lowest_fd) + "."
     if "smoke" in set(df["profile"]):
         text += " Profile smoke trains on a sliver of data for a couple of epochs: it checks the harness, not the claims."
     return text
@@ -340,10 +348,14 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     blocks = [Heading(2, f"Suite {suite}", f"suite-{safe_name(suite)}")]
     regression = [name for name, g in d.groupby("dataset", sort=False) if is_regression(g)]
     language = [name for name, g in d.groupby("dataset", sort=False) if is_language_model(g)]
+    generation = [name for name, g in d.groupby("dataset", sort=False) if is_generation(g)]
+    unsupervised = unsupervised_datasets(d)  # their own sections, a dataset's variants together
     for dataset, g in d.groupby("dataset", sort=False):
-        blocks += dataset_blocks(g, suite, dataset, dataset in regression, dataset in language)
+        if dataset not in unsupervised:
+            blocks += dataset_blocks(g, suite, dataset, dataset in regression, dataset in language, dataset in generation)
+    blocks += unsupervised_blocks(d[d["dataset"].isin(unsupervised)], suite)
     blocks += sequence_length_blocks(d, suite)
-    d = d[~d["dataset"].isin(regression + language)]  # what follows compares accuracies
+    d = d[~d["dataset"].isin(regression + language + generation + unsupervised)]  # what follows compares accuracies
     if not len(d):
         return [b for b in blocks if b is not None]
     blocks += comparison_blocks(d, suite)
@@ -355,11 +367,13 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
 
 
 def dataset_blocks(d: pd.DataFrame, suite: str, dataset: str, regression: bool = False,
-                   language_model: bool = False) -> list:
+                   language_model: bool = False, generation: bool = False) -> list:
     blocks = [Heading(3, dataset, f"{safe_name(suite)}-{safe_name(dataset)}")]
     ok = largest_size(d)
     if len(ok) and language_model:
         blocks += language_model_blocks(ok)
+    elif len(ok) and generation:
+        blocks += generation_blocks(ok, suite, dataset)
     elif len(ok) and regression:
         blocks += regression_table_blocks(ok)
     elif len(ok):
@@ -435,6 +449,219 @@ def language_model_blocks(ok: pd.DataFrame) -> list:
             blocks += [Para(f"{r['label']} (seed {int(r['first']['seed'])}, temperature {temperature}):"),
                        Pre(r["first"]["sample"])]
     return blocks
+
+
+def conditional_text(g: pd.DataFrame) -> str:
+    if "conditional" not in g or g["conditional"].isna().all():
+        return "–"
+    return "yes" if g["conditional"].fillna(False).astype(bool).all() else "no"
+
+
+def generation_blocks(ok: pd.DataFrame, suite: str, dataset: str) -> list:
+    """A generation dataset's finished cells: sample quality per model (harness/generative_metrics.py),
+    mean over seeds with its interval and standard deviation, then each model's sample grid (its
+    first seed's)."""
+    num = lambda g, col: pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(dtype=float)  # noqa: E731
+    rows = []
+    for (label, family), g in ok.groupby(["label", "family"], sort=False):
+        fd = num(g, "frechet_distance")
+        rows.append({"label": label, "family": family, "fd": mean_ci(fd), "sd": fd.std(ddof=1) if len(fd) > 1 else np.nan,
+                     **{k: mean_ci(num(g, col)) for k, col in (("p", "precision"), ("r", "recall"), ("cas", "cas_accuracy"),
+                                                                ("nn", "nn_distance_ratio"), ("train", "train_seconds"),
+                                                                ("sample", "predict_seconds_per_1k"))},
+                     "conditional": conditional_text(g),
+                     "params": num(g, "n_parameters").mean(), "first": g.sort_values("seed").iloc[0]})
+    rows.sort(key=lambda r: r["fd"][0] if np.isfinite(r["fd"][0]) else np.inf)
+    best = {}
+    for i, r in enumerate(rows):
+        best.setdefault(r["family"], i)  # sorted by distance: the first of a family is its best
+    three = lambda x: f"{x:.3f}"  # noqa: E731
+    table = [[("★ " if best[r["family"]] == i else "") + r["label"], Cell(r["family"], cls=f"fam fam-{r['family']}"),
+              r["conditional"], fmt_ci(r["fd"], lambda x: f"{x:.2f}"), "–" if np.isnan(r["sd"]) else f"{r['sd']:.2f}",
+              fmt_ci(r["p"], three), fmt_ci(r["r"], three), fmt_ci(r["cas"], three), fmt_ci(r["nn"], lambda x: f"{x:.2f}"),
+              fmt_ci(r["train"], fmt_seconds), fmt_ci(r["sample"], fmt_seconds), fmt_count(r["params"]), str(r["fd"][3])]
+             for i, r in enumerate(rows)]
+    classes = [f"{r['family']}{' best' if best[r['family']] == i else ''}" for i, r in enumerate(rows)]
+    real = {k: num(ok, col).mean() for k, col in (("fd", "frechet_distance_real"), ("p", "precision_real"),
+                                                  ("r", "recall_real"), ("clf", "feature_classifier_accuracy"))}
+    blocks = [Para(f"Training size {int(ok['n_train'].max())}, test size {int(ok['n_test'].max())}: each model drew as "
+                   "many images as the test split holds (a conditional model with the test labels). Fréchet distance "
+                   "(FD, lower is better) and k-NN precision and recall (k = 3) against the real test images, in the "
+                   "84-d penultimate features of one LeNet-5 trained on the real training split (its test accuracy: "
+                   f"{real['clf']:.3f}); as many real training images score FD {real['fd']:.2f}, precision "
+                   f"{real['p']:.3f}, recall {real['r']:.3f}: the best a generator can show at this sample size. CAS: "
+                   "accuracy on the real test images of the same LeNet-5 trained on the samples instead. NN ratio: "
+                   "median distance of a sample to its nearest training image over that of a real test image (well "
+                   "below 1: copies). Mean over seeds ± half of its 95% interval; FD sd: its standard deviation over "
+                   "seeds; sample /1k: seconds to draw 1,000 images; ★ the lowest FD of its family."),
+              Table(["model", "family", "conditional", "FD", "FD sd", "precision", "recall", "CAS", "NN ratio",
+                     "train time", "sample /1k", "parameters", "seeds"], table, right=set(range(3, 13)), row_cls=classes)]
+    grids = [r for r in rows if isinstance(r["first"].get("sample_grid"), str)]
+    if grids:
+        blocks.append(Para("Samples (each model's first seed), one row per class."))
+    for r in grids:
+        caption = f"{dataset}: {r['label']} samples (seed {int(r['first']['seed'])})"
+        try:
+            png = base64.b64decode(r["first"]["sample_grid"], validate=True)
+            if not png.startswith(b"\x89PNG"):
+                raise ValueError("not a PNG image")
+        except ValueError as e:
+            blocks.append(note(f"The sample grid of {r['label']} could not be read: {e}"))
+            continue
+        blocks.append(Plot(f"{safe_name(suite)}-{safe_name(dataset)}-{safe_name(r['label'])}-samples", caption, png))
+    return blocks
+
+
+# ---------------------------------------------------------------- unsupervised suite: anomaly, reconstruction, few labels
+
+def base_dataset(name: str) -> str:
+    """A dataset variant's dataset: digits_anomaly[anomaly_class=3] -> digits_anomaly."""
+    return str(name).split("[", 1)[0]
+
+
+def variant_of(name: str) -> str:
+    """A dataset variant's settings: digits_anomaly[anomaly_class=3] -> anomaly_class=3 ('' for none)."""
+    return str(name).split("[", 1)[1].rstrip("]") if "[" in str(name) else ""
+
+
+def has_scores(g: pd.DataFrame, column: str) -> bool:
+    return column in g and pd.to_numeric(g[column], errors="coerce").notna().any()
+
+
+def unsupervised_datasets(d: pd.DataFrame) -> list[str]:
+    """Datasets scored by ROC-AUC (anomaly detection), reconstruction error, or accuracy from a few
+    labels (n_labelled): they get their own sections instead of the accuracy comparisons."""
+    return [name for name, g in d.groupby("dataset", sort=False)
+            if has_scores(g, "roc_auc") or has_scores(g, "reconstruction_mse")
+            or (has_scores(g, "n_labelled") and has_scores(g, "accuracy"))]
+
+
+def unsupervised_blocks(d: pd.DataFrame, suite: str) -> list:
+    """One section per dataset before its variants (all held-out classes, all label counts together);
+    one per reconstruction dataset, then the code-size plot."""
+    blocks = []
+    for base, g in d.groupby(d["dataset"].map(base_dataset), sort=False):
+        blocks.append(Heading(3, base, f"{safe_name(suite)}-{safe_name(base)}"))
+        ok = g[g["status"] == "ok"]
+        if not len(ok):
+            blocks.append(note("No cell of this dataset finished."))
+        elif has_scores(ok, "roc_auc"):
+            blocks += anomaly_table_blocks(ok)
+        elif has_scores(ok, "reconstruction_mse"):
+            blocks += reconstruction_table_blocks(ok)
+        else:
+            blocks += few_label_table_blocks(ok)
+        failed = g[g["status"] != "ok"]
+        if len(failed):
+            blocks += [Para(f"{len(failed)} failed cell(s):"), failed_table(failed)]
+    if has_scores(d, "reconstruction_mse"):
+        blocks.append(guarded_plot(plot_code_size, d, f"{safe_name(suite)}-code-size",
+                                  "Against code size d: test reconstruction error per pixel (log) and the accuracy "
+                                  "of a 5-NN classifier on the codes (mean over seeds; dotted: 5-NN on the raw "
+                                  "inputs); classical solid, deep dashed"))
+    return blocks
+
+
+def anomaly_table_blocks(ok: pd.DataFrame) -> list:
+    """ROC-AUC per detector and task (a held-out class), its mean over tasks, and PR-AUC against its
+    chance level (the anomaly rate)."""
+    num = lambda g, col: pd.to_numeric(g[col], errors="coerce")  # noqa: E731
+    tasks = list(dict.fromkeys(ok["dataset"]))
+    per_task = ok.groupby(["label", "dataset"])["roc_auc"].mean().unstack()
+    rows, classes = [], []
+    means = per_task.mean(axis=1).sort_values(ascending=False)
+    for i, label in enumerate(means.index):
+        g = ok[ok["label"] == label]
+        family = g["family"].iloc[0]
+        per = [f"{per_task.loc[label, t]:.3f}" if pd.notna(per_task.loc[label].get(t)) else "–" for t in tasks]
+        rows.append([("★ " if i == 0 else "") + label, Cell(family, cls=f"fam fam-{family}"),
+                     *(per if len(tasks) > 1 else []), fmt_ci(mean_ci(num(g, "roc_auc")), lambda x: f"{x:.3f}"),
+                     fmt_ci(mean_ci(num(g, "pr_auc")), lambda x: f"{x:.3f}"), f"{num(g, 'anomaly_rate').mean():.3f}",
+                     fmt_ci(mean_ci(num(g, "train_seconds")), fmt_seconds), fmt_count(num(g, "n_parameters").mean())])
+        classes.append(f"{family}{' best' if i == 0 else ''}")
+    heads = [(variant_of(t) or t).replace("anomaly_class=", "class ") for t in tasks] if len(tasks) > 1 else []
+    header = ["model", "family", *heads, "ROC-AUC", "PR-AUC", "anomaly rate", "train time", "parameters"]
+    what = (f"{len(tasks)} tasks (one column each: ROC-AUC, mean over seeds), " if len(tasks) > 1 else "")
+    return [Para(f"Training size {int(ok['n_train'].max())} normal samples, test size {int(ok['n_test'].max())}. "
+                 f"{what}ROC-AUC and PR-AUC (average precision) over every task and seed: mean ± half of its 95% "
+                 "interval. ROC-AUC 0.5 is chance; PR-AUC's chance level is the anomaly rate. Higher scores rank "
+                 "anomalies first; ★ the highest mean ROC-AUC."),
+            Table(header, rows, right=set(range(2, len(header))), row_cls=classes)]
+
+
+def reconstruction_table_blocks(ok: pd.DataFrame) -> list:
+    """Per reducer and code size: reconstruction MSE per pixel, explained variance, k-NN accuracy on
+    the codes (and on the raw inputs, the same for every row), time and size."""
+    num = lambda g, col: pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(np.nan, index=g.index)  # noqa: E731
+    rows, classes = [], []
+    order = ok.assign(_code=num(ok, "code_size")).groupby("label")["_code"].mean().sort_values(kind="stable")
+    best = ok.assign(_mse=num(ok, "reconstruction_mse"), _code=num(ok, "code_size")).groupby(
+        ["_code", "label"])["_mse"].mean().groupby(level=0).idxmin().map(lambda k: k[1])
+    for label, code in order.items():
+        g = ok[ok["label"] == label]
+        family, is_best = g["family"].iloc[0], best.get(code) == label
+        rows.append([("★ " if is_best else "") + label, Cell(family, cls=f"fam fam-{family}"), f"{code:.0f}",
+                     fmt_ci(mean_ci(num(g, "reconstruction_mse")), lambda x: f"{x:.5f}"),
+                     f"{num(g, 'explained_variance').mean():.3f}",
+                     fmt_ci(mean_ci(num(g, "knn_accuracy")), lambda x: f"{x:.4f}"),
+                     f"{num(g, 'knn_input_accuracy').mean():.4f}", str(g["seed"].nunique()),
+                     fmt_ci(mean_ci(num(g, "train_seconds")), fmt_seconds), fmt_count(num(g, "n_parameters").mean())])
+        classes.append(f"{family}{' best' if is_best else ''}")
+    return [Para(f"Training size {int(ok['n_train'].max())}, test size {int(ok['n_test'].max())}. Test reconstruction "
+                 "error (mean squared error per pixel) and the share of the test images' variance the reconstructions "
+                 "explain; k-NN on codes: accuracy of a 5-nearest-neighbour classifier fitted on the training codes "
+                 "and labels, scored on the test codes (the labels are used by this probe only). Mean over seeds ± "
+                 "half of its 95% interval; ★ the lowest error at its code size."),
+            Table(["model", "family", "code size", "MSE per pixel", "explained variance", "k-NN on codes",
+                   "k-NN on inputs", "seeds", "train time", "parameters"], rows, right=set(range(2, 10)),
+                  row_cls=classes)]
+
+
+def few_label_table_blocks(ok: pd.DataFrame) -> list:
+    """Accuracy per classifier at each number of labelled training images (mean ± half its 95% interval
+    over seeds)."""
+    sizes = sorted(ok["n_train"].unique())
+    rows, classes = [], []
+    for label, g in ok.groupby("label", sort=False):
+        cells = [fmt_ci(mean_ci(pd.to_numeric(g.loc[g["n_train"] == n, "accuracy"], errors="coerce")))
+                 for n in sizes]
+        family = g["family"].iloc[0]
+        rows.append([label, Cell(family, cls=f"fam fam-{family}"), *cells, str(g["seed"].nunique()),
+                     fmt_ci(mean_ci(pd.to_numeric(g["train_seconds"], errors="coerce")), fmt_seconds)])
+        classes.append(family)
+    unlabelled = int(pd.to_numeric(ok.get("n_pretrain_images"), errors="coerce").max()) \
+        if has_scores(ok, "n_pretrain_images") else None
+    return [Para("Test accuracy with n labelled training images (columns), mean over seeds ± half of its 95% interval"
+                 + (f"; the unlabelled pool holds up to {unlabelled} training images." if unlabelled else ".")),
+            Table(["model", "family", *(f"n={n}" for n in sizes), "seeds", "train time"], rows,
+                  right=set(range(2, len(sizes) + 4)), row_cls=classes)]
+
+
+def plot_code_size(d: pd.DataFrame) -> MplFigure | None:
+    """Per reconstruction dataset: reconstruction MSE (log) and k-NN accuracy on the codes against code size."""
+    ok = d[(d["status"] == "ok")].copy()
+    ok = ok[pd.to_numeric(ok.get("reconstruction_mse"), errors="coerce").notna()]
+    if ok.empty or "code_size" not in ok:
+        return None
+    ok["code_size"] = pd.to_numeric(ok["code_size"], errors="coerce")
+    datasets = [(n, g) for n, g in ok.groupby("dataset", sort=False) if g["code_size"].nunique() > 1]
+    if not datasets:
+        return None
+    colours = line_colours(ok, "model")
+    fig = MplFigure(figsize=(10, 3.8 * len(datasets)), dpi=100, layout="constrained")
+    for row, (name, g) in enumerate(datasets):
+        for col, (y, ylabel) in enumerate((("reconstruction_mse", "MSE per pixel"), ("knn_accuracy", "5-NN accuracy"))):
+            ax = fig.add_subplot(len(datasets), 2, 2 * row + col + 1)
+            if y in g and pd.to_numeric(g[y], errors="coerce").notna().any():
+                draw_curves(ax, g, "code_size", y, "model", colours, band=col == 1)
+            if y == "reconstruction_mse":
+                ax.set_yscale("log")
+            elif has_scores(g, "knn_input_accuracy"):
+                ax.axhline(pd.to_numeric(g["knn_input_accuracy"], errors="coerce").mean(), ls=":", color="#555",
+                           lw=1, label="inputs")
+            ax.set(title=f"{name}: {ylabel}", xlabel="code size d", ylabel=ylabel)
+    line_legend(fig, colours, ok, "model")
+    return fig
 
 
 def sequence_length_blocks(d: pd.DataFrame, suite: str) -> list:

@@ -25,7 +25,7 @@ from harness.calibration import calibrate
 from harness.cell import CellSpec, build_estimator, execute_cell, set_seed  # noqa: F401 - re-exported
 from harness.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
-from harness.data.task import stratified_subset
+from harness.data.task import as_kind, stratified_subset
 from harness.display import RunDisplay, console, summary_tables
 from harness.isolation import call_in_child, run_isolated, start_server
 from harness.results import RunStore
@@ -51,6 +51,21 @@ def plan_modules(plan: Plan) -> list[str]:
     return [m for m in dict.fromkeys(found) if m]
 
 
+# The task kinds of a model config without `task:`: the classifiers and regressors bench began with.
+DEFAULT_KINDS = ("classification", "regression")
+
+
+def serves(model_cfg: DictConfig, kind: str | None) -> bool:
+    """Whether a model runs on a task of this kind: a model config's `task:` (one kind or a list)
+    names the kinds it does (a language model, a generator, a reducer, an anomaly detector); a model
+    without one does DEFAULT_KINDS. An unknown kind (None: a dataset config that does not say)
+    matches every model."""
+    if kind is None:
+        return True
+    declared = model_cfg.get("task") or DEFAULT_KINDS
+    return kind in ([declared] if isinstance(declared, str) else list(declared))
+
+
 def task_overrides(cfg: DictConfig) -> list[str]:
     """The job's command-line overrides. Inside a Hydra app they live in HydraConfig, not in cfg."""
     found = OmegaConf.select(cfg, "hydra.overrides.task", default=None)
@@ -69,7 +84,9 @@ class Runner:
         self.plan: Plan = resolve_plan(cfg)
         self.allow_any_target = bool(cfg.get("allow_any_target", False))  # resolve_plan checked the targets
         self.device = hardware.resolve_device(cfg.hardware.device)
-        self.threads = hardware.configure_threads(cfg.hardware.threads)
+        # hardware.threads null leaves torch's default (a thread per core) unless the suite names its own
+        # (`threads:`, for suites of small networks, which gain nothing from more and lose much on a busy machine)
+        self.threads = hardware.configure_threads(cfg.hardware.threads or cfg.suite.get("threads"))
         self.isolate = str(cfg.get("isolation", "process")) == "process"
         if self.isolate:
             start_server(plan_modules(self.plan))
@@ -96,8 +113,11 @@ class Runner:
         }
 
     def cell_count(self) -> int:
+        """Cells to run, by each dataset config's declared `task:` kind where it has one (the loaded
+        task's kind decides which models run)."""
         sizes = self.cfg.scaling.get("sizes") or [None] * self.cfg.scaling.get("points", 1)
-        return len(self.plan.datasets) * len(self.plan.models) * len(self.plan.seeds) * len(sizes)
+        return sum(sum(serves(m, ds.get("task")) for m in self.plan.models.values()) * len(self.plan.seeds_for(name))
+                   for name, ds in self.plan.datasets.items()) * len(sizes)
 
     def training_sizes(self, task: Task) -> list[int]:
         """The training-set sizes of the learning curve (just the full split when scaling is off)."""
@@ -120,7 +140,7 @@ class Runner:
         try:
             with RunDisplay(self.cell_count()) as display:
                 for ds_name, ds_cfg in self.plan.datasets.items():
-                    for seed in self.plan.seeds:
+                    for seed in self.plan.seeds_for(ds_name):
                         failed += self.run_dataset(ds_name, ds_cfg, seed, display)
         except KeyboardInterrupt:
             interrupted = True
@@ -143,6 +163,7 @@ class Runner:
             task = instantiate(ds_cfg.load, seed=seed, _convert_="all")
         except InstantiationException as e:  # Hydra wraps the loader's own error: show that one
             raise (e.__cause__ if isinstance(e.__cause__, Exception) else DatasetError(str(e))) from e
+        task = as_kind(task, self.cfg.suite.get("task"))  # e.g. labelled images read as a generation task
         profile = self.cfg.profile
         if profile.max_train:
             task = task.subsample_train(profile.max_train, seed)
@@ -158,17 +179,23 @@ class Runner:
         except (DatasetError, OSError, ValueError, ImportError) as e:
             # The dataset cannot be had: one error row per model, so the gap is visible in results.
             display.print(f"[red]dataset {ds_name}[/]: {e}")
-            for model_cfg in self.plan.models.values():
+            models = [m for m in self.plan.models.values() if serves(m, ds_cfg.get("task"))]
+            for model_cfg in models:
                 row = self.base_row(ds_name, model_cfg, seed, 0, 0)
                 row.update(status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
                 self.store.write_row(row)
                 display.end_cell(row)
-            return len(self.plan.models)
+            return len(models)
         full.name = ds_name  # the plan's name (a dataset variant's includes its settings)
+        models = [m for m in self.plan.models.values() if serves(m, full.kind)]
+        if not models and seed == self.plan.seeds_for(ds_name)[0]:
+            names = ", ".join(dict.fromkeys(str(m.name) for m in self.plan.models.values()))
+            display.print(f"[yellow]{ds_name}[/] is a {full.kind} task and no model chosen does that kind "
+                          f"({names}: see `task:` in their configs); nothing runs on it")
         failed = 0
         for size in self.training_sizes(full):
             task = full.subsample_train(size, seed)
-            for model_cfg in self.plan.models.values():
+            for model_cfg in models:
                 row = self.run_cell(task, ds_cfg, model_cfg, seed, display)
                 failed += row["status"] != "ok"
         return failed
@@ -202,7 +229,8 @@ class Runner:
         interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if self.cfg.interpret.enabled else None
         return CellSpec(model=model, seed=seed, device=row["device"], family=row["family"], tuned=row["tuned"],
                         time_limit=limit, threads=self.threads, interpret=interp,
-                        allow_any_target=self.allow_any_target, label=label)
+                        allow_any_target=self.allow_any_target, label=label,
+                        cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None))
 
     def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
         """What decides the cell's outcome (see harness/resume.py), hashed."""

@@ -120,7 +120,8 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
             logits = batched_logits(module, X_val, 4 * batch_size)
             monitored = float(criterion(logits, y_val))
             history.val_loss.append(monitored)
-            history.val_accuracy.append(float((logits.argmax(1) == y_val).float().mean()))
+            if not y_val.is_floating_point():  # class targets; a regression's or reconstruction's have no accuracy
+                history.val_accuracy.append(float((logits.argmax(1) == y_val).float().mean()))
         if scheduler is not None:
             scheduler.step(monitored)
         if monitored < best_loss - 1e-6:
@@ -184,6 +185,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         module_cls = import_object(self.module)
         self.module_ = module_cls(tuple(X.shape[1:]), len(self.classes_), **(self.module_params or {}))
         self.module_.to(self.device)
+        self.initialise(X, on_epoch)
         self.criterion_ = getattr(module_cls, "criterion", None) or nn.functional.cross_entropy
 
         X_val = y_val = None
@@ -208,6 +210,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             augment_shift=self.augment_shift, min_steps_per_epoch=self.min_steps_per_epoch)
         self.n_epochs_ = len(self.history_.train_loss)
         return self
+
+    def initialise(self, X: np.ndarray, on_epoch: Callable[[int, int, float], None] | None = None) -> None:
+        """Set the weights of the freshly built `module_` before training, from the training inputs X
+        (all of them, before the validation split). Here: nothing, torch's own random initialisation;
+        a subclass may pretrain (harness/pretraining.py)."""
 
     def decision_function(self, X) -> np.ndarray:
         return batched_logits(self.module_, self._tensor(X), 1024).float().cpu().numpy()

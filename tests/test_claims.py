@@ -471,3 +471,142 @@ def test_t4_crafted_features_help_and_deep_matches():
     assert verdict_of("T4-features", deep_behind).verdict == "mixed"
     no_crafted = sequence_accuracy_rows({"random_forest": 0.85, "transformer": 0.80})
     assert verdict_of("T4-features", no_crafted).verdict == "inconclusive"
+
+
+# ---------------------------------------------------------------- generative (A7, A8)
+
+GENERATORS = {"gmm": "classical", "kde": "classical", "pca_gaussian": "classical", "gan": "deep", "vae": "deep",
+              "ddpm": "deep"}
+
+
+def generation_rows(fd, precision=None, recall=None, seeds=SEEDS, datasets=("digits", "mnist5k")):
+    """Rows of suite=generative: per model a Fréchet distance, precision and recall (each a value or a
+    callable of the seed); models left out of `fd` did not run."""
+    precision, recall = precision or {}, recall or {}
+    at = lambda v, s: v(s) if callable(v) else v  # noqa: E731
+    return pd.DataFrame([cell(ds, model, GENERATORS[model], s, accuracy=np.nan, suite="generative",
+                              frechet_distance=at(value, s), precision=at(precision.get(model, 0.7), s),
+                              recall=at(recall.get(model, 0.5), s), cas_accuracy=0.8)
+                         for ds in datasets for s in seeds for model, value in fd.items()])
+
+
+def test_a7_supported_when_the_gan_beats_gmm_and_kde_on_distance_and_precision_recall():
+    df = generation_rows({"gmm": noisy(30, 1), "kde": noisy(25, 1), "gan": noisy(10, 1)},
+                         precision={"gan": 0.8}, recall={"gan": 0.6})
+    v = verdict_of("A7-gan", df)
+    assert v.verdict == "supported", v.evidence
+    assert "gmm FD / GAN FD" in v.evidence and "digits" in v.detail
+
+
+def test_a7_contradicted_mixed_and_inconclusive():
+    worse = generation_rows({"gmm": noisy(10, 1), "kde": noisy(12, 1), "gan": noisy(30, 1)},
+                            precision={"gan": 0.5}, recall={"gan": 0.3})
+    assert verdict_of("A7-gan", worse).verdict == "contradicted"
+    # lower distance but worse recall than the rivals: only part of the claim holds
+    split = generation_rows({"gmm": noisy(30, 1), "kde": noisy(25, 1), "gan": noisy(10, 1)},
+                            precision={"gan": 0.8}, recall={"gan": 0.2})
+    assert verdict_of("A7-gan", split).verdict == "mixed"
+    # one seed and gaps below 1.25x and 5 points: no verdict
+    close = generation_rows({"gmm": 11.0, "kde": 11.5, "gan": 10.0}, precision={"gan": 0.72}, seeds=(0,))
+    assert verdict_of("A7-gan", close).verdict == "inconclusive"
+    assert verdict_of("A7-gan", generation_rows({"vae": 10.0, "gmm": 12.0})).verdict == "inconclusive"
+    assert verdict_of("A7-gan", pd.DataFrame([cell()])).verdict == "not-run"
+
+
+def test_a8_supported_when_diffusion_matches_the_gan_and_varies_no_more_than_the_vae():
+    seeds = (0, 1, 2, 3, 4)
+    steady = lambda base, spread: lambda s: base * (1 + spread * (1, -1, 0.5, -0.5, 0)[s])  # noqa: E731
+    df = generation_rows({"gan": steady(20, 0.3), "vae": steady(40, 0.3), "ddpm": steady(15, 0.05)}, seeds=seeds)
+    v = verdict_of("A8-diffusion", df)
+    assert v.verdict == "supported", v.evidence
+    worse = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.3), "ddpm": steady(30, 0.05)}, seeds=seeds)
+    assert verdict_of("A8-diffusion", worse).verdict == "mixed"  # steadier than the VAE, but behind the GAN
+    shaky = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.01), "ddpm": steady(30, 0.8)}, seeds=seeds)
+    assert verdict_of("A8-diffusion", shaky).verdict == "contradicted"
+    # one seed: the quality part may hold, but a spread over seeds cannot be measured
+    one = generation_rows({"gan": 20.0, "vae": 40.0, "ddpm": 15.0}, seeds=(0,))
+    v = verdict_of("A8-diffusion", one)
+    assert v.verdict == "inconclusive" and "spread not measured" in v.evidence
+    behind_one = generation_rows({"gan": 10.0, "vae": 40.0, "ddpm": 30.0}, seeds=(0,))
+    assert verdict_of("A8-diffusion", behind_one).verdict == "contradicted"
+
+
+# ---------------------------------------------------------------- unsupervised (A4, A10)
+
+def unsupervised_rows(ae_mse=0.01, rival_mse=0.02, ae_knn=0.95, rival_knn=0.93, ae_roc=0.9, rival_roc=0.85,
+                      seeds=SEEDS, classes=(0, 1, 2), codes=(2, 8)):
+    """Reconstruction rows (autoencoder, pca, kernel_pca at each code size) and held-out-class anomaly rows
+    (autoencoder_detector against isolation forest, one-class SVM, LOF); seeds and classes shift both sides alike."""
+    rows = []
+    for s in seeds:
+        for d in codes:
+            for model, mse, knn in (("autoencoder", ae_mse, ae_knn), ("pca", rival_mse, rival_knn),
+                                    ("kernel_pca", rival_mse, rival_knn)):
+                rows.append(cell("digits_reconstruction", model, "deep" if model == "autoencoder" else "classical", s,
+                                 suite="unsupervised", accuracy=np.nan, variant=f"code_size={d}", code_size=float(d),
+                                 reconstruction_mse=mse * (1 + 0.02 * s) * 8 / d, knn_accuracy=knn + 0.002 * s))
+        for c in classes:
+            for model, roc in (("autoencoder_detector", ae_roc), ("isolation_forest", rival_roc),
+                               ("one_class_svm", rival_roc), ("lof", rival_roc)):
+                rows.append(cell(f"digits_anomaly[anomaly_class={c}]", model,
+                                 "deep" if model == "autoencoder_detector" else "classical", s, suite="unsupervised",
+                                 accuracy=np.nan, roc_auc=roc - 0.01 * ((s + c) % 3), pr_auc=roc / 2,
+                                 anomaly_rate=0.1))
+    return pd.DataFrame(rows)
+
+
+def test_a4_supported_when_the_autoencoder_wins_or_ties_everywhere():
+    v = verdict_of("A4-autoencoder", unsupervised_rows())
+    assert v.verdict == "supported", v.evidence
+    assert "anomaly ROC-AUC: autoencoder ahead in 3" in v.evidence and "kernel_pca" in v.detail
+    ties = unsupervised_rows(ae_mse=0.02, ae_knn=0.93, ae_roc=0.85)  # level with every rival on every seed
+    assert verdict_of("A4-autoencoder", ties).verdict == "supported"
+
+
+def test_a4_contradicted_mixed_and_inconclusive():
+    worse = unsupervised_rows(ae_mse=0.04, ae_knn=0.80, ae_roc=0.70)
+    assert verdict_of("A4-autoencoder", worse).verdict == "contradicted"
+    reconstructs_but_misses_anomalies = unsupervised_rows(ae_roc=0.70)
+    assert verdict_of("A4-autoencoder", reconstructs_but_misses_anomalies).verdict == "mixed"
+    one_seed_small_gaps = unsupervised_rows(ae_mse=0.0199, ae_knn=0.935, ae_roc=0.855, seeds=(0,), classes=(0,))
+    v = verdict_of("A4-autoencoder", one_seed_small_gaps)
+    assert v.verdict == "inconclusive" and "undecided in" in v.evidence
+    rows = unsupervised_rows()
+    no_autoencoder = rows[~rows["model"].str.contains("autoencoder")]
+    assert verdict_of("A4-autoencoder", no_autoencoder).verdict == "inconclusive"
+
+
+def few_label_rows(gain_all, gain_labelled, seeds=SEEDS, sizes=(50, 100)):
+    """dbn_classifier at pretrain none / all / labelled on few-label digits; accuracy of `none` varies by seed."""
+    rows = []
+    for n in sizes:
+        for s in seeds:
+            base = 0.70 + 0.01 * s + 0.0005 * n
+            for pretrain, gain in (("none", 0.0), ("all", gain_all), ("labelled", gain_labelled)):
+                rows.append(cell(f"digits_few_labels[n_labelled={n}]", "dbn_classifier", "deep", s, n_train=n,
+                                 suite="unsupervised", accuracy=base + gain, variant=f"pretrain={pretrain}"))
+    return pd.DataFrame(rows)
+
+
+def test_a10_pretraining_supported_mixed_contradicted_inconclusive():
+    v = verdict_of("A10-dbn", few_label_rows(0.05, 0.04))
+    assert v.verdict == "supported", v.evidence
+    assert "ahead of random init in 4" in v.evidence and "RBMs on labelled images" in v.detail
+    assert verdict_of("A10-dbn", few_label_rows(0.05, 0.0)).verdict == "mixed"
+    assert verdict_of("A10-dbn", few_label_rows(-0.05, -0.03)).verdict == "contradicted"
+    assert verdict_of("A10-dbn", few_label_rows(0.005, 0.005, seeds=(0,))).verdict == "inconclusive"
+    nothing = few_label_rows(0.05, 0.05).query("variant != 'pretrain=none'")
+    assert verdict_of("A10-dbn", nothing).verdict == "inconclusive"
+
+
+def test_a10_counts_dbn_samples_only_where_the_generative_suite_ran_them():
+    pretraining = few_label_rows(0.05, 0.04)
+    samples = lambda dbn, gmm: pd.DataFrame([  # noqa: E731 - suite=generative rows of a DBN and a GMM
+        cell("mnist5k", model, family, s, suite="generative", accuracy=np.nan, frechet_distance=noisy(fd, 1)(s))
+        for s in SEEDS for model, family, fd in (("dbn", "deep", dbn), ("gmm", "classical", gmm))])
+    usable = verdict_of("A10-dbn", pd.concat([pretraining, samples(30, 60)]))
+    assert usable.verdict == "supported" and "generation: DBN's Fréchet distance not worse than GMM's on 1/1" in \
+        usable.evidence
+    poor = verdict_of("A10-dbn", pd.concat([pretraining, samples(200, 60)]))
+    assert poor.verdict == "mixed" and "0/1" in poor.evidence
+    assert verdict_of("A10-dbn", samples(30, 60)).verdict == "supported"  # generative rows alone

@@ -59,12 +59,19 @@ def test_dataset_that_needs_a_path_says_which_key(name):
 def test_every_model_config_instantiates(name):
     cfg = compose_config([f"model={name}", "profile=smoke"])
     est = instantiate(cfg.model.estimator, _convert_="all")
-    assert callable(est.fit) and callable(est.predict)
+    assert callable(est.fit)
+    assert callable(getattr(est, "sample" if cfg.model.get("task") == "generation" else "predict", None))
     assert est.get_params(deep=True)
     assert cfg.model.name == name, "the name in the file must be the name of the file"
     assert cfg.model.family in ("classical", "deep")
     if cfg.model.get("task") == "language_model":  # texts in, bits per text out (harness/charlm.py)
         assert not is_classifier(est) and callable(est.diagnostics)
+    elif cfg.model.get("task") == "generation":  # images in, images out (harness/generative.py)
+        assert not is_classifier(est) and "random_state" in est.get_params() and "conditional" in est.get_params()
+    elif cfg.model.get("task") in ("reconstruction", "anomaly"):  # reconstructions or anomaly scores out
+        assert not is_classifier(est)
+        if cfg.model.family == "deep":
+            assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
     else:
         assert is_classifier(est), f"{name} is not a scikit-learn classifier"
         if cfg.model.family == "deep":

@@ -35,8 +35,8 @@ def input_kind(name: str) -> str:
     """What the model reads, from its config: "language_model" (texts in, bits per text out),
     "text" (texts in, labels out) or "numbers" (images and series, labels out)."""
     cfg = load_item("model", name)
-    if cfg.get("task") == "language_model":
-        return "language_model"
+    if cfg.get("task") in ("language_model", "generation", "reconstruction", "anomaly"):
+        return cfg.task
     return "text" if str(cfg.estimator._target_).startswith(TEXT_ESTIMATORS) else "numbers"
 
 
@@ -44,6 +44,9 @@ KINDS = {name: input_kind(name) for name in MODELS}
 NUMBER_MODELS = [name for name, kind in KINDS.items() if kind == "numbers"]
 TEXT_MODELS = [name for name, kind in KINDS.items() if kind == "text"]
 LANGUAGE_MODELS = [name for name, kind in KINDS.items() if kind == "language_model"]
+GENERATORS = [name for name, kind in KINDS.items() if kind == "generation"]
+REDUCERS = [name for name, kind in KINDS.items() if kind == "reconstruction"]
+DETECTORS = [name for name, kind in KINDS.items() if kind == "anomaly"]
 
 TOPICS = {  # four topics of ten words each, and words any topic uses
     "computers": "program compiler bug disk memory kernel network keyboard screen software".split(),
@@ -80,7 +83,11 @@ def topics():
 
 
 def training_budget(name: str) -> list[str]:
-    """Overrides that size the model's training here: epochs, or a neural language model's steps."""
+    """Overrides that size the model's training here: epochs, or a neural language model's steps, or a
+    deep generator's steps (and short samplers)."""
+    if KINDS[name] == "generation":
+        small = {"max_steps": 30, "rbm_steps": 20, "sampling_steps": 5, "gibbs_steps": 10}
+        return [f"model.estimator.{k}={v}" for k, v in small.items() if k in load_item("model", name).estimator]
     if KINDS[name] == "language_model":  # neural ones train for wall-clock seconds; a step count repeats
         steps = "max_steps" in load_item("model", name).estimator
         return ["model.estimator.budget_seconds=null", f"model.estimator.max_steps={LM_STEPS}"] if steps else []
@@ -135,6 +142,60 @@ def test_language_model_beats_a_uniform_guess(name, topics):
     assert bits.shape == X_test.shape and (bits > 0).all()
     bpc, uniform = scores("language_model", X_test, bits)["bpc"], np.log2(len(est.alphabet_))
     assert bpc < 0.75 * uniform, f"{name}: {bpc:.2f} bits per character, uniform {uniform:.2f}"
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generator_samples_images_of_the_asked_classes_reproducibly(name, digits):
+    """fit returns self; samples have the training images' shape, lie in [0, 1], follow the labels
+    asked for (conditional models), repeat with the seed and change with it."""
+    est = build(name)
+    assert est.fit(digits.X_train, digits.y_train) is est, "fit must return self"
+    labels = np.repeat([3, 7], 10)
+    X = est.sample(20, labels=labels, random_state=1)
+    assert X.shape == (20, *digits.X_train.shape[1:]) and X.dtype == np.float32
+    assert np.isfinite(X).all() and X.min() >= 0 and X.max() <= 1
+    assert est.conditional_
+    np.testing.assert_array_equal(X, est.sample(20, labels=labels, random_state=1))
+    assert not np.array_equal(X, est.sample(20, labels=labels, random_state=2))
+    assert est.sample(5).shape == (5, *digits.X_train.shape[1:])  # no labels: classes in training proportions
+    with pytest.raises(ValueError, match="not among the training classes"):
+        est.sample(2, labels=np.array([3, 11]))
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
+
+
+@pytest.mark.parametrize("name", REDUCERS)
+def test_reducer_rebuilds_digits_from_its_codes(name, digits):
+    """fit returns self; predict rebuilds the test images in their shape, explaining a good part of their
+    variance (code size 8 of 64 pixels); the codes keep the classes apart for a 5-NN probe."""
+    est = build(name)
+    assert est.fit(digits.X_train, digits.y_train) is est, "fit must return self"
+    X_hat = est.predict(digits.X_test)
+    assert X_hat.shape == digits.X_test.shape and np.isfinite(X_hat).all()
+    explained = scores("reconstruction", digits.X_test, X_hat)["explained_variance"]
+    assert explained > 0.4, f"{name}: explains {explained:.2f} of the test variance"
+    assert est.transform(digits.X_test).shape == (len(digits.X_test), est.code_size)
+    probe = est.diagnostics(digits.X_test, digits.y_test)
+    assert probe["knn_accuracy"] > 0.6, probe
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_detector_ranks_a_held_out_digit_as_anomalous(name):
+    """Trained on 300 digits that are not 4, a detector scores the test fours above the other digits (4:
+    a class every detector here finds; on others the one-class SVM's wide kernel is near chance)."""
+    from harness.data.anomaly import load_held_out_class
+
+    task = load_held_out_class("digits", anomaly_class=4, seed=0).subsample_train(300, seed=0)
+    est = build(name)
+    assert est.fit(task.X_train, task.y_train) is est, "fit must return self"
+    s = est.predict(task.X_test)
+    assert s.shape == task.y_test.shape and np.isfinite(s).all()
+    roc = scores("anomaly", task.y_test, s)["roc_auc"]
+    assert roc > 0.7, f"{name}: ROC-AUC {roc:.3f}"
     n = count_parameters(est)
     assert n is not None and n > 0, f"{name}: parameter count {n}"
 

@@ -57,7 +57,12 @@ USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_tra
                 "train_seconds", "train_cpu_seconds", "peak_memory_mb", "n_parameters", "final_train_loss",
                 "cell_seconds", "interpretable_by_construction", "interpret_seconds", "features",
                 # the memory suite's own diagnostics (harness/sequence_training.py)
-                "solved", "grad_ratio_init", "grad_ratio", "train_steps", "budget_hit", "r2", *OPTIONAL_COLUMNS]
+                "solved", "grad_ratio_init", "grad_ratio", "train_steps", "budget_hit", "r2",
+                # the generative suite's sample quality (harness/generative_metrics.py)
+                "frechet_distance", "precision", "recall", "cas_accuracy",
+                # the unsupervised suite's scores and probes (harness/metrics.py, harness/reconstruction.py)
+                "reconstruction_mse", "knn_accuracy", "code_size", "roc_auc", "pr_auc", "anomaly_rate",
+                *OPTIONAL_COLUMNS]
 
 
 def prepare(df: pd.DataFrame, run_infos: dict | None = None) -> pd.DataFrame:
@@ -1179,6 +1184,364 @@ def features_raw_vs_crafted(rows: pd.DataFrame, entry: dict) -> Verdict:
     return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(ok(rows)))
 
 
+# ---------------------------------------------------------------- generative models
+
+FD_LOG_GAP = np.log(1.25)  # A7, A8 with one seed: a Fréchet distance counts as lower only beyond 1.25x
+PR_GAP = 0.05              # A7 with one seed: precision and recall differences count beyond 5 points
+MIN_SPREAD_SEEDS = 3       # A8: a spread over seeds needs at least three of them per model
+
+
+def generation_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Finished cells with a Fréchet distance (generated images), each dataset at its largest training size."""
+    d = ok(rows)
+    d = d[pd.to_numeric(d["frechet_distance"], errors="coerce").notna()] if "frechet_distance" in d else d.iloc[:0]
+    return d[d["n_train"] == d.groupby("dataset")["n_train"].transform("max")]
+
+
+def lowest_fd_key(d: pd.DataFrame, arch: str) -> str | None:
+    """The configuration of `arch` with the lowest mean Fréchet distance over seeds."""
+    scores = d[d["arch"] == arch].groupby("key")["frechet_distance"].mean().dropna()
+    return scores.idxmin() if len(scores) else None
+
+
+def fd_ratio(diff: PairedDifference) -> str:
+    """A log ratio of Fréchet distances (a over b) as a factor, with its interval."""
+    return times(diff).replace("x", "×")
+
+
+def gap_text(diff: PairedDifference) -> str:
+    if diff.n == 0:
+        return "–"
+    text = f"{diff.mean:+.3f}"
+    return text + (" (1 seed)" if diff.single_seed else f" [{diff.lo:+.3f}, {diff.hi:+.3f}]")
+
+
+def as_outcome(side: str, better: str) -> str:
+    """'a'/'b'/'tie'/'unknown' of a paired difference as SUPPORTS when `better` is ahead, else CONTRADICTS."""
+    return {better: SUPPORTS, "tie": TIE, UNKNOWN: UNKNOWN}.get(side, CONTRADICTS)
+
+
+def conjunction(parts: list[str]) -> str:
+    """Every part must hold: supports when all do; mixed when one holds and another fails or only ties
+    (or a part is mixed itself); contradicts when one fails and none holds; a tie when all tie; else
+    unknown (a part could not be told)."""
+    if all(p == SUPPORTS for p in parts):
+        return SUPPORTS
+    if MIXED in parts or (SUPPORTS in parts and (CONTRADICTS in parts or TIE in parts)):
+        return MIXED
+    if CONTRADICTS in parts:
+        return CONTRADICTS
+    return TIE if all(p == TIE for p in parts) else UNKNOWN
+
+
+def gan_quality(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A7: GAN samples have a lower Fréchet distance and better precision/recall than GMM and KDE samples."""
+    d = generation_rows(rows)
+    outcomes, lines, table = [], [], []
+    for dataset, g in d.groupby("dataset", sort=False):
+        gan = lowest_fd_key(g, "gan")
+        rivals = [k for k in (lowest_fd_key(g, "gmm"), lowest_fd_key(g, "kde")) if k]
+        if gan is None or not rivals:
+            continue
+        pairs = []
+        for rival in rivals:
+            fd = paired(seed_scores(g, rival, "frechet_distance"), seed_scores(g, gan, "frechet_distance"), log=True)
+            fd_side = outcome(fd, FD_LOG_GAP)  # 'a': the rival's distance is the larger one
+            pr = [paired(seed_scores(g, gan, m), seed_scores(g, rival, m)) for m in ("precision", "recall")]
+            pr_sides = [outcome(x, PR_GAP) for x in pr]
+            fd_says = as_outcome(fd_side, "a")
+            pr_says = (CONTRADICTS if "b" in pr_sides else SUPPORTS if "a" in pr_sides else
+                       TIE if all(x == "tie" for x in pr_sides) else UNKNOWN)
+            pair = conjunction([fd_says, pr_says])
+            pairs.append(pair)
+            table.append([dataset, f"{gan} vs {rival}", fd_ratio(fd), gap_text(pr[0]), gap_text(pr[1]),
+                          {SUPPORTS: "GAN better", CONTRADICTS: "GAN not better", MIXED: "mixed", TIE: "tie"}.get(pair,
+                                                                                                               "unknown")])
+            lines.append(f"{dataset}: {rival} FD / GAN FD {fd_ratio(fd)}, precision {gap_text(pr[0])}, "
+                         f"recall {gap_text(pr[1])}")
+        outcomes.append(conjunction(pairs))  # better than every classical rival that ran
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset has finished generation cells of the GAN and of GMM or KDE",
+                       scope=scope_of(rows))
+    detail = (md_table(["dataset", "pair", "rival FD / GAN FD", "GAN − rival precision", "GAN − rival recall",
+                        "reading"], table)
+              + f"\n\nPer dataset and classical rival (GMM, KDE), paired over seeds: the GAN is better when its "
+              f"Fréchet distance is lower beyond the noise (with one seed, by more than {np.exp(FD_LOG_GAP):.2g}x) "
+              f"and precision and recall together are better (one of them ahead beyond the noise, with one seed by "
+              f"{100 * PR_GAP:.0f} points, neither behind). Supported when the GAN is better than both rivals on "
+              "every dataset. The features are a LeNet-5's trained on the real training split "
+              "(harness/generative_metrics.py), and the deep models' budgets are the suite's fixed step counts: "
+              "read the verdict for these budgets, not for converged models.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d))
+
+
+def spread_part(g: pd.DataFrame, diffusion: str, vae: str) -> tuple[str, str, list]:
+    """Whether diffusion's spread of log Fréchet distance over seeds is at most the VAE's: an F-test on
+    the ratio of the two variances (95% interval). Returns (outcome, text, table cells)."""
+    from scipy import stats
+
+    a, b = (np.log(seed_scores(g, k, "frechet_distance").clip(lower=1e-9)) for k in (diffusion, vae))
+    cells = [f"{seed_scores(g, k, 'frechet_distance').std(ddof=1):.3g}" if len(x) > 1 else "–" for k, x in
+             ((diffusion, a), (vae, b))]
+    if min(len(a), len(b)) < MIN_SPREAD_SEEDS:
+        return UNKNOWN, f"spread not measured ({len(a)} and {len(b)} seeds; needs {MIN_SPREAD_SEEDS})", [*cells, "–"]
+    va, vb = a.var(ddof=1), b.var(ddof=1)
+    if vb == 0:
+        side = TIE if va == 0 else CONTRADICTS
+        return side, "the VAE's distance does not vary over seeds", [*cells, "–"]
+    ratio, dfa, dfb = va / vb, len(a) - 1, len(b) - 1
+    lo, hi = ratio / stats.f.ppf(0.975, dfa, dfb), ratio / stats.f.ppf(0.025, dfa, dfb)
+    side = CONTRADICTS if lo > 1 else SUPPORTS  # not larger beyond the noise: at most the VAE's
+    text = f"variance ratio of log FD diffusion/VAE {ratio:.2g} [{lo:.2g}, {hi:.2g}]"
+    return side, text, [*cells, f"{ratio:.2g} [{lo:.2g}, {hi:.2g}]"]
+
+
+def diffusion_quality_stability(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A8: diffusion sample quality is at least the GAN's, and its spread over seeds at most the VAE's."""
+    d = generation_rows(rows)
+    outcomes, lines, table = [], [], []
+    for dataset, g in d.groupby("dataset", sort=False):
+        diffusion, gan, vae = (lowest_fd_key(g, a) for a in ("ddpm", "gan", "vae"))
+        if diffusion is None or (gan is None and vae is None):
+            continue
+        parts, texts, quality_cell, spread_cells = [], [], "–", ["–", "–", "–"]
+        if gan is not None:
+            fd = paired(seed_scores(g, gan, "frechet_distance"), seed_scores(g, diffusion, "frechet_distance"), log=True)
+            behind = outcome(fd, FD_LOG_GAP) == "b"  # the GAN's distance lower beyond the noise
+            parts.append(CONTRADICTS if behind else SUPPORTS if fd.n else UNKNOWN)
+            quality_cell = fd_ratio(fd)
+            texts.append(f"GAN FD / diffusion FD {quality_cell}")
+        else:
+            parts.append(UNKNOWN)
+        if vae is not None:
+            side, text, spread_cells = spread_part(g, diffusion, vae)
+            parts.append(side)
+            texts.append(text)
+        else:
+            parts.append(UNKNOWN)
+        result = conjunction(parts)
+        outcomes.append(result)
+        lines.append(f"{dataset}: " + "; ".join(texts))
+        table.append([dataset, diffusion, acc_fd(g, diffusion), gan or "–", acc_fd(g, gan), quality_cell,
+                      vae or "–", *spread_cells, {SUPPORTS: "supports", CONTRADICTS: "contradicts", MIXED: "mixed",
+                                                  TIE: "tie"}.get(result, "unknown")])
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset has finished generation cells of the diffusion model beside "
+                       "the GAN or the VAE", scope=scope_of(rows))
+    detail = (md_table(["dataset", "diffusion", "its FD", "GAN", "its FD", "GAN FD / diffusion FD", "VAE",
+                        "diffusion FD sd", "VAE FD sd", "variance ratio of log FD [95%]", "reading"], table)
+              + "\n\nQuality, per dataset, paired over seeds: holds unless the GAN's Fréchet distance is lower beyond "
+              f"the noise (with one seed, by more than {np.exp(FD_LOG_GAP):.2g}x). Stability: the spread over seeds "
+              "is the variance of the log Fréchet distance (scale-free: about the squared coefficient of variation); "
+              "it holds unless the diffusion model's variance exceeds the VAE's beyond an F-test's 95% interval, and "
+              f"needs {MIN_SPREAD_SEEDS} seeds or more of each (profile=full runs five). Both parts must hold; a "
+              "part that could not be measured leaves the dataset inconclusive. Budgets are the suite's fixed step "
+              "counts, the diffusion model sampled with fewer steps than it was trained on (DDIM, "
+              "suites/model/ddpm.yaml).")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d))
+
+
+def acc_fd(g: pd.DataFrame, key: str | None) -> str:
+    """Mean Fréchet distance of a configuration over its seeds, as text."""
+    if key is None:
+        return "–"
+    v = seed_scores(g, key, "frechet_distance")
+    return f"{v.mean():.3g}" if len(v) else "–"
+
+
+# ---------------------------------------------------------------- unsupervised suite (A4, A10)
+
+MSE_LOG_GAP = np.log(1.1)  # A4 with one seed: a reconstruction error counts as lower only beyond 1.1x
+RECONSTRUCTION_RIVALS = ("pca", "kernel_pca")
+DETECTOR_RIVALS = ("isolation_forest", "one_class_svm", "lof")
+
+
+def scored(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Finished cells with a value in `column`."""
+    d = ok(rows)
+    return d[pd.to_numeric(d[column], errors="coerce").notna()] if column in d else d.iloc[:0]
+
+
+def comparison(diff: PairedDifference, large_gap: float, higher_is_better: bool = True) -> str:
+    """SUPPORTS when the first side (the autoencoder, the pretrained network) is ahead beyond the noise,
+    CONTRADICTS when behind, TIE inside the noise, UNKNOWN with one seed and a gap under `large_gap`."""
+    o = outcome(diff, large_gap)
+    if o in ("a", "b"):
+        ahead = (o == "a") == higher_is_better
+        return SUPPORTS if ahead else CONTRADICTS
+    return o
+
+
+def wins_or_ties(outcomes: list[str]) -> str:
+    """A4's reading: supported when the autoencoder is never behind (it wins or ties every comparison,
+    at least one of them decided), contradicted when it is behind and never ahead, mixed when both."""
+    wins, losses = outcomes.count(SUPPORTS), outcomes.count(CONTRADICTS)
+    if losses:
+        return "mixed" if wins else "contradicted"
+    return "supported" if wins or TIE in outcomes else "inconclusive"
+
+
+def diff_text(diff: PairedDifference, log: bool, digits: int = 3) -> str:
+    if diff.n == 0:
+        return "–"
+    if log:
+        return times(diff)
+    text = f"{diff.mean:+.{digits}f}"
+    return text + (" (1 seed)" if diff.single_seed else f" [{diff.lo:+.{digits}f}, {diff.hi:+.{digits}f}]")
+
+
+def reconstruction_comparisons(rows: pd.DataFrame) -> tuple[list[str], list[list]]:
+    """The autoencoder against PCA and kernel PCA at each code size of each reconstruction dataset:
+    reconstruction MSE (as a log ratio, lower is better) and k-NN accuracy on the codes, paired over seeds."""
+    outcomes, table = [], []
+    d = scored(rows, "reconstruction_mse")
+    d = d.assign(code_size=pd.to_numeric(d["code_size"], errors="coerce")) if "code_size" in d else d.iloc[:0]
+    for (dataset, code), g in d.groupby(["dataset", "code_size"], sort=False):
+        ae = g[g["arch"] == "autoencoder"]
+        if ae.empty:
+            continue
+        for rival in RECONSTRUCTION_RIVALS:
+            other = g[g["arch"] == rival]
+            if other.empty:
+                continue
+            for metric, log, gap, better in (("reconstruction_mse", True, MSE_LOG_GAP, False),
+                                             ("knn_accuracy", False, LARGE_GAP, True)):
+                if metric not in g:
+                    continue
+                a = pd.to_numeric(ae[metric], errors="coerce").groupby(ae["seed"]).mean().dropna()
+                b = pd.to_numeric(other[metric], errors="coerce").groupby(other["seed"]).mean().dropna()
+                diff = paired(a, b, log=log)
+                if diff.n == 0:
+                    continue
+                result = comparison(diff, gap, better)
+                outcomes.append(result)
+                table.append(["reconstruction" if log else "k-NN on codes", dataset, f"d={code:.0f}",
+                              f"{a.mean():.4g}", f"{rival} {b.mean():.4g}", diff_text(diff, log), result])
+    return outcomes, table
+
+
+def anomaly_comparisons(rows: pd.DataFrame) -> tuple[list[str], list[list]]:
+    """The autoencoder detector against isolation forest, one-class SVM and LOF per anomaly dataset
+    (its variants, the held-out classes, pooled): ROC-AUC paired over (held-out class, seed)."""
+    outcomes, table = [], []
+    d = scored(rows, "roc_auc")
+    d = d.assign(base=d["dataset"].astype(str).str.split("[", n=1).str[0])
+    for base, g in d.groupby("base", sort=False):
+        ae = g[g["arch"].str.contains("autoencoder")]
+        if ae.empty:
+            continue
+        per_unit = lambda m: m.groupby(["dataset", "seed"])["roc_auc"].mean()  # noqa: E731
+        a = per_unit(ae)
+        for rival in DETECTOR_RIVALS:
+            other = g[g["arch"] == rival]
+            if other.empty:
+                continue
+            b = per_unit(other)
+            diff = paired(a, b)
+            if diff.n == 0:
+                continue
+            result = comparison(diff, LARGE_GAP)
+            outcomes.append(result)
+            units = f"{g['dataset'].nunique()} task(s) x {g['seed'].nunique()} seed(s)"
+            table.append(["anomaly ROC-AUC", base, units, f"{a.mean():.3f}", f"{rival} {b.mean():.3f}",
+                          diff_text(diff, False), result])
+    return outcomes, table
+
+
+def autoencoder_vs_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A4: at equal code size the autoencoder reconstructs better than PCA and kernel PCA and its codes
+    feed a better k-NN, and its reconstruction error detects anomalies at least as well as isolation
+    forest, one-class SVM and LOF."""
+    parts = {"reconstruction": reconstruction_comparisons(rows), "anomaly": anomaly_comparisons(rows)}
+    outcomes = [o for found, _ in parts.values() for o in found]
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no dataset ran the autoencoder beside PCA / kernel PCA at one code size, "
+                       "or beside isolation forest / one-class SVM / LOF", scope=scope_of(rows))
+    table = [r for _, found in parts.values() for r in found]
+    lines = []
+    for what, metric in (("reconstruction error", "reconstruction"), ("k-NN on codes", "k-NN on codes"),
+                         ("anomaly ROC-AUC", "anomaly ROC-AUC")):
+        mine = [r[-1] for r in table if r[0] == metric]
+        if mine:
+            lines.append(f"{what}: autoencoder ahead in {mine.count(SUPPORTS)}, tied in {mine.count(TIE)}, behind "
+                         f"in {mine.count(CONTRADICTS)}, undecided in {mine.count(UNKNOWN)} of {len(mine)}")
+    detail = (md_table(["comparison", "dataset", "at", "autoencoder", "rival", "autoencoder − rival", "outcome"], table)
+              + "\n\nReconstruction: test MSE per pixel at equal code size d, as the ratio autoencoder / rival "
+              f"(below 1x is better; one seed: counts beyond {np.exp(MSE_LOG_GAP):.2g}x), and the accuracy of a 5-NN "
+              "classifier on the codes; paired over seeds. Anomaly: ROC-AUC of the autoencoder's reconstruction error "
+              "against each classical detector, paired over held-out classes and seeds (one task and seed: counts "
+              f"beyond {100 * LARGE_GAP:.0f} points). Supported when the autoencoder is ahead or tied in every "
+              "comparison; contradicted when it is behind and never ahead; mixed when it is both.")
+    used = pd.concat([scored(rows, "reconstruction_mse"), scored(rows, "roc_auc")])
+    return verdict(entry, wins_or_ties(outcomes), "; ".join(lines), detail, scope_of(used))
+
+
+def dbn_pretraining(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A10: a classifier whose hidden layers start from stacked RBMs beats the same network from random
+    initialisation on few labels; where the generative suite ran a DBN, its samples are not worse than a
+    Gaussian mixture's (Fréchet distance)."""
+    outcomes, lines, table = [], [], []
+    d = ok(rows[rows["arch"] == "dbn_classifier"])
+    d = d[pd.to_numeric(d["accuracy"], errors="coerce").notna()]
+    pretrain = d["variant"].str.extract(r"pretrain=(\w+)")[0]
+    d = d.assign(pretrain=pretrain.fillna(""))
+    for dataset, g in d.groupby("dataset", sort=False):
+        scratch = g[g["pretrain"] == "none"].groupby("seed")["accuracy"].mean()
+        if scratch.empty:
+            continue
+        for source in sorted(set(g["pretrain"]) - {"none", ""}):
+            mine = g[g["pretrain"] == source].groupby("seed")["accuracy"].mean()
+            diff = paired(mine, scratch)
+            if diff.n == 0:
+                continue
+            result = comparison(diff, LARGE_GAP)
+            outcomes.append(result)
+            table.append([dataset, int(g["n_train"].max()), f"RBMs on {source} images", acc(mine.mean()),
+                          acc(scratch.mean()), pts(diff), result])
+    if table:
+        lines.append(f"pretraining: ahead of random init in {outcomes.count(SUPPORTS)}, behind in "
+                     f"{outcomes.count(CONTRADICTS)}, tied or undecided in {len(table) - outcomes.count(SUPPORTS) - outcomes.count(CONTRADICTS)} "
+                     f"of {len(table)} (dataset, labels, pretraining data)")
+    generated = []
+    if "frechet_distance" in rows:
+        gen = scored(rows, "frechet_distance")
+        for dataset, g in gen.groupby("dataset", sort=False):
+            dbn, gmm = g[g["arch"] == "dbn"], g[g["arch"] == "gmm"]
+            if dbn.empty or gmm.empty:
+                continue
+            a, b = (m.groupby("seed")["frechet_distance"].mean() for m in (dbn, gmm))
+            diff = paired(a, b, log=True)
+            if diff.n == 0:
+                continue
+            behind = comparison(diff, FD_LOG_GAP, higher_is_better=False) == CONTRADICTS
+            outcomes.append(CONTRADICTS if behind else SUPPORTS)  # usable: not worse than the mixture
+            generated.append([dataset, f"{a.mean():.3g}", f"{b.mean():.3g}", times(diff),
+                              "worse" if behind else "not worse"])
+        if generated:
+            lines.append(f"generation: DBN's Fréchet distance not worse than GMM's on "
+                         f"{sum(r[-1] == 'not worse' for r in generated)}/{len(generated)} datasets")
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no few-label dataset ran dbn_classifier with pretrain=none and a "
+                       "pretrained variant, and no generative dataset ran dbn beside gmm", scope=scope_of(rows))
+    detail = ""
+    if table:
+        detail += (md_table(["dataset", "labelled images", "pretraining", "pretrained", "random init",
+                             "pretrained − random", "outcome"], table)
+                   + "\n\nThe same MLP (logistic units) fine-tuned on the labelled images only, its hidden layers "
+                   "initialised from a DBN (RBMs with CD-1 on every training image without labels, or on the labelled "
+                   "ones only) or at random; accuracy paired over seeds (one seed: counts beyond "
+                   f"{100 * LARGE_GAP:.0f} points).\n\n")
+    if generated:
+        detail += (md_table(["dataset", "DBN Fréchet distance", "GMM Fréchet distance", "DBN / GMM", "reading"],
+                            generated)
+                   + f"\n\nGeneration (suite generative): supports when the DBN's Fréchet distance is not above the "
+                   f"Gaussian mixture's beyond the noise (one seed: by {np.exp(FD_LOG_GAP):.3g}x).\n\n")
+    detail += ("Supported when every comparison supports (pretraining ahead beyond the noise; generation not worse "
+               "than GMM); mixed when some do; contradicted when none does and some go the other way.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail,
+                   scope_of(ok(rows[rows["arch"].isin(["dbn_classifier", "dbn", "gmm"])])))
+
+
 # ---------------------------------------------------------------- registry of rules
 
 def pending(rows: pd.DataFrame, entry: dict) -> Verdict:
@@ -1190,10 +1553,10 @@ def pending(rows: pd.DataFrame, entry: dict) -> Verdict:
 IMPLEMENTED = (learning_curve_crossover, domain_winners, training_time, parameter_counts, cpu_budget, cnn_vs_mlp,
                depth_degradation, best_deep_vs_best_classical, curve_slope_at_top, small_data_gap, compute_cost,
                interpretability_by_family, recurrent_memory, transformer_rank_and_cost, mamba_scaling,
-               features_raw_vs_crafted)
+               features_raw_vs_crafted, gan_quality, diffusion_quality_stability, autoencoder_vs_classical,
+               dbn_pretraining)
 # Named in the registry, decided later: until then rows for them are inconclusive, never guessed.
-PLANNED = ("use_case_winners", "xor_separability", "autoencoder_vs_classical", "gan_quality",
-           "diffusion_quality_stability", "dbn_pretraining", "gmdh_vs_mlp", "deep_q_vs_tabular")
+PLANNED = ("use_case_winners", "xor_separability", "gmdh_vs_mlp", "deep_q_vs_tabular")
 RULES = {rule.__name__: rule for rule in IMPLEMENTED} | {name: pending for name in PLANNED}
 
 

@@ -1,0 +1,440 @@
+"""Generative models as scikit-learn estimators, for the task kind `generation` (suite=generative).
+
+The contract every generator keeps, classical (baselines/generative.py) or deep (here):
+
+- `fit(X, y)`: learn from training images X (N, C, H, W) in [0, 1] and their class labels y.
+- `sample(n, labels=None, random_state=None)`: n new images (n, C, H, W), float32 in [0, 1]. A
+  conditional model (`conditional_` after fit) draws image i from class labels[i] (labels None:
+  classes in their training proportions); an unconditional one ignores labels. The same
+  random_state gives the same images.
+- `diagnostics(X, y)`: the model's own columns of its row (steps taken, sampler settings).
+
+What is measured of the samples is the same for every model and lives in one place:
+harness/generative_metrics.py.
+
+The deep models train for a fixed number of optimiser steps (`max_steps`; the DBN: `rbm_steps` CD
+updates per RBM), not for a time budget or to convergence, so that a run repeats on any machine and
+each model's cost is its measured training time. Each is a torch module of harness/models/ trained by
+its own objective here:
+
+- `DCGAN`: the non-saturating GAN loss (Goodfellow et al., 2014), Adam at 2e-4 with beta1 0.5 as in
+  DCGAN; images scaled to [-1, 1].
+- `VariationalAutoencoder`: the negative ELBO with Bernoulli pixels, Adam.
+- `DDPM`: epsilon prediction at uniform timesteps, Adam, gradients clipped at 1, an exponential
+  moving average of the weights for sampling (Ho et al., 2020); sampled by DDIM with
+  `sampling_steps` of the `timesteps` trained ones.
+- `DeepBeliefNet`: greedy layer-wise contrastive divergence (harness/models/rbm.py), sampled by
+  Gibbs steps in the top RBM with the label clamped, then a top-down pass.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+
+from harness.models.diffusion import Diffusion, UNet
+from harness.models.gan import Discriminator, Generator
+from harness.models.rbm import DBN, CDConfig, cd_optimizer, cd_update, gibbs_sample, pretrain_dbn
+from harness.models.vae import VAE
+from harness.training import Diverged, TimeBudgetExceeded
+
+SAMPLE_CHUNK = 500  # images generated per forward pass: bounds memory, not results
+
+
+def images_of(X) -> np.ndarray:
+    """X as float32 images (N, C, H, W), checked to lie in [0, 1]."""
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 4:
+        raise ValueError(f"a generator learns images (N, C, H, W); got an array of shape {X.shape}")
+    if len(X) and (X.min() < 0 or X.max() > 1):
+        raise ValueError(f"images must lie in [0, 1]; got values from {X.min():.3g} to {X.max():.3g}")
+    return X
+
+
+class GenerativeModel(BaseEstimator):
+    """What every generator shares: labels, class proportions, seeded conditional sampling. A subclass
+    stores its arguments in __init__ (conditional and random_state among them) and defines
+    `fit_images(X, y, on_epoch)` (y: class indices 0..K-1, or None when unconditional) and
+    `draw(n, y, seed)` (y: n class indices or None) returning n images or flat vectors, any range."""
+
+    def fit(self, X, y=None, on_epoch: Callable[..., None] | None = None):
+        X, y_idx = self.learn_labels(X, y)
+        self.fit_images(X, y_idx, on_epoch)
+        return self
+
+    def learn_labels(self, X, y=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Set classes_, class_prior_, input_shape_, conditional_; return the images and, for a
+        conditional model, the labels as class indices 0..K-1 (else None)."""
+        X = images_of(X)
+        if y is None:
+            self.classes_, y_idx = np.array([0]), np.zeros(len(X), dtype=np.int64)
+        else:
+            self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        self.class_prior_ = np.bincount(y_idx, minlength=len(self.classes_)) / len(y_idx)
+        self.input_shape_ = tuple(X.shape[1:])
+        self.conditional_ = bool(self.conditional) and y is not None
+        return X, (y_idx if self.conditional_ else None)
+
+    def sample(self, n: int, labels=None, random_state: int | None = None) -> np.ndarray:
+        """(n, C, H, W) float32 images in [0, 1] (module docstring)."""
+        seed = self.random_state if random_state is None else random_state
+        idx = None
+        if self.conditional_:
+            if labels is None:
+                idx = np.random.default_rng(seed).choice(len(self.classes_), size=n, p=self.class_prior_)
+            else:
+                labels = np.asarray(labels)
+                if labels.shape != (n,):
+                    raise ValueError(f"{n} samples need {n} labels, got an array of shape {labels.shape}")
+                idx = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+                unknown = set(labels[self.classes_[idx] != labels].tolist())
+                if unknown:
+                    raise ValueError(f"labels {sorted(unknown)} were not among the training classes")
+        X = np.asarray(self.draw(int(n), idx, int(seed)), dtype=np.float32)
+        return np.clip(X.reshape(n, *self.input_shape_), 0.0, 1.0)
+
+    def diagnostics(self, X, y) -> dict:
+        return {}
+
+
+# ---------------------------------------------------------------- deep generators
+
+class DeepGenerator(GenerativeModel):
+    """A generator trained by torch for `max_steps` steps on `device` (a subclass's __init__ stores
+    max_steps, batch_size, device, time_limit besides its own arguments). A subclass defines
+    `build(X, y) -> step`: it creates the fitted networks and returns one optimiser step on a fresh
+    minibatch, returning the loss (the microbenchmarks time that step alone)."""
+
+    def fit_images(self, X, y, on_epoch):
+        self.losses_ = self.train_steps(self.build(X, y), on_epoch)
+
+    def tensor(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device)
+
+    def onehot(self, y: torch.Tensor | None) -> torch.Tensor | None:  # (B,) -> (B, K)
+        return None if y is None else nn.functional.one_hot(y, len(self.classes_)).float()
+
+    def labels_tensor(self, y: np.ndarray | None) -> torch.Tensor | None:
+        return None if y is None else torch.as_tensor(y, dtype=torch.long, device=self.device)
+
+    def batches(self, n: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """Index batches of `batch_size` over random permutations of n, endlessly (a short last batch is
+        dropped, so batch norm never sees a batch of one)."""
+        size = min(self.batch_size, n)
+        while True:
+            perm = torch.randperm(n, generator=generator).to(self.device)
+            for i in range(0, n - size + 1, size):
+                yield perm[i:i + size]
+
+    def train_steps(self, step: Callable[[], float], on_epoch: Callable[..., None] | None) -> list[float]:
+        """Run `step()` (one optimiser step, returning its loss) max_steps times; progress through
+        on_epoch(step, max_steps, mean recent loss, "step N"). Raises Diverged on a non-finite loss
+        and TimeBudgetExceeded past time_limit seconds."""
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        losses, start, every = [], time.perf_counter(), max(1, self.max_steps // 100)
+        for s in range(1, self.max_steps + 1):
+            losses.append(step())
+            if not math.isfinite(losses[-1]):
+                raise Diverged(f"training loss became {losses[-1]} at step {s}")
+            if on_epoch and (s % every == 0 or s == self.max_steps):
+                on_epoch(s, self.max_steps, float(np.mean(losses[-every:])), f"step {s}")
+            if self.time_limit and time.perf_counter() - start > self.time_limit:
+                raise TimeBudgetExceeded(f"training passed its {self.time_limit:g} s limit after {s} steps")
+        return losses
+
+    def chunks(self, n: int, y: np.ndarray | None) -> Iterator[tuple[int, torch.Tensor | None]]:
+        """(size, labels) of consecutive chunks of at most SAMPLE_CHUNK of the n samples to draw."""
+        for i in range(0, n, SAMPLE_CHUNK):
+            m = min(SAMPLE_CHUNK, n - i)
+            yield m, None if y is None else self.labels_tensor(y[i:i + m])
+
+    def modules(self) -> list[nn.Module]:  # what was trained, for the parameter count
+        raise NotImplementedError
+
+    @property
+    def n_parameters_(self) -> int:
+        return sum(p.numel() for m in self.modules() for p in m.parameters() if p.requires_grad)
+
+    def diagnostics(self, X, y) -> dict:
+        tail = self.losses_[-50:]
+        return {"steps": len(self.losses_), "final_train_loss": float(np.mean(tail)) if tail else float("nan")}
+
+
+def seeded(seed: int) -> torch.Generator:
+    torch.manual_seed(seed)  # weight initialisation
+    return torch.Generator().manual_seed(seed)
+
+
+class DCGAN(DeepGenerator):
+    """Conditional DCGAN of harness/models/gan.py: `latent` noise size, `width` channels."""
+
+    def __init__(self, latent: int = 64, width: int = 32, lr: float = 2e-4, beta1: float = 0.5, batch_size: int = 64,
+                 max_steps: int = 2000, conditional: bool = True, device: str = "cpu", random_state: int = 0,
+                 time_limit: float | None = None):
+        self.latent = latent
+        self.width = width
+        self.lr = lr
+        self.beta1 = beta1
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.conditional = conditional
+        self.device = device
+        self.random_state = random_state
+        self.time_limit = time_limit
+
+    def build(self, X, y) -> Callable[[], float]:
+        generator = seeded(self.random_state)
+        k = len(self.classes_) if y is not None else 0
+        self.generator_ = Generator(self.input_shape_, k, self.latent, self.width).to(self.device)
+        self.discriminator_ = Discriminator(self.input_shape_, k, self.width).to(self.device)
+        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
+        opt_d = torch.optim.Adam(self.discriminator_.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
+        x, labels = self.tensor(X) * 2 - 1, self.labels_tensor(y)  # images in [-1, 1]
+        batches, bce = self.batches(len(x), generator), nn.functional.binary_cross_entropy_with_logits
+        self.d_losses_ = []
+
+        def step() -> float:
+            idx = next(batches)
+            onehot = self.onehot(None if labels is None else labels[idx])
+            z = torch.randn(len(idx), self.latent, generator=generator).to(self.device)
+            fake = self.generator_(z, onehot)
+            real_logits, fake_logits = self.discriminator_(x[idx], onehot), self.discriminator_(fake.detach(), onehot)
+            d_loss = (bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits)))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            fooled = self.discriminator_(fake, onehot)
+            g_loss = bce(fooled, torch.ones_like(fooled))  # non-saturating: -log D(G(z))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            self.d_losses_.append(d_loss.item())
+            return g_loss.item()
+
+        self.generator_.train()
+        self.discriminator_.train()
+        return step
+
+    def draw(self, n, y, seed):
+        generator = torch.Generator().manual_seed(seed)
+        self.generator_.eval()
+        out = []
+        with torch.inference_mode():
+            for m, labels in self.chunks(n, y):
+                z = torch.randn(m, self.latent, generator=generator).to(self.device)
+                out.append((self.generator_(z, self.onehot(labels)) + 1) / 2)
+        return torch.cat(out).cpu().numpy()
+
+    def modules(self):
+        return [self.generator_, self.discriminator_]
+
+    def diagnostics(self, X, y):
+        return super().diagnostics(X, y) | {"final_d_loss": float(np.mean(self.d_losses_[-50:]))}
+
+
+class VariationalAutoencoder(DeepGenerator):
+    """Conditional convolutional VAE of harness/models/vae.py: `latent` code size, `width` channels."""
+
+    def __init__(self, latent: int = 16, width: int = 32, lr: float = 1e-3, batch_size: int = 64, max_steps: int = 2000,
+                 conditional: bool = True, device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+        self.latent = latent
+        self.width = width
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.conditional = conditional
+        self.device = device
+        self.random_state = random_state
+        self.time_limit = time_limit
+
+    def build(self, X, y) -> Callable[[], float]:
+        generator = seeded(self.random_state)
+        self.module_ = VAE(self.input_shape_, len(self.classes_) if y is not None else 0, self.latent,
+                           self.width).to(self.device)
+        opt = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        x, labels = self.tensor(X), self.labels_tensor(y)
+        batches = self.batches(len(x), generator)
+
+        def step() -> float:
+            idx = next(batches)
+            noise = torch.randn(len(idx), self.latent, generator=generator).to(self.device)
+            loss = self.module_.loss(x[idx], self.onehot(None if labels is None else labels[idx]), noise)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        self.module_.train()
+        return step
+
+    def draw(self, n, y, seed):
+        generator = torch.Generator().manual_seed(seed)
+        self.module_.eval()
+        out = []
+        with torch.inference_mode():
+            for m, labels in self.chunks(n, y):
+                z = torch.randn(m, self.latent, generator=generator).to(self.device)
+                out.append(torch.sigmoid(self.module_.decode(z, self.onehot(labels))))
+        return torch.cat(out).cpu().numpy()
+
+    def modules(self):
+        return [self.module_]
+
+
+class DDPM(DeepGenerator):
+    """Conditional DDPM of harness/models/diffusion.py: a U-Net of `width` base channels trained on
+    `timesteps` noise levels, sampled by DDIM in `sampling_steps` steps (`eta` 0: deterministic DDIM;
+    1: strided ancestral sampling) from an exponential moving average of the weights (`ema_decay`)."""
+
+    def __init__(self, width: int = 16, timesteps: int = 1000, lr: float = 1e-3, batch_size: int = 64,
+                 max_steps: int = 2000, ema_decay: float = 0.995, sampling_steps: int = 50, eta: float = 0.0,
+                 conditional: bool = True, device: str = "cpu", random_state: int = 0,
+                 time_limit: float | None = None):
+        self.width = width
+        self.timesteps = timesteps
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.ema_decay = ema_decay
+        self.sampling_steps = sampling_steps
+        self.eta = eta
+        self.conditional = conditional
+        self.device = device
+        self.random_state = random_state
+        self.time_limit = time_limit
+
+    def build(self, X, y) -> Callable[[], float]:
+        generator = seeded(self.random_state)
+        self.denoiser_ = UNet(self.input_shape_, len(self.classes_) if y is not None else 0, self.width).to(self.device)
+        self.ema_ = copy.deepcopy(self.denoiser_).requires_grad_(False)
+        self.diffusion_ = Diffusion(self.timesteps).to(self.device)
+        opt = torch.optim.Adam(self.denoiser_.parameters(), lr=self.lr)
+        x, labels = self.tensor(X) * 2 - 1, self.labels_tensor(y)
+        batches, taken = self.batches(len(x), generator), [0]
+
+        def step() -> float:
+            idx = next(batches)
+            loss = self.diffusion_.loss(self.denoiser_, x[idx], None if labels is None else labels[idx], generator)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.denoiser_.parameters(), 1.0)
+            opt.step()
+            taken[0] += 1
+            decay = min(self.ema_decay, (1 + taken[0]) / (10 + taken[0]))  # warm-up: early weights fade fast
+            with torch.no_grad():
+                for e, p in zip(self.ema_.parameters(), self.denoiser_.parameters()):
+                    e.lerp_(p, 1 - decay)
+            return loss.item()
+
+        self.denoiser_.train()
+        return step
+
+    def draw(self, n, y, seed):
+        generator = torch.Generator().manual_seed(seed)
+        self.ema_.eval()
+        out = []
+        for m, labels in self.chunks(n, y):
+            x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, self.sampling_steps, generator,
+                                       self.eta, self.device)
+            out.append((x + 1) / 2)
+        return torch.cat(out).cpu().numpy()
+
+    def modules(self):
+        return [self.denoiser_]
+
+    def diagnostics(self, X, y):
+        return super().diagnostics(X, y) | {"sampling_steps": self.sampling_steps}
+
+
+class DeepBeliefNet(DeepGenerator):
+    """DBN of harness/models/rbm.py: RBMs of `hidden` units, each trained for `rbm_steps` CD-`cd_k`
+    updates (`persistent`: PCD; in whole epochs, rounded up) by SGD at `lr`; with `conditional`, the
+    top RBM also holds the label units (`label_copies` tied copies of them). Sampled by `gibbs_steps`
+    Gibbs steps in the top RBM, then a top-down pass."""
+
+    def __init__(self, hidden: tuple[int, ...] | list[int] = (512, 512), rbm_steps: int = 600, batch_size: int = 64,
+                 lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 1e-4, cd_k: int = 1,
+                 persistent: bool = False, label_copies: int = 1, gibbs_steps: int = 200, conditional: bool = True,
+                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+        self.hidden = hidden
+        self.rbm_steps = rbm_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.cd_k = cd_k
+        self.persistent = persistent
+        self.label_copies = label_copies
+        self.gibbs_steps = gibbs_steps
+        self.conditional = conditional
+        self.device = device
+        self.random_state = random_state
+        self.time_limit = time_limit
+
+    def cd_config(self, n: int) -> CDConfig:
+        """The CD settings for n training images: as many epochs as rbm_steps updates take."""
+        epochs = max(1, math.ceil(self.rbm_steps / math.ceil(n / self.batch_size)))
+        return CDConfig(epochs, self.batch_size, self.cd_k, self.lr, self.momentum, self.weight_decay, self.persistent)
+
+    def fit_images(self, X, y, on_epoch):
+        """Greedy layer-wise: CD for each RBM in turn (not `build`'s interleaved steps)."""
+        generator = seeded(self.random_state)
+        flat = self.tensor(X.reshape(len(X), -1))
+        self.dbn_ = DBN(flat.shape[1], tuple(self.hidden), len(self.classes_) if y is not None else 0,
+                        self.label_copies).to(self.device)
+        config = self.cd_config(len(flat))
+        self.rbm_epochs_ = config.epochs
+        start = time.perf_counter()
+
+        def progress(done: int, total: int, error: float) -> None:
+            if on_epoch:
+                on_epoch(done, total, error, f"RBM epoch {done}/{total}")
+            if self.time_limit and time.perf_counter() - start > self.time_limit:
+                raise TimeBudgetExceeded(f"training passed its {self.time_limit:g} s limit after {done} RBM epochs")
+
+        self.errors_ = pretrain_dbn(self.dbn_, flat, self.labels_tensor(y), config, generator, progress)
+        if not all(math.isfinite(e) for layer in self.errors_ for e in layer):
+            raise Diverged("an RBM's reconstruction error became non-finite")
+        self.losses_ = [e for layer in self.errors_ for e in layer]
+
+    def build(self, X, y) -> Callable[[], float]:
+        """For the microbenchmarks: one CD minibatch update of every RBM, the batch carried up the stack."""
+        generator = seeded(self.random_state)
+        flat, labels = self.tensor(X.reshape(len(X), -1)), self.labels_tensor(y)
+        self.dbn_ = DBN(flat.shape[1], tuple(self.hidden), len(self.classes_) if y is not None else 0,
+                        self.label_copies).to(self.device)
+        optimizers = [cd_optimizer(rbm, self.cd_config(len(flat))) for rbm in self.dbn_.rbms]
+        batches = self.batches(len(flat), generator)
+
+        def step() -> float:
+            idx = next(batches)
+            v, gap = flat[idx], 0.0
+            for rbm, opt in zip(self.dbn_.rbms, optimizers):
+                if rbm.n_labels:
+                    v = torch.cat([v, rbm.label_units(labels[idx])], dim=1)
+                vk = cd_update(rbm, v, opt, self.cd_k, generator)
+                gap = float(((vk - v) ** 2).mean())  # how far the top RBM's chains moved from the data
+                v = rbm.hidden_probs(v).detach()
+            return gap
+
+        return step
+
+    def draw(self, n, y, seed):
+        generator = torch.Generator().manual_seed(seed)
+        out = [gibbs_sample(self.dbn_, m, self.gibbs_steps, generator, labels, self.device) for m, labels in
+               self.chunks(n, y)]
+        return torch.cat(out).cpu().numpy()
+
+    def modules(self):
+        return [self.dbn_]
+
+    def diagnostics(self, X, y):
+        return {"rbm_epochs": self.rbm_epochs_, "gibbs_steps": self.gibbs_steps,
+                "final_train_loss": self.errors_[-1][-1]}  # the top RBM's reconstruction error
