@@ -165,7 +165,8 @@ def language_model_table(dataset: str, d: pd.DataFrame) -> list:
 
 
 def has_scores(d: pd.DataFrame, column: str) -> bool:
-    return column in d and d[column].notna().any()
+    """Whether any row holds a number in `column`."""
+    return column in d and pd.to_numeric(d[column], errors="coerce").notna().any()
 
 
 def base_dataset(name: str) -> str:

@@ -127,8 +127,8 @@ class TorchAutoencoder(Reducer, BaseEstimator):
         torch.manual_seed(self.random_state)
         generator = torch.Generator().manual_seed(self.random_state)
         self.sigmoid_output_ = bool(X.min() >= 0 and X.max() <= 1)
-        self.module_ = import_object(self.module)((X.shape[1],), int(self.code_size), sigmoid_output=self.sigmoid_output_,
-                                                  **(self.module_params or {}))
+        self.module_ = import_object(self.module)((X.shape[1],), int(self.code_size),
+                                                  sigmoid_output=self.sigmoid_output_, **(self.module_params or {}))
         self.module_.to(self.device)
         order = np.random.default_rng(self.random_state).permutation(len(X))
         n_val = int(round(self.val_fraction * len(X)))

@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from harness.claims.rules import with_lengths
-from harness.display import fmt_count, fmt_seconds, is_generation, is_language_model, visible
+from harness.display import base_dataset, fmt_count, fmt_seconds, has_scores, is_generation, is_language_model, visible
 from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
 from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 
@@ -514,18 +514,9 @@ def generation_blocks(ok: pd.DataFrame, suite: str, dataset: str) -> list:
 
 # ---------------------------------------------------------------- unsupervised suite: anomaly, reconstruction, few labels
 
-def base_dataset(name: str) -> str:
-    """A dataset variant's dataset: digits_anomaly[anomaly_class=3] -> digits_anomaly."""
-    return str(name).split("[", 1)[0]
-
-
 def variant_of(name: str) -> str:
     """A dataset variant's settings: digits_anomaly[anomaly_class=3] -> anomaly_class=3 ('' for none)."""
     return str(name).split("[", 1)[1].rstrip("]") if "[" in str(name) else ""
-
-
-def has_scores(g: pd.DataFrame, column: str) -> bool:
-    return column in g and pd.to_numeric(g[column], errors="coerce").notna().any()
 
 
 def unsupervised_datasets(d: pd.DataFrame) -> list[str]:

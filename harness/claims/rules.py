@@ -1499,9 +1499,9 @@ def dbn_pretraining(rows: pd.DataFrame, entry: dict) -> Verdict:
             table.append([dataset, int(g["n_train"].max()), f"RBMs on {source} images", acc(mine.mean()),
                           acc(scratch.mean()), pts(diff), result])
     if table:
-        lines.append(f"pretraining: ahead of random init in {outcomes.count(SUPPORTS)}, behind in "
-                     f"{outcomes.count(CONTRADICTS)}, tied or undecided in {len(table) - outcomes.count(SUPPORTS) - outcomes.count(CONTRADICTS)} "
-                     f"of {len(table)} (dataset, labels, pretraining data)")
+        ahead, behind = outcomes.count(SUPPORTS), outcomes.count(CONTRADICTS)
+        lines.append(f"pretraining: ahead of random init in {ahead}, behind in {behind}, tied or undecided in "
+                     f"{len(table) - ahead - behind} of {len(table)} (dataset, labels, pretraining data)")
     generated = []
     if "frechet_distance" in rows:
         gen = scored(rows, "frechet_distance")
