@@ -471,3 +471,10 @@ def test_t4_crafted_features_help_and_deep_matches():
     assert verdict_of("T4-features", deep_behind).verdict == "mixed"
     no_crafted = sequence_accuracy_rows({"random_forest": 0.85, "transformer": 0.80})
     assert verdict_of("T4-features", no_crafted).verdict == "inconclusive"
+
+
+def test_a3_underflowed_gradient_counts_as_vanished():
+    df = memory_rows({"rnn": 25, "lstm": 100, "gru": 200}, VANISHING)
+    df.loc[(df["model"] == "rnn") & (df["dataset"] == "adding[length=200]"), "grad_ratio_init"] = 0.0
+    v = verdict_of("A3-rnn-vanishing", df)
+    assert v.verdict == "supported" and "T=200: rnn 1.2e-38" in v.evidence

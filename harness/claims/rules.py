@@ -893,10 +893,12 @@ def longest_solved(d: pd.DataFrame, arch: str) -> int:
 
 
 def gradient_ratios(d: pd.DataFrame, arch: str) -> pd.Series:
-    """Geometric mean over seeds, per length, of the initial gradient ratio (first / last steps)."""
+    """Geometric mean over seeds, per length, of the initial gradient ratio (first / last steps). A ratio
+    of 0 is a gradient that underflowed float32 on its way back: it counts as float32's smallest normal."""
     mine = ok(d[d["arch"] == arch])
-    mine = mine[mine["grad_ratio_init"] > 0]
-    return np.exp(np.log(mine["grad_ratio_init"]).groupby(mine["length"]).mean())
+    mine = mine[mine["grad_ratio_init"] >= 0]
+    ratio = mine["grad_ratio_init"].clip(lower=float(np.finfo(np.float32).tiny))
+    return np.exp(np.log(ratio).groupby(mine["length"]).mean())
 
 
 def recurrent_memory(rows: pd.DataFrame, entry: dict) -> Verdict:
