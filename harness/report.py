@@ -25,7 +25,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from harness.claims.rules import with_lengths
+from harness.claims.rules import solved_share, with_lengths
 from harness.display import base_dataset, fmt_count, fmt_seconds, has_scores, is_generation, is_language_model, visible
 from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
 from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
@@ -666,7 +666,7 @@ def sequence_length_blocks(d: pd.DataFrame, suite: str) -> list:
         lengths = sorted(g["length"].unique())
         rows = []
         for model, m in g.groupby("model", sort=False):
-            solved = m.assign(solved=m["solved"].where(m["status"] == "ok", 0.0).fillna(0.0)).groupby("length")["solved"].mean()
+            solved = solved_share(g, model, by="model")
             steps = m.groupby("length")["train_steps"].mean() if "train_steps" in m else pd.Series(dtype=float)
             rows.append([model, *(("✓" if solved.get(T, 0) >= 0.5 else "✗") + (f" {steps[T]:.0f}" if T in steps and
                                   np.isfinite(steps[T]) else "") for T in lengths)])

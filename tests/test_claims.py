@@ -610,3 +610,10 @@ def test_a10_counts_dbn_samples_only_where_the_generative_suite_ran_them():
     poor = verdict_of("A10-dbn", pd.concat([pretraining, samples(200, 60)]))
     assert poor.verdict == "mixed" and "0/1" in poor.evidence
     assert verdict_of("A10-dbn", samples(30, 60)).verdict == "supported"  # generative rows alone
+
+
+def test_a3_underflowed_gradient_counts_as_vanished():
+    df = memory_rows({"rnn": 25, "lstm": 100, "gru": 200}, VANISHING)
+    df.loc[(df["model"] == "rnn") & (df["dataset"] == "adding[length=200]"), "grad_ratio_init"] = 0.0
+    v = verdict_of("A3-rnn-vanishing", df)
+    assert v.verdict == "supported" and "T=200: rnn 1.2e-38" in v.evidence

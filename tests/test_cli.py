@@ -21,7 +21,7 @@ SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1"]
 VISION = OmegaConf.load(CONFIG_DIR / "suite" / "vision.yaml")
 FAMILY = {m: OmegaConf.load(CONFIG_DIR / "model" / f"{m}.yaml").family for m in VISION.models}
 
-COLUMNS = ["suite", "dataset", "model", "variant", "family", "params", "params_id", "seed", "n_train", "n_test",
+COLUMNS = ["suite", "dataset", "model", "variant", "family", "features", "params", "params_id", "seed", "n_train", "n_test",
            "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "git_commit", "code_version", "job",
            "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
@@ -78,6 +78,7 @@ def test_rows_have_the_schema_and_sane_values(smoke_run):
     assert set(df["dataset"]) == {"digits", "mnist5k"} and set(df["model"]) == set(VISION.models)
     assert (df["suite"] == "vision").all() and (df["profile"] == "smoke").all()
     assert dict(zip(df["model"], df["family"])) == FAMILY
+    assert (df["features"] == "raw").all()  # no vision model declares hand-made features (claim T4)
     assert (df["status"] == "ok").all() and df["error"].isna().all()
     assert (df["seed"] == 0).all() and (df["n_train"] == 300).all() and (df["n_test"] == 200).all()
     assert (df["device"] == "cpu").all() and (df["torch_threads"] == 1).all() and not df["tuned"].any()

@@ -19,7 +19,8 @@ import pandas as pd
 import yaml
 
 from harness.display import fmt_count, fmt_seconds
-from harness.stats import PairedDifference, crossover, fit_power_law, nemenyi_cd, paired_difference
+from harness.stats import (PairedDifference, average_ranks, crossover, fit_power_law, nemenyi_cd,
+                           paired_difference)
 
 REGISTRY = Path(__file__).with_name("registry.yaml")
 VERDICTS = ("supported", "contradicted", "mixed", "inconclusive", "not-run", "definitional")
@@ -873,7 +874,9 @@ ROLES = {"transformer": re.compile(r"(^|_)transformer(_|$)"), "mamba": re.compil
          "lstm": re.compile(r"(^|_)lstm(_|$)")}
 
 
-def role(arch: str) -> str | None:
+def role(key: str) -> str | None:
+    """The architecture role of a configuration key ('transformer_text · tuned' -> 'transformer')."""
+    arch = key.split(" · ")[0].split("[")[0]
     return next((r for r, pattern in ROLES.items() if pattern.search(arch)), None)
 
 
@@ -884,9 +887,10 @@ def with_lengths(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.dropna(subset=["length"]).astype({"length": int})
 
 
-def solved_share(d: pd.DataFrame, arch: str) -> pd.Series:
-    """Share of seeds `arch` solved, per length; a failed cell (error, timeout) counts as unsolved."""
-    mine = d[d["arch"] == arch]
+def solved_share(d: pd.DataFrame, arch: str, by: str = "arch") -> pd.Series:
+    """Share of seeds `arch` (a value of column `by`) solved, per length; a failed cell (error,
+    timeout) counts as unsolved."""
+    mine = d[d[by] == arch]
     solved = mine["solved"].where(mine["status"] == "ok", 0.0).fillna(0.0)
     return solved.groupby(mine["length"]).mean()
 
@@ -898,10 +902,12 @@ def longest_solved(d: pd.DataFrame, arch: str) -> int:
 
 
 def gradient_ratios(d: pd.DataFrame, arch: str) -> pd.Series:
-    """Geometric mean over seeds, per length, of the initial gradient ratio (first / last steps)."""
+    """Geometric mean over seeds, per length, of the initial gradient ratio (first / last steps). A ratio
+    of 0 is a gradient that underflowed float32 on its way back: it counts as float32's smallest normal."""
     mine = ok(d[d["arch"] == arch])
-    mine = mine[mine["grad_ratio_init"] > 0]
-    return np.exp(np.log(mine["grad_ratio_init"]).groupby(mine["length"]).mean())
+    mine = mine[mine["grad_ratio_init"] >= 0]
+    ratio = mine["grad_ratio_init"].clip(lower=float(np.finfo(np.float32).tiny))
+    return np.exp(np.log(ratio).groupby(mine["length"]).mean())
 
 
 def recurrent_memory(rows: pd.DataFrame, entry: dict) -> Verdict:
@@ -1031,19 +1037,19 @@ def transformer_rank_and_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
     outcomes, lines, detail = [], [], []
     for suite, d in rows[rows["suite"].isin(["sequence", "text"]) & rows["accuracy"].notna()].groupby("suite"):
         scores = accuracy_table(d)
-        mine = [k for k in scores.columns if role(k.split(" · ")[0].split("[")[0]) == "transformer"]
+        mine = [k for k in scores.columns if role(k) == "transformer"]
         if not mine or len(scores.columns) < 3:
             continue
         t = mine[0]
         ranks = scores.rank(axis=1, ascending=False, method="average")
-        mean_ranks = scores.dropna().rank(axis=1, ascending=False, method="average").mean().sort_values()
+        mean_ranks = average_ranks(scores)
         complete = scores.dropna()
         cd = nemenyi_cd(len(scores.columns), len(complete))
         beaten = []  # datasets where the best model is ahead of the transformer beyond the noise
         for dataset, row in scores.iterrows():
             best = row.drop(t).idxmax()
-            diff = paired(seed_scores(at_top_size(ok(d[d["dataset"] == dataset])), best, "accuracy"),
-                          seed_scores(at_top_size(ok(d[d["dataset"] == dataset])), t, "accuracy"))
+            top = at_top_size(ok(d[d["dataset"] == dataset]))
+            diff = paired(seed_scores(top, best, "accuracy"), seed_scores(top, t, "accuracy"))
             if outcome(diff) == "a":
                 beaten.append(f"{dataset} ({best} {pts(diff)})")
         k = len(scores.columns)
@@ -1091,7 +1097,7 @@ def mamba_scaling(rows: pd.DataFrame, entry: dict) -> Verdict:
         d = at_top_size(d)
         by_role = {}
         for key in d["key"].unique():
-            r = role(key.split(" · ")[0].split("[")[0])
+            r = role(key)
             if r and r not in by_role:
                 by_role[r] = key
         if "mamba" not in by_role or len(by_role) < 2:
