@@ -167,12 +167,24 @@ class DeepGenerator(GenerativeModel):
         return {"steps": len(self.losses_), "final_train_loss": float(np.mean(tail)) if tail else float("nan")}
 
 
+class LatentGenerator(DeepGenerator):
+    """A generator that maps `latent`-d Gaussian noise (and the class) to an image in one pass: the GAN's
+    generator, the VAE's decoder. A subclass defines `decode(z, onehot)`."""
+
+    def draw(self, n, y, seed):
+        generator = torch.Generator().manual_seed(seed)
+        with torch.inference_mode():
+            out = [self.decode(torch.randn(m, self.latent, generator=generator).to(self.device), self.onehot(labels))
+                   for m, labels in self.chunks(n, y)]
+        return torch.cat(out).cpu().numpy()
+
+
 def seeded(seed: int) -> torch.Generator:
     torch.manual_seed(seed)  # weight initialisation
     return torch.Generator().manual_seed(seed)
 
 
-class DCGAN(DeepGenerator):
+class DCGAN(LatentGenerator):
     """Conditional DCGAN of harness/models/gan.py: `latent` noise size, `width` channels."""
 
     def __init__(self, latent: int = 64, width: int = 32, lr: float = 2e-4, beta1: float = 0.5, batch_size: int = 64,
@@ -222,15 +234,9 @@ class DCGAN(DeepGenerator):
         self.discriminator_.train()
         return step
 
-    def draw(self, n, y, seed):
-        generator = torch.Generator().manual_seed(seed)
+    def decode(self, z, onehot):  # noise -> images in [0, 1]
         self.generator_.eval()
-        out = []
-        with torch.inference_mode():
-            for m, labels in self.chunks(n, y):
-                z = torch.randn(m, self.latent, generator=generator).to(self.device)
-                out.append((self.generator_(z, self.onehot(labels)) + 1) / 2)
-        return torch.cat(out).cpu().numpy()
+        return (self.generator_(z, onehot) + 1) / 2
 
     def modules(self):
         return [self.generator_, self.discriminator_]
@@ -239,7 +245,7 @@ class DCGAN(DeepGenerator):
         return super().diagnostics(X, y) | {"final_d_loss": float(np.mean(self.d_losses_[-50:]))}
 
 
-class VariationalAutoencoder(DeepGenerator):
+class VariationalAutoencoder(LatentGenerator):
     """Conditional convolutional VAE of harness/models/vae.py: `latent` code size, `width` channels."""
 
     def __init__(self, latent: int = 16, width: int = 32, lr: float = 1e-3, batch_size: int = 64, max_steps: int = 2000,
@@ -274,15 +280,9 @@ class VariationalAutoencoder(DeepGenerator):
         self.module_.train()
         return step
 
-    def draw(self, n, y, seed):
-        generator = torch.Generator().manual_seed(seed)
+    def decode(self, z, onehot):  # code -> images in [0, 1]
         self.module_.eval()
-        out = []
-        with torch.inference_mode():
-            for m, labels in self.chunks(n, y):
-                z = torch.randn(m, self.latent, generator=generator).to(self.device)
-                out.append(torch.sigmoid(self.module_.decode(z, self.onehot(labels))))
-        return torch.cat(out).cpu().numpy()
+        return torch.sigmoid(self.module_.decode(z, onehot))
 
     def modules(self):
         return [self.module_]
