@@ -14,7 +14,7 @@ from harness.config import (GROUPS, ConfigError, compose_config, group_options, 
 from suites import CONFIG_DIR
 
 NEEDS_PATH = {"idx", "image_folder", "ts_file", "timeseries_csv",
-              "imdb_folder", "text_csv", "hf_text"}  # dataset files whose load.path is ??? (the user's folder)
+              "imdb_folder", "text_csv", "hf_text", "table_file"}  # dataset files whose load.path is ??? (the user's folder)
 CONFIG_FILES = [(g, n) for g in GROUPS for n in group_options(g)]
 
 
