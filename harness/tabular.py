@@ -60,8 +60,11 @@ def categorical_columns(X: pd.DataFrame) -> list[str]:
 
 
 def _as_text(X):
-    """Categories as strings, a missing one as the category "nan" (encoders need one type per column)."""
-    return pd.DataFrame(X).astype("object").astype(str)
+    """Categories as strings, a missing one as the category "(missing)" (encoders need one type per
+    column; pandas 3's `astype(str)` would keep a missing value missing, and an ordinal encoder would
+    pass it on as NaN)."""
+    table = pd.DataFrame(X).astype(object)
+    return table.where(table.notna(), "(missing)").astype(str)
 
 
 def numeric_steps(numeric: str, seed: int, n_rows: int):
