@@ -7,7 +7,8 @@ parameter (`module_params.dropout`); each value is either a list (one element dr
 one of
     {log_uniform: [low, high]}   {uniform: [low, high]}   {int_uniform: [low, high]}   (bounds inclusive)
 `n_configs` configurations are tried: the model's own (default) configuration first, then
-`n_configs - 1` drawn from the space with the cell's seed. Each is fitted on the training split less
+`n_configs - 1` distinct ones drawn from the space with the cell's seed (fewer where a small
+discrete space holds fewer; `configs_tried` in the row says how many). Each is fitted on the training split less
 a validation part (`val_fraction`, stratified for classes) and scored there (accuracy, or R^2 for a
 regression); the test split is never seen. The best validation score wins (the earlier on a tie).
 With `refit` it is fitted again on all training data; without (the tabular suite's choice, as in
@@ -112,11 +113,13 @@ class RandomSearch(BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         configs, seen = [{}], set()
         for _ in range(max(0, int(self.n_configs) - 1)):
-            for _attempt in range(20):  # a small discrete space may not hold n_configs distinct draws
+            for _attempt in range(50):
                 config = draw(space, rng)
                 key = json.dumps(config, sort_keys=True, default=str)
                 if key not in seen:
                     break
+            else:  # a small discrete space holds fewer distinct configurations than the budget
+                break
             seen.add(key)
             configs.append(config)
         return configs

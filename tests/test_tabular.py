@@ -378,3 +378,8 @@ def test_report_reads_trees_against_networks_from_the_rows():
     assert "cannot tell" in level
     no_trees = tabular_duels(0.8, 0.85)
     assert tabular_blocks(with_labels(no_trees[no_trees["family"] == "deep"]), "tabular") == []
+
+
+def test_a_small_grid_gives_fewer_configurations_than_the_budget():
+    search = RandomSearch(RidgeModel(), {"alpha": [0.1, 10.0]}, n_configs=6)
+    assert search.configurations()[0] == {} and len(search.configurations()) == 3
