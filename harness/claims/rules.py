@@ -318,7 +318,7 @@ def domain_winners(rows: pd.DataFrame, entry: dict) -> Verdict:
         if value == "supported":  # only part of a two-sided claim was tested
             value = "mixed"
         evidence = f"{', '.join(sorted({d.suite for d in duels}))} only ({', '.join(missing)} not run): " + evidence
-    detail = (duel_table(duels) + "\n\nExpected winner per suite: "
+    detail = (duel_table(duels) + "\n\nRegression datasets (tables) are scored by test R². Expected winner per suite: "
               + ", ".join(f"{s} → {f}" for s, f in expect.items())
               + (f". Not run: {', '.join(f'`bench run suite={s}`' for s in missing)}." if missing else "."))
     return verdict(entry, value, evidence, detail, scope_of(ok(rows[rows["suite"].isin(expect)]),
