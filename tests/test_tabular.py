@@ -376,6 +376,10 @@ def test_report_reads_trees_against_networks_from_the_rows():
     assert "deep networks on 2" in deep_ahead and "does not reproduce" in deep_ahead
     level = paragraph(tabular_duels(0.85, 0.85))
     assert "cannot tell" in level
+    mostly_level = pd.concat([tabular_duels(0.85, 0.85), tabular_duels(0.90, 0.85).assign(dataset="other")])
+    mostly_level = mostly_level[~((mostly_level["dataset"] == "other") & (mostly_level["model"] == "resnet_mlp"))]
+    text = paragraph(mostly_level)
+    assert "deep networks on 1, level on 2" in text and "neither reproduces nor reverses it" in text
     no_trees = tabular_duels(0.8, 0.85)
     assert tabular_blocks(with_labels(no_trees[no_trees["family"] == "deep"]), "tabular") == []
 
