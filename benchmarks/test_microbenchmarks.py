@@ -45,6 +45,7 @@ BATCH = 64
 N_CLASSES = 10
 IMAGE = (1, 28, 28)     # (C, H, W): MNIST-sized images
 SEQUENCE = (1, 256)     # (C, T): one channel, 256 time steps
+TABLE = (20,)           # (F,): a table of 20 numeric columns, as harness/tabular.py hands it to a network
 IMAGE_MODULES = {"harness.models.perceptron", "harness.models.mlp", "harness.models.cnn", "harness.models.resnet"}
 TEXT_MODULES = {"harness.models.text"}  # word ids in, (T,) with T the model's own max_len
 VOCABULARY = 8_700  # word ids of a text batch: the fortunes' training vocabulary at min_count 2
@@ -62,7 +63,12 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "plain_net": IMAGE,
     "autoencoder": IMAGE,
     "autoencoder_detector": IMAGE,
+    "resnet_mlp": TABLE,
+    "ft_transformer": TABLE,
 }
+# Deep in the source document's sense but fitted in closed form (GMDH: least squares per neuron, layer
+# by layer): no training step to time, so their fit is benchmarked as the classical models' is.
+FIT_BENCHMARKED = {"gmdh"}
 
 # Classical model name -> the data its fit is benchmarked on: "images" (1,000 mnist5k images),
 # "series" (1,000 seeded series of SEQUENCE's shape) or "texts" (1,000 fortunes, the text suite's
@@ -76,8 +82,9 @@ CLASSICAL_PACKAGES = {
     "baselines.bayes": "images", "baselines.trees": "images", "baselines.timeseries": "series",
     "baselines.text": "texts", "harness.charlm": "texts", "baselines.generative": "images",
     "baselines.decomposition": "images", "baselines.anomaly": "images",
+    "baselines.tabular": "tables", "harness.models.gmdh": "tables",
 }
-DATA_KINDS = ("images", "series", "texts")
+DATA_KINDS = ("images", "series", "texts", "tables")
 CLASSICAL_SAMPLES = 1000
 FIT_BUDGET_S = 2.0  # timed fits per classical model: enough rounds to fill this, at least MIN_FIT_ROUNDS
 MIN_FIT_ROUNDS, MAX_FIT_ROUNDS = 3, 100
@@ -91,6 +98,16 @@ def model_config(name: str) -> DictConfig:
 
 def models_of(family: str) -> list[str]:
     return [name for name in group_options("model") if model_config(name).get("family", "deep") == family]
+
+
+def stepped_models() -> list[str]:
+    """The deep models benchmarked by a training step."""
+    return [name for name in models_of("deep") if name not in FIT_BENCHMARKED]
+
+
+def fitted_models() -> list[str]:
+    """The models benchmarked by a whole fit: the classical ones and FIT_BENCHMARKED."""
+    return [*models_of("classical"), *(name for name in models_of("deep") if name in FIT_BENCHMARKED)]
 
 
 def is_language_model(name: str) -> bool:
@@ -233,7 +250,7 @@ def one_thread():
 
 
 @pytest.mark.benchmark(group="deep: forward+backward+step, batch 64")
-@pytest.mark.parametrize("name", models_of("deep"))
+@pytest.mark.parametrize("name", stepped_models())
 def test_train_step(benchmark, name):
     step = training_step(name)
     if not isinstance(step, GeneratorStep):  # a generator's networks are in training mode already
@@ -257,8 +274,14 @@ def classical_dataset(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Each data kind, loaded once, when a model first asks for it. Images: 1,000 mnist5k training
     images, 100 per class, (N, 1, 28, 28) in [0, 1], as the runner feeds them (the pipelines flatten
     them). Texts: 1,000 fortunes of the text suite's 8 categories, stratified, a 1-D object array of
-    str (needs the fortunes package: the loader says how to install it)."""
-    if kind == "images":
+    str (needs the fortunes package: the loader says how to install it). Tables: 1,000 diamonds (the
+    tabular suite's; a DataFrame with 3 categorical columns, log price a regression target)."""
+    if kind == "tables":
+        from harness.data.tabular import load_rdataset
+
+        task = load_rdataset("ggplot2", "diamonds", "price", "diamonds", seed=0, kind="regression", log_target=True,
+                             max_train=CLASSICAL_SAMPLES)
+    elif kind == "images":
         task = load_mnist5k(seed=0).subsample_train(CLASSICAL_SAMPLES, seed=0)
     elif kind == "texts":
         task = load_fortunes(seed=0).subsample_train(CLASSICAL_SAMPLES, seed=0)
@@ -267,8 +290,9 @@ def classical_dataset(kind: str) -> tuple[np.ndarray, np.ndarray]:
     return task.X_train, task.y_train
 
 
-@pytest.mark.benchmark(group="classical: fit on 1,000 images (mnist5k), series (1, 256) or texts (fortunes)")
-@pytest.mark.parametrize("name", models_of("classical"))
+@pytest.mark.benchmark(group="classical (and GMDH): fit on 1,000 images (mnist5k), series (1, 256), texts "
+                             "(fortunes) or table rows (diamonds)")
+@pytest.mark.parametrize("name", fitted_models())
 def test_classical_fit(benchmark, name):
     X, y = classical_dataset(classical_data(name))
     est = build_classical(name)
@@ -280,5 +304,5 @@ def test_classical_fit(benchmark, name):
         assert list(fitted.classes_) == list(np.unique(y))
     elif hasattr(fitted, "sample"):  # a generator (harness/generative.py): it draws images
         assert np.isfinite(fitted.sample(5)).all()
-    else:  # a language model: y is not its target, the texts are; it scores each text it reads
+    else:  # a regressor, or a language model (y is not its target, the texts are; it scores each text)
         assert np.isfinite(fitted.predict(X[:5])).all()

@@ -26,6 +26,7 @@ from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.metrics import Measurement, count_parameters, measure, scores
 from harness.safety import check_targets
 from harness.training import Diverged, TimeBudgetExceeded
+from harness.tuning import RandomSearch
 
 log = logging.getLogger("bench")
 
@@ -43,6 +44,7 @@ class CellSpec:
     device: str
     family: str
     tuned: bool = False
+    n_configs: int | None = None   # tuning by random search with this budget; None: the `search` grid
     time_limit: float | None = None
     threads: int | None = None
     interpret: dict | None = None  # interpret settings when interpret=on, else None
@@ -71,13 +73,25 @@ def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None,
     return est
 
 
-def tuned(est, search: dict, seed: int, kind: str = "classification"):
-    """A grid search over the model's declared `search` grid, scored on one 20% validation split of
-    the training data (stratified for classification; the test split is never seen), refit on all
-    of train."""
+def tuning_space(model: dict, n_configs: int | None) -> dict | None:
+    """What tuning searches: with a random-search budget, the model's `random_search` space (else its
+    `search` grid read as one); without, the `search` grid. None when the model declares nothing."""
+    if n_configs:
+        return model.get("random_search") or model.get("search") or None
+    return model.get("search") or None
+
+
+def tuned(est, model: dict, seed: int, kind: str = "classification", n_configs: int | None = None):
+    """Without a budget: a grid search over the model's declared `search` grid, scored on one 20%
+    validation split of the training data (stratified for classification; the test split is never
+    seen), refit on all of train. With `n_configs`: a random search of that many configurations,
+    the model's own first, on the same kind of split, the best not refit (harness/tuning.py)."""
+    if n_configs:
+        return RandomSearch(est, tuning_space(model, n_configs), n_configs=n_configs, val_fraction=0.2, refit=False,
+                            random_state=seed)
     splitter = StratifiedShuffleSplit if kind == "classification" else ShuffleSplit
     split = splitter(n_splits=1, test_size=0.2, random_state=seed)
-    return GridSearchCV(est, search, cv=split, refit=True, n_jobs=1)
+    return GridSearchCV(est, model["search"], cv=split, refit=True, n_jobs=1)
 
 
 def evaluate_predictions(est, task: Task, device: str, cache_dir: str | None = None) -> tuple[dict, Measurement, int]:
@@ -116,6 +130,8 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
         row["final_train_loss"] = inner.history_.train_loss[-1]
     if hasattr(est, "best_params_"):
         row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
+    if isinstance(est, RandomSearch):  # {} in best_params: the model's own configuration won
+        row.update(configs_tried=est.n_configs_, val_score=est.best_score_)
     if hasattr(inner, "diagnostics"):  # a model's own measurements on the test split (e.g. gradient norms)
         row.update(inner.diagnostics(task.X_test, task.y_test))
     return row
@@ -160,7 +176,7 @@ def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) 
         set_seed(spec.seed)
         est = build_estimator(spec.model, spec.seed, spec.device, spec.time_limit, spec.allow_any_target)
         if spec.tuned:
-            est = tuned(est, spec.model["search"], spec.seed, task.kind)
+            est = tuned(est, spec.model, spec.seed, task.kind, spec.n_configs)
         out.update(fit_and_evaluate(est, task, family=spec.family, device=spec.device,
                                     on_epoch=lambda *a: emit("epoch", a), on_fitted=lambda: emit("fitted", None),
                                     cache_dir=spec.cache_dir))

@@ -22,10 +22,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from harness import hardware
 from harness.calibration import calibrate
-from harness.cell import CellSpec, build_estimator, execute_cell, set_seed  # noqa: F401 - re-exported
+from harness.cell import CellSpec, build_estimator, execute_cell, set_seed, tuning_space  # noqa: F401 - re-exported
 from harness.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
-from harness.data.task import as_kind, stratified_subset
+from harness.data.task import as_kind, stratified_subset, take
 from harness.display import RunDisplay, console, summary_tables
 from harness.isolation import call_in_child, run_isolated, start_server
 from harness.results import RunStore
@@ -76,6 +76,17 @@ def task_overrides(cfg: DictConfig) -> list[str]:
     return list(found)
 
 
+def search_budget(cfg: DictConfig) -> int | None:
+    """The random-search budget: `n_configs=N` on the command line, else the suite's `n_configs` (a
+    number, or one per profile name); None (no budget) tunes by the `search` grid."""
+    chosen = cfg.get("n_configs")
+    if chosen is None:
+        chosen = cfg.suite.get("n_configs")
+        if isinstance(chosen, DictConfig):
+            chosen = chosen.get(cfg.profile.name)
+    return None if chosen is None else int(chosen)
+
+
 class Runner:
     """Runs the plan of one Hydra job into one run folder."""
 
@@ -97,6 +108,7 @@ class Runner:
         self.code_version = code_version()
         self.resume = (ResumeIndex(Path(cfg.paths.results) / self.plan.suite, exclude=self.store.folder)
                        if cfg.get("resume", True) else None)
+        self.n_configs = search_budget(cfg)
         self.calibration: dict | None = None
         self.reused = 0  # cells copied from earlier runs instead of run
 
@@ -169,7 +181,7 @@ class Runner:
             task = task.subsample_train(profile.max_train, seed)
         if profile.max_test and profile.max_test < len(task.y_test):
             idx = stratified_subset(task.y_test, profile.max_test, seed)
-            task.X_test, task.y_test = task.X_test[idx], task.y_test[idx]
+            task.X_test, task.y_test = take(task.X_test, idx), task.y_test[idx]
         return task
 
     def run_dataset(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay) -> int:
@@ -209,7 +221,8 @@ class Runner:
             "family": family, "features": str(model_cfg.get("features", "raw")), "params": params,
             "params_id": params_id,
             "seed": int(seed), "n_train": int(n_train), "n_test": int(n_test), "profile": self.cfg.profile.name,
-            "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False)) and model_cfg.get("search")),
+            "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False))
+                          and tuning_space(model_cfg, self.n_configs)),
             "device": self.device if family == "deep" else "cpu",
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
             "torch_threads": self.threads, "git_commit": self.commit, "code_version": self.code_version,
@@ -227,7 +240,11 @@ class Runner:
         limit = model.get("time_limit", self.cfg.get("time_limit"))  # a model's own limit wins
         label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
         interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if self.cfg.interpret.enabled else None
+        budget = self.n_configs if row["tuned"] else None
+        if budget:  # a column only where a random search ran (its rows also get configs_tried and val_score)
+            row["n_configs"] = budget
         return CellSpec(model=model, seed=seed, device=row["device"], family=row["family"], tuned=row["tuned"],
+                        n_configs=budget,
                         time_limit=limit, threads=self.threads, interpret=interp,
                         allow_any_target=self.allow_any_target, label=label,
                         cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None))
@@ -237,6 +254,7 @@ class Runner:
         return cell_key({
             "suite": row["suite"], "dataset": OmegaConf.to_container(ds_cfg, resolve=True), "model": spec.model,
             "seed": spec.seed, "n_train": row["n_train"], "n_test": row["n_test"], "tuned": spec.tuned,
+            "n_configs": spec.n_configs,
             "device": spec.device, "threads": spec.threads, "time_limit": spec.time_limit, "interpret": spec.interpret,
             "profile": {k: self.cfg.profile.get(k) for k in ("max_train", "max_test")},
             "code_version": self.code_version, "versions": self.versions,

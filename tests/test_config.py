@@ -9,12 +9,13 @@ from omegaconf import OmegaConf
 from sklearn.base import is_classifier
 
 from harness.cli import main
+from harness.tuning import check_space
 from harness.config import (GROUPS, ConfigError, compose_config, group_options, resolve_plan,
                             validate_overrides)
 from suites import CONFIG_DIR
 
 NEEDS_PATH = {"idx", "image_folder", "ts_file", "timeseries_csv",
-              "imdb_folder", "text_csv", "hf_text"}  # dataset files whose load.path is ??? (the user's folder)
+              "imdb_folder", "text_csv", "hf_text", "table_file"}  # dataset files whose load.path is ??? (the user's folder)
 CONFIG_FILES = [(g, n) for g in GROUPS for n in group_options(g)]
 
 
@@ -73,12 +74,19 @@ def test_every_model_config_instantiates(name):
         if cfg.model.family == "deep":
             assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
     else:
-        assert is_classifier(est), f"{name} is not a scikit-learn classifier"
-        if cfg.model.family == "deep":
+        kinds = cfg.model.get("task") or ["classification"]
+        if "regression" in ([kinds] if isinstance(kinds, str) else list(kinds)):  # a table model (harness/tabular.py)
+            assert callable(est.predict) and not hasattr(est, "classes_")
+        else:
+            assert is_classifier(est), f"{name} is not a scikit-learn classifier"
+        if cfg.model.family == "deep" and "max_epochs" in est.get_params():
             assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
-    # the declared search grid names real parameters of the estimator
-    for key in cfg.model.get("search") or {}:
-        assert key in est.get_params(deep=True), f"{name}: search key {key} is not a parameter"
+    # the declared search grid and random-search space name real parameters of the estimator
+    # (`param.key`: a key inside a dict parameter, harness/tuning.py)
+    for key in [*(cfg.model.get("search") or {}), *(cfg.model.get("random_search") or {})]:
+        assert key.split(".")[0] in est.get_params(deep=True), f"{name}: search key {key} is not a parameter"
+    if cfg.model.get("random_search"):
+        check_space(OmegaConf.to_container(cfg.model.random_search))
 
 
 @pytest.mark.parametrize("name", group_options("dataset"))

@@ -29,8 +29,8 @@ def load_microbenchmarks():
 
 
 mb = load_microbenchmarks()
-DEEP = mb.models_of("deep")
-CLASSICAL = mb.models_of("classical")
+DEEP = mb.stepped_models()       # a training step each
+CLASSICAL = mb.fitted_models()   # a fit each: classical models, and GMDH (deep, fitted in closed form)
 
 
 def test_every_model_config_is_benchmarked():

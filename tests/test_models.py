@@ -25,6 +25,11 @@ from harness.training import TorchClassifier
 
 MODELS = group_options("model")
 EPOCHS = 40  # the perceptron rule is the slowest learner here: ~0.70 after 40 epochs, ~0.57 after 20
+# Models whose configured size costs minutes on the digits' 64 columns: a smaller one of the same class.
+# The FT-Transformer attends over one token per column (65 on digits; its tables have 10 to 31): at
+# width 64 and 2 blocks, 40 epochs took 270 s here (under load); width 32, 1 block and 8 epochs, ~15 s.
+SMALLER = {"ft_transformer": ["model.estimator.module_params.width=32", "model.estimator.module_params.n_blocks=1",
+                              "profile.max_epochs=8"]}
 TEXT_EPOCHS = 15  # every text classifier is past 0.85 on the topic sentences by then
 LM_STEPS = 40  # a language model's training steps here (its config gives a wall-clock budget instead)
 # Estimators that read strings (they tokenise, or build TF-IDF features, inside fit).
@@ -33,9 +38,10 @@ TEXT_ESTIMATORS = ("harness.text.", "baselines.text.")
 
 def input_kind(name: str) -> str:
     """What the model reads, from its config: "language_model" (texts in, bits per text out),
-    "text" (texts in, labels out) or "numbers" (images and series, labels out)."""
+    "text" (texts in, labels out), "regression" (a table in, numbers out) or "numbers" (images,
+    series and tables, labels out)."""
     cfg = load_item("model", name)
-    if cfg.get("task") in ("language_model", "generation", "reconstruction", "anomaly"):
+    if cfg.get("task") in ("language_model", "generation", "reconstruction", "anomaly", "regression"):
         return cfg.task
     return "text" if str(cfg.estimator._target_).startswith(TEXT_ESTIMATORS) else "numbers"
 
@@ -47,6 +53,15 @@ LANGUAGE_MODELS = [name for name, kind in KINDS.items() if kind == "language_mod
 GENERATORS = [name for name, kind in KINDS.items() if kind == "generation"]
 REDUCERS = [name for name, kind in KINDS.items() if kind == "reconstruction"]
 DETECTORS = [name for name, kind in KINDS.items() if kind == "anomaly"]
+# Models that predict numbers: regression-only ones, and table models of both kinds (`task: [classification,
+# regression]`), which the digits test checks as classifiers too.
+def task_kinds(name: str) -> list[str]:
+    declared = load_item("model", name).get("task") or []
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+REGRESSORS = [name for name in MODELS if "regression" in task_kinds(name)]
+REGRESSION_EPOCHS = 15
 
 TOPICS = {  # four topics of ten words each, and words any topic uses
     "computers": "program compiler bug disk memory kernel network keyboard screen software".split(),
@@ -91,7 +106,7 @@ def training_budget(name: str) -> list[str]:
     if KINDS[name] == "language_model":  # neural ones train for wall-clock seconds; a step count repeats
         steps = "max_steps" in load_item("model", name).estimator
         return ["model.estimator.budget_seconds=null", f"model.estimator.max_steps={LM_STEPS}"] if steps else []
-    return [f"profile.max_epochs={TEXT_EPOCHS if KINDS[name] == 'text' else EPOCHS}"]
+    return [f"profile.max_epochs={TEXT_EPOCHS if KINDS[name] == 'text' else EPOCHS}", *SMALLER.get(name, [])]
 
 
 def model_config(name: str, *extra: str):
@@ -125,6 +140,28 @@ def check_classifier(name: str, est, X_train, y_train, X_test, y_test, n_classes
 @pytest.mark.parametrize("name", NUMBER_MODELS)
 def test_model_learns_digits(name, digits):
     check_classifier(name, build(name), digits.X_train, digits.y_train, digits.X_test, digits.y_test, 10, 0.5)
+
+
+@pytest.fixture(scope="module")
+def autompg():
+    from harness.data.tabular import load_autompg
+
+    return load_autompg(seed=0)
+
+
+@pytest.mark.parametrize("name", REGRESSORS)
+def test_regressor_predicts_miles_per_gallon(name, autompg):
+    """Auto MPG (294 training cars, one categorical column): fit returns self, predictions are finite
+    floats of the test set's shape and explain most of the variance (every model here reaches R^2 of
+    0.8 or more; ridge 0.82, predicting the mean 0)."""
+    est = build(name, 0, f"profile.max_epochs={REGRESSION_EPOCHS}")
+    assert est.fit(autompg.X_train, autompg.y_train) is est, "fit must return self"
+    y_pred = est.predict(autompg.X_test)
+    assert y_pred.shape == autompg.y_test.shape and np.issubdtype(y_pred.dtype, np.floating)
+    r2 = scores("regression", autompg.y_test, y_pred)["r2"]
+    assert r2 > 0.6, f"{name}: R^2 {r2:.3f}"
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
 
 
 @pytest.mark.parametrize("name", TEXT_MODELS)

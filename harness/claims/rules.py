@@ -59,6 +59,8 @@ USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_tra
                 "cell_seconds", "interpretable_by_construction", "interpret_seconds", "features",
                 # the memory suite's own diagnostics (harness/sequence_training.py)
                 "solved", "grad_ratio_init", "grad_ratio", "train_steps", "budget_hit", "r2",
+                # the tabular suite's GMDH depth (harness/models/gmdh.py)
+                "n_layers",
                 # the generative suite's sample quality (harness/generative_metrics.py)
                 "frechet_distance", "precision", "recall", "cas_accuracy",
                 # the unsupervised suite's scores and probes (harness/metrics.py, harness/reconstruction.py)
@@ -232,37 +234,60 @@ class Duel:
     n_train: int
     deep: str
     classical: str
-    deep_accuracy: float
+    deep_accuracy: float     # the dataset's score: accuracy, or R^2 on a regression dataset (`metric`)
     classical_accuracy: float
     diff: PairedDifference  # deep - classical
     winner: str             # 'deep', 'classical', 'tie' or 'unknown'
+    metric: str = "accuracy"
+
+
+def score_column(d: pd.DataFrame) -> str:
+    """What ranks models on a dataset: accuracy, or R^2 where the rows are a regression's (no accuracy).
+    Both are higher-is-better on a scale of 1, so the one-seed threshold of 2 points serves both."""
+    if "accuracy" in d and d["accuracy"].notna().any():
+        return "accuracy"
+    return "r2" if "r2" in d and pd.to_numeric(d["r2"], errors="coerce").notna().any() else "accuracy"
+
+
+def score_text(x: float, metric: str) -> str:
+    if metric == "accuracy":
+        return acc(x)
+    return "–" if x is None or not np.isfinite(x) else f"R² {x:.3f}"
+
+
+def gap_text_of(diff: PairedDifference, metric: str) -> str:
+    return pts(diff) if metric == "accuracy" else "R² " + diff_text(diff, log=False)
 
 
 def family_duels(rows: pd.DataFrame) -> list[Duel]:
-    """Best deep vs best classical (by mean accuracy) per dataset at the largest shared size."""
+    """Best deep vs best classical (by mean accuracy, or R^2 on a regression dataset) per dataset at
+    the largest shared size."""
     duels = []
     for (suite, dataset), d in ok(rows).groupby(["suite", "dataset"], sort=False):
         d = at_top_size(d)
-        deep, classical = best_key(d, "deep"), best_key(d, "classical")
+        metric = score_column(d)
+        deep, classical = best_key(d, "deep", metric), best_key(d, "classical", metric)
         if deep is None or classical is None:
             continue
-        a, b = seed_scores(d, deep, "accuracy"), seed_scores(d, classical, "accuracy")
+        a, b = seed_scores(d, deep, metric), seed_scores(d, classical, metric)
         diff = paired(a, b)
         winner = {"a": "deep", "b": "classical"}.get(outcome(diff), outcome(diff))
-        duels.append(Duel(suite, dataset, int(d["n_train"].iloc[0]), deep, classical, a.mean(), b.mean(), diff, winner))
+        duels.append(Duel(suite, dataset, int(d["n_train"].iloc[0]), deep, classical, a.mean(), b.mean(), diff, winner,
+                          metric))
     return duels
 
 
 def duel_table(duels: list[Duel]) -> str:
     return md_table(["suite", "dataset", "n_train", "best deep", "best classical", "deep − classical", "test", "winner"],
-                    [[d.suite, d.dataset, d.n_train, f"{d.deep} {acc(d.deep_accuracy)}",
-                      f"{d.classical} {acc(d.classical_accuracy)}", pts(d.diff),
+                    [[d.suite, d.dataset, d.n_train, f"{d.deep} {score_text(d.deep_accuracy, d.metric)}",
+                      f"{d.classical} {score_text(d.classical_accuracy, d.metric)}", gap_text_of(d.diff, d.metric),
                       f"{d.diff.test} p={d.diff.p_value:.3g}" if np.isfinite(d.diff.p_value) else d.diff.test,
                       d.winner] for d in duels])
 
 
 def duel_line(d: Duel) -> str:
-    return f"{d.dataset}: {d.deep} {acc(d.deep_accuracy)} vs {d.classical} {acc(d.classical_accuracy)} ({pts(d.diff)})"
+    return (f"{d.dataset}: {d.deep} {score_text(d.deep_accuracy, d.metric)} vs {d.classical} "
+            f"{score_text(d.classical_accuracy, d.metric)} ({gap_text_of(d.diff, d.metric)})")
 
 
 def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
@@ -273,7 +298,8 @@ def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
     missing = missing_suites(rows, entry)
     note = f"Suites not run: {', '.join(missing)}." if missing else ""
     return verdict(entry, overall(outcomes), "; ".join(map(duel_line, duels)),
-                   duel_table(duels) + "\n\nA tie inside the noise counts as no difference.",
+                   duel_table(duels) + "\n\nA tie inside the noise counts as no difference. Regression datasets "
+                   "are scored by test R² (the same 2-point threshold with one seed).",
                    scope_of(ok(rows), note))
 
 
@@ -292,7 +318,7 @@ def domain_winners(rows: pd.DataFrame, entry: dict) -> Verdict:
         if value == "supported":  # only part of a two-sided claim was tested
             value = "mixed"
         evidence = f"{', '.join(sorted({d.suite for d in duels}))} only ({', '.join(missing)} not run): " + evidence
-    detail = (duel_table(duels) + "\n\nExpected winner per suite: "
+    detail = (duel_table(duels) + "\n\nRegression datasets (tables) are scored by test R². Expected winner per suite: "
               + ", ".join(f"{s} → {f}" for s, f in expect.items())
               + (f". Not run: {', '.join(f'`bench run suite={s}`' for s in missing)}." if missing else "."))
     return verdict(entry, value, evidence, detail, scope_of(ok(rows[rows["suite"].isin(expect)]),
@@ -1548,6 +1574,74 @@ def dbn_pretraining(rows: pd.DataFrame, entry: dict) -> Verdict:
                    scope_of(ok(rows[rows["arch"].isin(["dbn_classifier", "dbn", "gmm"])])))
 
 
+# ---------------------------------------------------------------- GMDH (A11)
+
+GMDH_RIVALS = ("mlp", "ridge")
+MIN_GMDH_LAYERS = 2  # A11: a network "of any depth" must at least have grown past its first layer
+
+
+def best_of_arch(d: pd.DataFrame, arch: str, metric: str) -> str | None:
+    """The configuration of one architecture with the highest mean `metric` over seeds."""
+    scores = d[d["arch"] == arch].groupby("key")[metric].mean().dropna()
+    return scores.idxmax() if len(scores) else None
+
+
+def gmdh_readings(rows: pd.DataFrame) -> tuple[list[str], list[list], list[str]]:
+    """Per regression dataset with GMDH rows, at the largest size: GMDH's test R^2 and layers grown
+    against the MLP and ridge regression, paired over seeds. (outcomes, table rows, evidence lines)."""
+    outcomes, table, lines = [], [], []
+    for (suite, dataset), d in scored(rows, "r2").groupby(["suite", "dataset"], sort=False):
+        d = at_top_size(d)
+        gmdh = best_of_arch(d, "gmdh", "r2")
+        if gmdh is None:
+            continue
+        g = seed_scores(d, gmdh, "r2")
+        layers = pd.to_numeric(d.loc[d["key"] == gmdh, "n_layers"], errors="coerce").mean() \
+            if "n_layers" in d else np.nan
+        parts, cells = {}, []
+        for rival in GMDH_RIVALS:
+            key = best_of_arch(d, rival, "r2")
+            if key is None:
+                cells.append("–")
+                continue
+            diff = paired(g, seed_scores(d, key, "r2"))
+            parts[rival] = comparison(diff, LARGE_GAP)
+            cells.append(f"{key} R² {seed_scores(d, key, 'r2').mean():.3f} (GMDH − it: {diff_text(diff, log=False)})")
+        if not parts:
+            continue
+        behind = [r for r, o in parts.items() if o == CONTRADICTS]
+        deep_enough = np.isfinite(layers) and layers >= MIN_GMDH_LAYERS
+        if len(behind) == len(parts):
+            result = CONTRADICTS
+        elif behind or not deep_enough:
+            result = MIXED
+        else:
+            result = SUPPORTS
+        outcomes.append(result)
+        layer_text = f"{layers:.1f}" if np.isfinite(layers) else "–"
+        table.append([dataset, int(d["n_train"].iloc[0]), f"R² {g.mean():.3f}", layer_text, *cells,
+                      {SUPPORTS: "competes, grew layers", CONTRADICTS: "behind both", MIXED:
+                       ("behind " + ", ".join(behind)) if behind else f"competes, but {layer_text} layer(s)"}[result]])
+        lines.append(f"{dataset}: GMDH R² {g.mean():.3f} with {layer_text} layers; "
+                     + "; ".join(f"{r} {('ahead of GMDH' if o == CONTRADICTS else 'behind GMDH' if o == SUPPORTS else 'level')}"
+                                 for r, o in parts.items()))
+    return outcomes, table, lines
+
+
+def gmdh_vs_mlp(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """A11: GMDH grows a multi-layer polynomial network that competes with an MLP and ridge regression."""
+    outcomes, table, lines = gmdh_readings(rows)
+    if not outcomes:
+        return verdict(entry, "inconclusive", "no regression dataset has finished cells of gmdh and of mlp or ridge",
+                       scope=scope_of(ok(rows)))
+    detail = (md_table(["dataset", "n_train", "GMDH", "layers grown", "vs mlp", "vs ridge", "reading"], table)
+              + f"\n\nTest R² at the largest training size, paired over seeds (one seed: gaps under "
+              f"{LARGE_GAP:.2f} R² count as level). A dataset supports when GMDH grew at least {MIN_GMDH_LAYERS} "
+              "layers and is behind neither rival beyond the noise; contradicts when it is behind both.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail,
+                   scope_of(ok(rows[rows["arch"].isin(["gmdh", *GMDH_RIVALS])])))
+
+
 # ---------------------------------------------------------------- registry of rules
 
 def pending(rows: pd.DataFrame, entry: dict) -> Verdict:
@@ -1560,9 +1654,9 @@ IMPLEMENTED = (learning_curve_crossover, domain_winners, training_time, paramete
                depth_degradation, best_deep_vs_best_classical, curve_slope_at_top, small_data_gap, compute_cost,
                interpretability_by_family, recurrent_memory, transformer_rank_and_cost, mamba_scaling,
                features_raw_vs_crafted, gan_quality, diffusion_quality_stability, autoencoder_vs_classical,
-               dbn_pretraining)
+               dbn_pretraining, gmdh_vs_mlp)
 # Named in the registry, decided later: until then rows for them are inconclusive, never guessed.
-PLANNED = ("use_case_winners", "xor_separability", "gmdh_vs_mlp", "deep_q_vs_tabular")
+PLANNED = ("use_case_winners", "xor_separability", "deep_q_vs_tabular")
 RULES = {rule.__name__: rule for rule in IMPLEMENTED} | {name: pending for name in PLANNED}
 
 

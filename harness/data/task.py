@@ -15,7 +15,9 @@ class DatasetError(Exception):
 class Task:
     """One prepared problem: fixed splits plus the facts a model needs.
 
-    Shapes: images are (N, C, H, W) float32 in [0, 1]; labels are int64 class indices 0..K-1.
+    Shapes: images are (N, C, H, W) float32 in [0, 1]; labels are int64 class indices 0..K-1. Tabular
+    inputs are a pandas DataFrame (numeric columns float, categorical ones of dtype `category`); a
+    regression's targets are float64.
     The test split is only ever used for the final evaluation; validation comes out of train.
 
     Kinds beyond classification and regression (harness.metrics.scores says how each is scored):
@@ -90,8 +92,13 @@ class Task:
             return Task(self.name, self.kind, self.X_train, y, self.X_test, self.y_test, self.input_kind,
                         self.class_names, self.source)
         idx = stratified_subset(self.y_train, n, seed)
-        return Task(self.name, self.kind, self.X_train[idx], self.y_train[idx], self.X_test, self.y_test,
+        return Task(self.name, self.kind, take(self.X_train, idx), self.y_train[idx], self.X_test, self.y_test,
                     self.input_kind, self.class_names, self.source)
+
+
+def take(X, idx: np.ndarray):
+    """Rows idx of X: an array, or a table (pandas DataFrame, the tabular loaders' inputs) by position."""
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
 def generation_view(task: Task) -> Task:
