@@ -46,7 +46,8 @@ N_CLASSES = 10
 IMAGE = (1, 28, 28)     # (C, H, W): MNIST-sized images
 SEQUENCE = (1, 256)     # (C, T): one channel, 256 time steps
 TABLE = (20,)           # (F,): a table of 20 numeric columns, as harness/tabular.py hands it to a network
-IMAGE_MODULES = {"harness.models.perceptron", "harness.models.mlp", "harness.models.cnn", "harness.models.resnet"}
+IMAGE_MODULES = {"harness.models.perceptron", "harness.models.mlp", "harness.models.cnn", "harness.models.resnet",
+                 "harness.models.highway"}
 TEXT_MODULES = {"harness.models.text"}  # word ids in, (T,) with T the model's own max_len
 VOCABULARY = 8_700  # word ids of a text batch: the fortunes' training vocabulary at min_count 2
 CHARACTERS = 100    # a character language model's alphabet: about the fortunes' (fortunes_chars)

@@ -20,6 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
 
+from harness.boundary import decision_map
 from harness.data import Task
 from harness.generative_metrics import evaluate_generation
 from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
@@ -117,6 +118,7 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
         on_fitted()
     evaluate = EVALUATORS.get(task.kind, evaluate_predictions)
     row, predict_cost, n_predicted = evaluate(est, task, device, cache_dir)
+    row.update(decision_map(est, task))  # a 2-feature classification's regions, for the report (else nothing)
     row.update(
         train_seconds=fit_cost.wall_seconds,
         train_cpu_seconds=fit_cost.cpu_seconds,

@@ -104,16 +104,24 @@ def hydra_error_line(e: Exception, overrides: list[str]) -> str:
 @dataclass
 class Plan:
     """What one job runs: datasets x models x seeds, each item's config resolved. A dataset in
-    `dataset_seeds` runs its own seeds instead (a suite's profile may give a noisy task more)."""
+    `dataset_seeds` runs its own seeds instead (a suite's profile may give a noisy task more); one in
+    `dataset_models` runs only the models it lists (a suite of several experiments, each with its
+    own models on its own data)."""
 
     suite: str
     datasets: dict[str, DictConfig]
     models: dict[str, DictConfig]
     seeds: list[int]
     dataset_seeds: dict[str, list[int]] = field(default_factory=dict)
+    dataset_models: dict[str, list[str]] = field(default_factory=dict)  # by names before variants
 
     def seeds_for(self, dataset: str) -> list[int]:
         return self.dataset_seeds.get(dataset, self.seeds)
+
+    def models_for(self, dataset: str) -> list[DictConfig]:
+        """The models (every variant) that run on this dataset (or dataset variant)."""
+        wanted = self.dataset_models.get(dataset.split("[", 1)[0])
+        return [m for m in self.models.values() if wanted is None or str(m.name) in wanted]
 
 
 def resolve_plan(cfg: DictConfig) -> Plan:
@@ -165,6 +173,7 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                 if not chosen or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in chosen):
                     raise ConfigError(f"dataset_seeds of {name} must be non-negative integers, got {chosen!r}")
                 per_dataset[name] = list(chosen)
+    dataset_models = suite_dataset_models(suite)
     for group, chosen in (("dataset", datasets), ("model", models)):
         for name, node in chosen.items():
             try:
@@ -176,7 +185,33 @@ def resolve_plan(cfg: DictConfig) -> Plan:
             if missing:
                 key = missing[0].removeprefix(f"{group}.")
                 raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
-    return Plan(suite.name, datasets, models, seeds, per_dataset)
+    return Plan(suite.name, datasets, models, seeds, per_dataset, dataset_models)
+
+
+def suite_dataset_models(suite: DictConfig) -> dict[str, list[str]]:
+    """A suite's `dataset_models: {dataset: [model, ...]}`: which of its models run on which of its
+    datasets (names before variants; a dataset it does not name runs every model). Names the suite
+    does not list, in any profile, are an error that lists the ones it does."""
+    node = suite.get("dataset_models")
+    if not node:
+        return {}
+    mapping = OmegaConf.to_container(node, resolve=True)
+    profiles = [t or {} for t in (suite.get("profiles") or {}).values()]
+    known = {"dataset": {*suite.datasets, *(d for t in profiles for d in t.get("datasets", []))},
+             "model": {*suite.models, *(m for t in profiles for m in t.get("models", []))}}
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"dataset_models of suite {suite.name} must map datasets to lists of models")
+    for dataset, names in mapping.items():
+        if dataset not in known["dataset"]:
+            raise ConfigError(f"dataset_models of suite {suite.name} names dataset {dataset!r}, which the suite "
+                              f"does not run; its datasets: {', '.join(sorted(known['dataset']))}")
+        if not isinstance(names, list) or not names:
+            raise ConfigError(f"dataset_models of suite {suite.name}: {dataset} needs a list of models, got {names!r}")
+        for name in names:
+            if name not in known["model"]:
+                raise ConfigError(f"dataset_models of suite {suite.name} names model {name!r} for {dataset}, which "
+                                  f"the suite does not run; its models: {', '.join(sorted(known['model']))}")
+    return {str(k): [str(n) for n in v] for k, v in mapping.items()}
 
 
 def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictConfig]:

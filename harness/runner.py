@@ -128,7 +128,7 @@ class Runner:
         """Cells to run, by each dataset config's declared `task:` kind where it has one (the loaded
         task's kind decides which models run)."""
         sizes = self.cfg.scaling.get("sizes") or [None] * self.cfg.scaling.get("points", 1)
-        return sum(sum(serves(m, ds.get("task")) for m in self.plan.models.values()) * len(self.plan.seeds_for(name))
+        return sum(sum(serves(m, ds.get("task")) for m in self.plan.models_for(name)) * len(self.plan.seeds_for(name))
                    for name, ds in self.plan.datasets.items()) * len(sizes)
 
     def training_sizes(self, task: Task) -> list[int]:
@@ -191,7 +191,7 @@ class Runner:
         except (DatasetError, OSError, ValueError, ImportError) as e:
             # The dataset cannot be had: one error row per model, so the gap is visible in results.
             display.print(f"[red]dataset {ds_name}[/]: {e}")
-            models = [m for m in self.plan.models.values() if serves(m, ds_cfg.get("task"))]
+            models = [m for m in self.plan.models_for(ds_name) if serves(m, ds_cfg.get("task"))]
             for model_cfg in models:
                 row = self.base_row(ds_name, model_cfg, seed, 0, 0)
                 row.update(status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
@@ -199,11 +199,13 @@ class Runner:
                 display.end_cell(row)
             return len(models)
         full.name = ds_name  # the plan's name (a dataset variant's includes its settings)
-        models = [m for m in self.plan.models.values() if serves(m, full.kind)]
+        mine = self.plan.models_for(ds_name)
+        models = [m for m in mine if serves(m, full.kind)]
         if not models and seed == self.plan.seeds_for(ds_name)[0]:
             names = ", ".join(dict.fromkeys(str(m.name) for m in self.plan.models.values()))
-            display.print(f"[yellow]{ds_name}[/] is a {full.kind} task and no model chosen does that kind "
-                          f"({names}: see `task:` in their configs); nothing runs on it")
+            display.print(f"[yellow]{ds_name}[/]: none of the models chosen ({names}) runs on it "
+                          + (f"(it is a {full.kind} task: see `task:` in their configs)" if mine else
+                             "(the suite's dataset_models lists others for it)") + "; nothing runs on it")
         failed = 0
         for size in self.training_sizes(full):
             task = full.subsample_train(size, seed)

@@ -3,7 +3,8 @@
 Three stages of basic blocks (two 3x3 convolutions with batch norm) at widths w, 2w, 4w; each
 later stage halves the resolution. With `residual=True` each block adds its input back
 (`x + f(x)`); with `residual=False` the same layers are stacked without the shortcut, which is
-the "plain" network the ResNet paper compares against. `depth` counts blocks, spread over stages.
+the "plain" network the ResNet paper compares against; harness/models/highway.py gates the same
+blocks instead (`make_block`). `depth` counts blocks, spread over stages.
 Inputs of 16 pixels or more get a stride-2 stem, which keeps 28x28 affordable on a CPU.
 
 Shapes: B batch, C channels, H x W image, K classes.
@@ -39,6 +40,7 @@ class ResNet(nn.Module):
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be at least 1 block, got {depth}")
+        self.residual = residual
         c, h, _ = input_shape
         stem_stride = 2 if h >= 16 else 1
         self.stem = nn.Sequential(nn.Conv2d(c, width, 3, stem_stride, 1, bias=False), nn.BatchNorm2d(width),
@@ -49,10 +51,14 @@ class ResNet(nn.Module):
             c_out = width * 2 ** stage
             for b in range(n_blocks):
                 stride = 2 if stage > 0 and b == 0 else 1
-                blocks.append(BasicBlock(c_in, c_out, stride, residual))
+                blocks.append(self.make_block(c_in, c_out, stride))
                 c_in = c_out
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, n_classes))
+
+    def make_block(self, c_in: int, c_out: int, stride: int) -> nn.Module:
+        """One block of a stage; the highway network (harness/models/highway.py) swaps in its own."""
+        return BasicBlock(c_in, c_out, stride, self.residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, K)
         return self.head(self.blocks(self.stem(x)))
