@@ -125,10 +125,11 @@ def resolve_plan(cfg: DictConfig) -> Plan:
     model_names = list(tweaks.get("models", suite.models))
 
     def items(group: str, names: list[str], chosen) -> dict[str, DictConfig]:
-        suite_tweaks = {}
-        if group == "model":  # the suite's settings per model, then its profile's (e.g. a shorter epoch budget)
-            layers = [OmegaConf.to_container(node) for node in (suite.get("overrides"), tweaks.get("overrides")) if node]
-            suite_tweaks = OmegaConf.to_container(OmegaConf.merge({}, *layers))
+        # The suite's settings per model (`overrides`) or dataset (`dataset_overrides`: e.g. an environment's
+        # step budget), then its profile's (e.g. a shorter epoch budget).
+        key = "overrides" if group == "model" else "dataset_overrides"
+        layers = [OmegaConf.to_container(node) for node in (suite.get(key), tweaks.get(key)) if node]
+        suite_tweaks = OmegaConf.to_container(OmegaConf.merge({}, *layers))
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
             if chosen.name in suite_tweaks:  # the suite's settings win, as for a listed model
                 node = OmegaConf.merge(OmegaConf.to_container(chosen), suite_tweaks[chosen.name])
