@@ -290,11 +290,15 @@ class DQN(Agent):
         torch.manual_seed(seed)
         self.q_ = QNetwork(n_inputs, self.n_actions_, tuple(p["hidden"]), one_hot=self.one_hot_).to(self.device)
         self.target_ = copy.deepcopy(self.q_).requires_grad_(False)
-        self.optimizer_ = torch.optim.Adam(self.q_.parameters(), lr=p["learning_rate"])
+        # Fused Adam: one kernel for all parameters rather than a loop of small ops (the minibatches
+        # are tiny, so per-op overhead is most of a gradient step's cost on a CPU).
+        fused = torch.device(self.device).type in ("cpu", "cuda")
+        self.optimizer_ = torch.optim.Adam(self.q_.parameters(), lr=p["learning_rate"], fused=fused or None)
         shape, dtype = ((), np.int64) if self.one_hot_ else ((n_inputs,), np.float32)
         self.buffer_ = ReplayBuffer(min(int(p["buffer_size"]), self.environment_.train_steps), shape, dtype)
         self.t_, self.updates_, self.last_loss_ = 0, 0, np.nan
         self.state_, self.action_ = None, None
+        self.table_ = None  # finite states: the greedy action of every state, until the next update
 
     @property
     def n_parameters_(self) -> int:
@@ -307,7 +311,15 @@ class DQN(Agent):
             return self.q_(torch.as_tensor(np.asarray(states), dtype=dtype, device=self.device)).cpu().numpy()
 
     def greedy(self, state) -> int:
-        return int(self.q_values([state])[0].argmax())
+        if self.one_hot_:
+            # A finite set of states: one forward pass gives the greedy action of all of them, valid
+            # until the next gradient step (evaluation episodes then cost a table lookup a step).
+            if self.table_ is None:
+                self.table_ = self.q_values(np.arange(self.q_.n_inputs)).argmax(axis=1)
+            return int(self.table_[int(state)])
+        with torch.inference_mode():
+            x = torch.from_numpy(np.asarray(state, dtype=np.float32)).to(self.device)
+            return int(self.q_(x[None]).argmax())
 
     def act(self, state) -> int:
         p = self.params_
@@ -346,6 +358,7 @@ class DQN(Agent):
         nn.utils.clip_grad_norm_(self.q_.parameters(), p["max_grad_norm"])
         self.optimizer_.step()
         self.updates_ += 1
+        self.table_ = None
         self.last_loss_ = float(loss.detach())
         if not np.isfinite(self.last_loss_):
             from harness.training import Diverged

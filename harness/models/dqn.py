@@ -24,6 +24,9 @@ class QNetwork(nn.Module):
         self.mlp = MLP((self.n_inputs,), int(n_actions), hidden=tuple(hidden), dropout=0.0)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:  # (B, D) floats, or (B,) state indices -> (B, A)
-        if self.one_hot:
-            s = nn.functional.one_hot(s.long(), self.n_inputs).float()  # (B, S)
-        return self.mlp(s)
+        if not self.one_hot:
+            return self.mlp(s)
+        # The first layer applied to a one-hot vector is its weight column for that state plus its bias:
+        # gather it instead of multiplying by a (B, S) matrix of zeros (the same function and gradient).
+        first, rest = self.mlp.net[0], self.mlp.net[1:]
+        return rest(nn.functional.embedding(s.long(), first.weight.t()) + first.bias)  # (B, H) -> (B, A)
