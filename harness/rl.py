@@ -246,6 +246,8 @@ class DQN(Agent):
     Adam steps (-1: as many as steps collected) on minibatches of `batch_size` from the replay
     buffer, minimising the Huber loss between Q(s, a) and r + gamma * max_a' Q_target(s', a') (0 after
     a terminal state); every `target_update_interval` steps copy the network into the target network.
+    On a finite set of states the greedy action of every state is computed in one forward pass and kept
+    until the next gradient step, so greedy play between updates (the evaluations) costs a lookup.
     """
 
     def __init__(self, hidden: tuple[int, ...] = (256, 256), learning_rate: float = 1e-3, batch_size: int = 64,

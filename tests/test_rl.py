@@ -176,6 +176,28 @@ def test_env_params_apply_per_environment_and_unknown_ones_fail():
         QLearning(env_params={"FrozenLake-v1": {"nope": 1}}).fit(lake(20).environment)
 
 
+def test_dqn_one_hot_gather_and_greedy_table_match_the_network():
+    """The one-hot first layer is a gather (the same function as a Linear layer on one-hot vectors), and
+    the greedy table of a finite set of states is the network's argmax, rebuilt after every update."""
+    import torch
+
+    from harness.models.dqn import QNetwork
+
+    net = QNetwork(16, 4, (8,), one_hot=True)
+    s = torch.tensor([0, 5, 15, 5])
+    dense = net.mlp(torch.nn.functional.one_hot(s, 16).float())
+    assert torch.allclose(net(s), dense, atol=1e-6)
+    agent = DQN(hidden=(16,), learning_starts=50, buffer_size=500, target_update_interval=50, random_state=0)
+    agent.fit(lake(300, curve_points=2, curve_episodes=1).environment)
+    states = np.arange(16)
+    assert agent.predict(states).tolist() == agent.q_values(states).argmax(axis=1).tolist()
+    before = agent.table_.copy()
+    with torch.no_grad():
+        agent.q_.mlp.net[-1].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 1e6]))
+    agent.learn()  # an update empties the table: the next greedy action comes from the new network
+    assert agent.table_ is None and agent.predict(states).tolist() == [3] * 16 and before.tolist() != [3] * 16
+
+
 def test_same_seed_same_curve_other_seed_other_curve():
     curves = [QLearning(random_state=s).fit(lake(800, curve_points=8, curve_episodes=1).environment).record_.returns
               for s in (0, 0, 1)]
