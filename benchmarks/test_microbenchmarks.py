@@ -83,9 +83,12 @@ CLASSICAL_PACKAGES = {
     "baselines.bayes": "images", "baselines.trees": "images", "baselines.timeseries": "series",
     "baselines.text": "texts", "harness.charlm": "texts", "baselines.generative": "images",
     "baselines.decomposition": "images", "baselines.anomaly": "images",
-    "baselines.tabular": "tables", "harness.models.gmdh": "tables",
+    "baselines.tabular": "tables", "harness.models.gmdh": "tables", "baselines.rl": "environment",
 }
-DATA_KINDS = ("images", "series", "texts", "tables")
+# "environment": an agent's fit of ENVIRONMENT_STEPS steps of cart-pole (suite=rl), evaluations included.
+DATA_KINDS = ("images", "series", "texts", "tables", "environment")
+ENVIRONMENT_STEPS = 2000
+STATE, ACTIONS = (4,), 2  # a deep agent's Q-network step: minibatches of cart-pole states, two actions
 CLASSICAL_SAMPLES = 1000
 FIT_BUDGET_S = 2.0  # timed fits per classical model: enough rounds to fill this, at least MIN_FIT_ROUNDS
 MIN_FIT_ROUNDS, MAX_FIT_ROUNDS = 3, 100
@@ -119,6 +122,11 @@ def is_language_model(name: str) -> bool:
 def is_generator(name: str) -> bool:
     """Images in, images out (harness/generative.py): what its config's `task` says."""
     return model_config(name).get("task") == "generation"
+
+
+def is_agent(name: str) -> bool:
+    """An environment in, greedy actions out (harness/rl.py): what its config's `task` says."""
+    return "control" in str(model_config(name).get("task"))
 
 
 def is_autoencoder(name: str) -> bool:
@@ -208,6 +216,16 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep 
         est.set_params(batch_size=batch)
         X, y = est.learn_labels(torch.rand(batch, *IMAGE, generator=generator).numpy(), np.arange(batch) % N_CLASSES)
         return GeneratorStep(est.build(X, y))
+    if is_agent(name):  # harness.rl.DQN: one Huber step of Q(s, a) on a minibatch of states, Adam as in its fit
+        from harness.models.dqn import QNetwork
+
+        torch.manual_seed(seed)
+        module = QNetwork(STATE[0], ACTIONS, tuple(est.hidden))
+        X, a = torch.randn(batch, *STATE, generator=generator), torch.randint(0, ACTIONS, (batch,), generator=generator)
+        targets = torch.randn(batch, generator=generator)
+        optimizer = torch.optim.Adam(module.parameters(), lr=est.learning_rate)
+        return TrainingStep(module, optimizer, X, targets,
+                            lambda q, y: nn.functional.smooth_l1_loss(q.gather(1, a[:, None]).squeeze(1), y))
     shape = input_shape(name, est)
     torch.manual_seed(seed)
     if is_language_model(name):  # harness.charlm.NeuralCharLM: next-character prediction, AdamW as in train_lm
@@ -276,7 +294,15 @@ def classical_dataset(kind: str) -> tuple[np.ndarray, np.ndarray]:
     images, 100 per class, (N, 1, 28, 28) in [0, 1], as the runner feeds them (the pipelines flatten
     them). Texts: 1,000 fortunes of the text suite's 8 categories, stratified, a 1-D object array of
     str (needs the fortunes package: the loader says how to install it). Tables: 1,000 diamonds (the
-    tabular suite's; a DataFrame with 3 categorical columns, log price a regression target)."""
+    tabular suite's; a DataFrame with 3 categorical columns, log price a regression target).
+    Environment: cart-pole, as suite=rl builds it."""
+    if kind == "environment":
+        from harness.data.rl import load_environment
+
+        bounds = [[-2.4, 2.4], [-3.0, 3.0], [-0.2095, 0.2095], [-3.5, 3.5]]  # suites/dataset/cartpole.yaml's
+        task = load_environment("CartPole-v1", seed=0, train_steps=ENVIRONMENT_STEPS, observation_bounds=bounds,
+                                curve_points=1, curve_episodes=1)
+        return task.training_data()[0], None
     if kind == "tables":
         from harness.data.tabular import load_rdataset
 
@@ -303,6 +329,8 @@ def test_classical_fit(benchmark, name):
     fitted = benchmark.pedantic(lambda e: e.fit(X, y), setup=lambda: ((clone(est),), {}), rounds=rounds)
     if is_classifier(fitted):
         assert list(fitted.classes_) == list(np.unique(y))
+    elif hasattr(fitted, "record_"):  # an agent (harness/rl.py): it acted for its whole budget
+        assert fitted.record_.steps[-1] == ENVIRONMENT_STEPS
     elif hasattr(fitted, "sample"):  # a generator (harness/generative.py): it draws images
         assert np.isfinite(fitted.sample(5)).all()
     else:  # a regressor, or a language model (y is not its target, the texts are; it scores each text)

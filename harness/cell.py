@@ -25,6 +25,7 @@ from harness.data import Task
 from harness.generative_metrics import evaluate_generation
 from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.metrics import Measurement, count_parameters, measure, scores
+from harness.rl import evaluate_control
 from harness.safety import check_targets
 from harness.training import Diverged, TimeBudgetExceeded
 from harness.tuning import RandomSearch
@@ -104,8 +105,9 @@ def evaluate_predictions(est, task: Task, device: str, cache_dir: str | None = N
 
 
 # Task kinds evaluated otherwise than by predictions on the test inputs (a generator is asked for
-# samples); any other kind is `evaluate_predictions`'s. Same signature and return value.
-EVALUATORS = {"generation": evaluate_generation}
+# samples, an agent plays evaluation episodes); any other kind is `evaluate_predictions`'s. Same
+# signature and return value.
+EVALUATORS = {"generation": evaluate_generation, "control": evaluate_control, "tabular_control": evaluate_control}
 
 
 def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None, on_fitted=None,
@@ -113,7 +115,7 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
     """Train on task's train split, score on its test split; times and sizes of the real work only."""
     fit_kwargs = {"on_epoch": on_epoch} if family == "deep" and on_epoch and not hasattr(est, "cv") else {}
     with measure(device) as fit_cost:
-        est.fit(task.X_train, task.y_train, **fit_kwargs)
+        est.fit(*task.training_data(), **fit_kwargs)
     if on_fitted:
         on_fitted()
     evaluate = EVALUATORS.get(task.kind, evaluate_predictions)

@@ -68,7 +68,8 @@ def cell_line(row: dict) -> str:
     score = f"acc {acc:.4f}"
     if acc is None or pd.isna(acc):  # a regression row has an MSE, a language model's bits per character
         score = next((f"{name} {row[col]:.4f}" for col, name in (("bpc", "bpc"), ("mse", "mse"), ("frechet_distance", "FD"),
-                                                                 ("roc_auc", "ROC-AUC"), ("reconstruction_mse", "MSE"))
+                                                                 ("roc_auc", "ROC-AUC"), ("reconstruction_mse", "MSE"),
+                                                                 ("mean_return", "return"))
                       if row.get(col) is not None and not pd.isna(row[col])), "–")
     return (f"[green]✓[/] {where}  {score}  train {fmt_seconds(row['train_seconds'])}"
             f"  predict {row['predict_seconds_per_1k'] * 1000:.1f} ms/1k{reused}")
@@ -107,6 +108,45 @@ def is_language_model(d: pd.DataFrame) -> bool:
 def is_generation(d: pd.DataFrame) -> bool:
     """Rows of generated images, measured by Fréchet distance rather than accuracy (harness/generative_metrics.py)."""
     return "frechet_distance" in d and d["frechet_distance"].notna().any() and d["accuracy"].isna().all()
+
+
+def is_control(d: pd.DataFrame) -> bool:
+    """Rows of agents scored by the return of their evaluation episodes (harness/rl.py)."""
+    return "mean_return" in d and pd.to_numeric(d["mean_return"], errors="coerce").notna().any() \
+        and d["accuracy"].isna().all()
+
+
+def control_table(dataset: str, d: pd.DataFrame) -> list:
+    """Mean return of the evaluation episodes per agent (mean over seeds, with their spread), how many
+    seeds reached the reward threshold while training and after how many steps (median of those)."""
+    ok = d[d["status"] == "ok"]
+    num = lambda col: pd.to_numeric(ok[col], errors="coerce")  # noqa: E731
+    ok = ok.assign(ret=num("mean_return"), to_steps=num("steps_to_threshold"), to_seconds=num("seconds_to_threshold"))
+    agg = ok.groupby(["family", "label"], sort=False).agg(
+        ret=("ret", "mean"), spread=("ret", "std"), solved=("solved", "sum"), seeds=("seed", "nunique"),
+        train=("train_seconds", "mean"), params=("n_parameters", "mean")).reset_index()
+    reached = ok[np.isfinite(ok["to_steps"])].groupby("label").agg(steps=("to_steps", "median"),
+                                                                    seconds=("to_seconds", "median"))
+    agg = agg.join(reached, on="label").sort_values("ret", ascending=False).reset_index(drop=True)
+    best = {fam: g["ret"].idxmax() for fam, g in agg.groupby("family") if g["ret"].notna().any()}
+    threshold = pd.to_numeric(ok["reward_threshold"], errors="coerce").max() if "reward_threshold" in ok else np.nan
+    t = Table(title=f"{escape(dataset)}  (control: {int(d['n_train'].max())} environment steps per agent, "
+                    f"{int(d['n_test'].max())} evaluation episodes; return, higher is better; solved at {threshold:g}; "
+                    "steps→, time→: median steps and training time to reach it, over the seeds that did)",
+              title_justify="left")
+    columns = ("model", "family", "return", "sd", "solved", "steps→", "time→", "train", "params")
+    for col in columns:
+        t.add_column(col, justify="left" if col in ("model", "family") else "right", no_wrap=True)
+    f = lambda x, spec: "–" if pd.isna(x) else format(x, spec)  # noqa: E731
+    for i, r in agg.iterrows():
+        mark = "★ " if best.get(r["family"]) == i else "  "
+        t.add_row(escape(mark + r["label"]), f"[{FAMILY_COLOURS.get(r['family'], 'white')}]{escape(r['family'])}[/]",
+                  f(r["ret"], ".2f"), f(r["spread"], ".2f"), f"{int(r['solved'])}/{r['seeds']}",
+                  "–" if pd.isna(r.get("steps")) else fmt_count(r["steps"]), fmt_seconds(r.get("seconds")),
+                  fmt_seconds(r["train"]), fmt_count(r["params"]), style="bold" if mark.strip() else None)
+    for _, r in d[d["status"] != "ok"].drop_duplicates("label").iterrows():
+        t.add_row(escape(f"  {r['label']}"), "", f"[red]{r['status']}[/]", *[""] * (len(columns) - 3))
+    return [t]
 
 
 def generation_table(dataset: str, d: pd.DataFrame) -> list:
@@ -289,6 +329,9 @@ def summary_tables(df: pd.DataFrame) -> list:
             continue
         if is_generation(d):
             tables += generation_table(dataset, d)
+            continue
+        if is_control(d):
+            tables += control_table(dataset, d)
             continue
         ok = d[d["status"] == "ok"]
         # A regression dataset (no accuracy) shows R^2 and MSE in the accuracy and F1 columns.

@@ -263,7 +263,7 @@ class Runner:
         })
 
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
-        row = self.base_row(task.name, model_cfg, seed, task.n_train, len(task.y_test))
+        row = self.base_row(task.name, model_cfg, seed, task.n_train, task.n_test)
         spec = self.cell_spec(row, model_cfg, seed)
         row["cell_key"] = self.key_of(spec, row, ds_cfg)
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None

@@ -84,8 +84,10 @@ def test_no_rows_means_not_run_with_the_command():
 
 
 def test_unimplemented_rule_with_rows_is_inconclusive_not_guessed():
+    from harness.claims.rules import pending, prepare
+
     df = pd.DataFrame([cell(suite="rl", model="dqn")])
-    v = verdict_of("A12-rl", df)
+    v = pending(prepare(df), dict(REGISTRY["A12-rl"], rule="not_written_yet"))
     assert v.verdict == "inconclusive" and "not implemented" in v.evidence
 
 

@@ -69,6 +69,8 @@ def test_every_model_config_instantiates(name):
         assert not is_classifier(est) and callable(est.diagnostics)
     elif cfg.model.get("task") == "generation":  # images in, images out (harness/generative.py)
         assert not is_classifier(est) and "random_state" in est.get_params() and "conditional" in est.get_params()
+    elif "control" in str(cfg.model.get("task")):  # an environment in, greedy actions out (harness/rl.py)
+        assert not is_classifier(est) and "random_state" in est.get_params() and "env_params" in est.get_params()
     elif cfg.model.get("task") in ("reconstruction", "anomaly"):  # reconstructions or anomaly scores out
         assert not is_classifier(est)
         if cfg.model.family == "deep":

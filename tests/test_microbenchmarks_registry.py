@@ -67,6 +67,8 @@ def test_module_takes_its_benchmark_batch(name):
         assert step.X.dtype == torch.int64 and out.shape == (*step.X.shape, mb.CHARACTERS)
     elif mb.is_autoencoder(name):  # a reconstruction of its batch
         assert out.shape == step.X.shape
+    elif mb.is_agent(name):  # a deep agent's Q-network: a value per action
+        assert out.shape == (2, mb.ACTIONS)
     else:
         assert out.shape == (2, mb.N_CLASSES), f"{name} on {tuple(step.X.shape)}: output {tuple(out.shape)}"
     assert torch.isfinite(step.loss(out, step.y))

@@ -43,6 +43,8 @@ def input_kind(name: str) -> str:
     cfg = load_item("model", name)
     if cfg.get("task") in ("language_model", "generation", "reconstruction", "anomaly", "regression"):
         return cfg.task
+    if "control" in list(cfg.get("task") or []) or cfg.get("task") == "control":  # agents (harness/rl.py)
+        return "control"
     return "text" if str(cfg.estimator._target_).startswith(TEXT_ESTIMATORS) else "numbers"
 
 
@@ -62,6 +64,7 @@ def task_kinds(name: str) -> list[str]:
 
 REGRESSORS = [name for name in MODELS if "regression" in task_kinds(name)]
 REGRESSION_EPOCHS = 15
+AGENTS = [name for name, kind in KINDS.items() if kind == "control"]
 
 TOPICS = {  # four topics of ten words each, and words any topic uses
     "computers": "program compiler bug disk memory kernel network keyboard screen software".split(),
@@ -233,6 +236,28 @@ def test_detector_ranks_a_held_out_digit_as_anomalous(name):
     assert s.shape == task.y_test.shape and np.isfinite(s).all()
     roc = scores("anomaly", task.y_test, s)["roc_auc"]
     assert roc > 0.7, f"{name}: ROC-AUC {roc:.3f}"
+    n = count_parameters(est)
+    assert n is not None and n > 0, f"{name}: parameter count {n}"
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_agent_learns_to_balance_a_pole(name):
+    """fit returns self after exactly the budget of environment steps; 20,000 steps of cart-pole lift
+    the greedy return well above an untrained policy's (~10 steps before the pole falls); predict gives
+    the greedy action of each state. Agents run on the control tasks of suite=rl (tests/test_rl.py)."""
+    from harness.data.rl import load_environment
+    from harness.rl import evaluate_control
+
+    bounds = [[-2.4, 2.4], [-3.0, 3.0], [-0.2095, 0.2095], [-3.5, 3.5]]
+    task = load_environment("CartPole-v1", seed=0, train_steps=20000, observation_bounds=bounds, curve_points=2,
+                            curve_episodes=3, eval_episodes=10)
+    est = build(name, 0, "model.estimator.env_params.CartPole-v1.gradient_steps=32") if name == "dqn" else build(name)
+    assert est.fit(task.environment) is est, "fit must return self"
+    assert est.record_.steps[-1] == 20000
+    row, _, _ = evaluate_control(est, task)
+    assert row["mean_return"] > 3 * max(est.record_.returns[0], 10), f"{name}: {row['mean_return']}"
+    states = np.zeros((3, 4), np.float32)
+    assert est.predict(states).shape == (3,) and set(est.predict(states)) <= {0, 1}
     n = count_parameters(est)
     assert n is not None and n > 0, f"{name}: parameter count {n}"
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+# Task kinds whose "data" is an environment to act in (harness/data/rl.py).
+CONTROL_KINDS = ("control", "tabular_control")
+
+
 class DatasetError(Exception):
     """A dataset that cannot be loaded: missing, corrupt, or unusable. The message says why and where."""
 
@@ -30,6 +34,10 @@ class Task:
     - generation: labelled images; a model learns the training images and draws new ones, measured
       against the test images (harness/generative_metrics.py). `as_kind` reads an image
       classification dataset so when a suite asks for it (suite=generative: `task: generation`).
+    - control, tabular_control: no arrays; `environment` (harness/data/rl.py) is a gymnasium
+      environment an agent trains in for `n_train` environment steps and is evaluated in for `n_test`
+      episodes (harness/rl.py). tabular_control: its states are a finite set (a grid game); control:
+      they are real vectors (cart-pole, acrobot).
     """
 
     name: str
@@ -41,8 +49,13 @@ class Task:
     input_kind: str = "image"  # "image" | "tabular" | "sequence" | "text"
     class_names: list[str] = field(default_factory=list)  # a language model's: its alphabet
     source: str = ""  # where the data came from, for the run's provenance
+    environment: object | None = None  # a control task's harness.data.rl.Environment
 
     def __post_init__(self):
+        if self.kind in CONTROL_KINDS:  # an environment, not a dataset: nothing to check in the arrays
+            if self.environment is None:
+                raise DatasetError(f"{self.name}: a {self.kind} task needs an environment")
+            return
         for split, X, y in (("train", self.X_train, self.y_train), ("test", self.X_test, self.y_test)):
             if len(X) != len(y):
                 raise DatasetError(f"{self.name}: {split} split has {len(X)} inputs but {len(y)} labels")
@@ -69,10 +82,24 @@ class Task:
 
     @property
     def n_train(self) -> int:
-        """Training examples; for a semi-supervised task, the labelled ones."""
+        """Training examples; for a semi-supervised task, the labelled ones; for a control task, the
+        environment steps each agent may train for."""
+        if self.kind in CONTROL_KINDS:
+            return int(self.environment.train_steps)
         if self.kind == "semi_supervised":
             return int(np.sum(np.asarray(self.y_train) >= 0))
         return len(self.y_train)
+
+    @property
+    def n_test(self) -> int:
+        """Test examples; for a control task, the evaluation episodes."""
+        if self.kind in CONTROL_KINDS:
+            return int(self.environment.eval_episodes)
+        return len(self.y_test)
+
+    def training_data(self) -> tuple:
+        """What a model's fit takes: (X, y), or a control task's environment."""
+        return (self.environment,) if self.kind in CONTROL_KINDS else (self.X_train, self.y_train)
 
     @property
     def test_targets(self) -> np.ndarray:
@@ -82,7 +109,7 @@ class Task:
     def subsample_train(self, n: int, seed: int) -> "Task":
         """The same task with a stratified random n-sample of the training split (test untouched).
         Semi-supervised: n of the labelled examples keep their labels, the others join the unlabelled."""
-        if n >= self.n_train:
+        if n >= self.n_train or self.kind in CONTROL_KINDS:  # an environment has no samples to draw
             return self
         if self.kind == "semi_supervised":
             labelled = np.flatnonzero(self.y_train >= 0)
