@@ -142,8 +142,7 @@ class GMDH(TabularModel):
     def build(self, kind: str):
         if kind != "regression":
             raise ValueError("GMDH here is a regressor (task: regression); it does not classify")
-        return PolynomialNetwork(self.max_layers, self.width, self.selection_fraction, self.alpha, self.tol,
-                                 self.random_state)
+        return PolynomialNetwork(**self.get_params(deep=False))  # the same settings, by name
 
     @property
     def n_layers_(self) -> int:
