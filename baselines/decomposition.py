@@ -1,4 +1,4 @@
-"""Dimensionality reduction with a way back: PCA and kernel PCA as reducers of harness/reconstruction.py
+"""Dimensionality reduction with a way back: PCA and kernel PCA as reducers of harness/tasks/reconstruction.py
 (codes of `code_size` numbers, reconstructions, reconstruction error as an anomaly score).
 
 Both read the inputs as they are (pixel intensities share the [0, 1] scale, and the reconstruction
@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA, KernelPCA
 from sklearn.kernel_ridge import KernelRidge
 
-from harness.reconstruction import Reducer
+from harness.tasks.reconstruction import Reducer
 
 MEDIAN_SAMPLE = 1000  # training inputs the median heuristic looks at
 

@@ -3,7 +3,7 @@
 Each fits one PCA (`n_components`, on all training images), then, per class (conditional, the
 default) or once (unconditional), a density over the components; a sample is drawn from the
 density and mapped back with the PCA's inverse, clipped to [0, 1]. Per-class fits make every model
-conditional at no extra cost. The contract (fit, sample, conditional_) is harness.generative's.
+conditional at no extra cost. The contract (fit, sample, conditional_) is harness/tasks/generation.py's.
 
 - `PCAGaussian`: a full-covariance Gaussian over the components (probabilistic PCA's cousin).
 - `PCAGMM`: a Gaussian mixture over the components, its number of mixture components picked per
@@ -23,7 +23,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
 
-from harness.generative import GenerativeModel
+from harness.tasks.generation import GenerativeModel
 
 
 class PCADensity(GenerativeModel):

@@ -11,14 +11,14 @@ The tabular agents read a state of a finite set (a grid game's cell) as it is. A
 inside the environment's observation bounds (harness/data/rl.py; values beyond them fall in the
 outer boxes), or the interior edges of each dimension's intervals given as `bin_edges` (cart-pole:
 the 162 boxes of Barto, Sutton & Anderson, 1983). Exploration is epsilon-greedy with the same linear
-schedule as the DQN's (harness/rl.py), ties among greedy actions broken at random while training.
-The training loop, the contract and the evaluation are harness/rl.py's.
+schedule as the DQN's (harness/deep/rl.py), ties among greedy actions broken at random while training.
+The training loop, the contract and the evaluation are harness/tasks/control.py's.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from harness.rl import Agent, linear_epsilon
+from harness.tasks.control import Agent, linear_epsilon
 
 
 class Discretiser:

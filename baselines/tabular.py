@@ -1,5 +1,5 @@
 """Classical models for tables: each a classifier or a regressor by the targets it is fitted on, behind
-the preprocessing that suits it (harness/tabular.py's TabularModel; fitted on the training data only).
+the preprocessing that suits it (harness/tasks/tables.py's TabularModel; fitted on the training data only).
 
 - `LogisticRegressionModel` (classification) and `RidgeModel` (regression): one-hot categories,
   standardised numbers (a penalty compares coefficients only on a common scale).
@@ -19,7 +19,7 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
                               RandomForestRegressor)
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from harness.tabular import TabularModel
+from harness.tasks.tables import TabularModel
 
 
 class LogisticRegressionModel(TabularModel):

@@ -18,9 +18,9 @@ from pathlib import Path
 from hydra.utils import instantiate
 
 from harness.cli import main as bench_main
-from harness.config import compose_config, resolve_plan
-from harness.results import load_results
-from harness.cell import build_estimator, set_seed
+from harness.core.config import compose_config, resolve_plan
+from harness.results.store import load_results
+from harness.core.cell import build_estimator, set_seed
 
 
 def plain_script(overrides: list[str]) -> tuple[float, float]:

@@ -28,8 +28,8 @@ MODELS = {
 def step_cost(module_path: str, params: dict, length: int, batch: int, steps: int = 3) -> dict:
     import torch
 
-    from harness.metrics import measure
-    from harness.training import import_object
+    from harness.core.measure import measure
+    from harness.deep.training import import_object
 
     torch.manual_seed(0)
     net = import_object(module_path)((1, length), 2, **params)
@@ -56,7 +56,7 @@ def slope(lengths: list[int], values: list[float]) -> float:
 
 
 def main() -> None:
-    from harness.isolation import call_in_child
+    from harness.core.isolation import call_in_child
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--lengths", type=int, nargs="+", default=[64, 128, 256, 512, 1024])

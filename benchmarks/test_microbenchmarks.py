@@ -32,12 +32,12 @@ from sklearn.base import clone, is_classifier
 from threadpoolctl import threadpool_limits
 from torch import nn
 
-from harness.charlm import neural_lm
-from harness.config import group_options, load_item
+from harness.deep.charlm import neural_lm
+from harness.core.config import group_options, load_item
 from harness.data.text import load_fortunes
 from harness.data.vision import load_mnist5k
-from harness.runner import build_estimator
-from harness.training import import_object, make_optimizer
+from harness.core.runner import build_estimator
+from harness.deep.training import import_object, make_optimizer
 
 pytestmark = pytest.mark.benchmark
 
@@ -45,7 +45,7 @@ BATCH = 64
 N_CLASSES = 10
 IMAGE = (1, 28, 28)     # (C, H, W): MNIST-sized images
 SEQUENCE = (1, 256)     # (C, T): one channel, 256 time steps
-TABLE = (20,)           # (F,): a table of 20 numeric columns, as harness/tabular.py hands it to a network
+TABLE = (20,)           # (F,): a table of 20 numeric columns, as harness/deep/tabular.py hands it to a network
 IMAGE_MODULES = {"harness.models.perceptron", "harness.models.mlp", "harness.models.cnn", "harness.models.resnet",
                  "harness.models.highway"}
 TEXT_MODULES = {"harness.models.text"}  # word ids in, (T,) with T the model's own max_len
@@ -81,7 +81,7 @@ CLASSICAL_DATA: dict[str, str] = {
 CLASSICAL_PACKAGES = {
     "baselines.linear": "images", "baselines.kernel": "images", "baselines.neighbors": "images",
     "baselines.bayes": "images", "baselines.trees": "images", "baselines.timeseries": "series",
-    "baselines.text": "texts", "harness.charlm": "texts", "baselines.generative": "images",
+    "baselines.text": "texts", "harness.deep.charlm": "texts", "baselines.charlm": "texts", "baselines.generative": "images",
     "baselines.decomposition": "images", "baselines.anomaly": "images",
     "baselines.tabular": "tables", "harness.models.gmdh": "tables", "baselines.rl": "environment",
 }
@@ -115,23 +115,23 @@ def fitted_models() -> list[str]:
 
 
 def is_language_model(name: str) -> bool:
-    """Texts in, bits per text out (harness/charlm.py): what its config's `task` says."""
+    """Texts in, bits per text out (harness/deep/charlm.py): what its config's `task` says."""
     return model_config(name).get("task") == "language_model"
 
 
 def is_generator(name: str) -> bool:
-    """Images in, images out (harness/generative.py): what its config's `task` says."""
+    """Images in, images out (harness/deep/generative.py): what its config's `task` says."""
     return model_config(name).get("task") == "generation"
 
 
 def is_agent(name: str) -> bool:
-    """An environment in, greedy actions out (harness/rl.py): what its config's `task` says."""
+    """An environment in, greedy actions out (harness/deep/rl.py): what its config's `task` says."""
     return "control" in str(model_config(name).get("task"))
 
 
 def is_autoencoder(name: str) -> bool:
-    """Inputs in, reconstructions out (harness/reconstruction.py): its batch is its own target."""
-    return str(model_config(name).estimator._target_) == "harness.reconstruction.TorchAutoencoder"
+    """Inputs in, reconstructions out (harness/deep/autoencoder.py): its batch is its own target."""
+    return str(model_config(name).estimator._target_) == "harness.deep.autoencoder.TorchAutoencoder"
 
 
 def input_shape(name: str, est) -> tuple[int, ...]:
@@ -197,7 +197,7 @@ class TrainingStep:
 @dataclass
 class GeneratorStep:
     """One training step of a deep generator: its own objective (GAN, ELBO, denoising, CD) on a
-    minibatch of images, as `build` of harness/generative.py returns it, networks built and seeded."""
+    minibatch of images, as `build` of harness/deep/generative.py returns it, networks built and seeded."""
     step: Callable[[], float]
 
     def __call__(self) -> float:
@@ -216,7 +216,7 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep 
         est.set_params(batch_size=batch)
         X, y = est.learn_labels(torch.rand(batch, *IMAGE, generator=generator).numpy(), np.arange(batch) % N_CLASSES)
         return GeneratorStep(est.build(X, y))
-    if is_agent(name):  # harness.rl.DQN: one Huber step of Q(s, a) on a minibatch of states, Adam as in its fit
+    if is_agent(name):  # harness.deep.rl.DQN: one Huber step of Q(s, a) on a minibatch of states, Adam as in its fit
         from harness.models.dqn import QNetwork
 
         torch.manual_seed(seed)
@@ -228,7 +228,7 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep 
                             lambda q, y: nn.functional.smooth_l1_loss(q.gather(1, a[:, None]).squeeze(1), y))
     shape = input_shape(name, est)
     torch.manual_seed(seed)
-    if is_language_model(name):  # harness.charlm.NeuralCharLM: next-character prediction, AdamW as in train_lm
+    if is_language_model(name):  # harness.deep.charlm.NeuralCharLM: next-character prediction, AdamW as in train_lm
         module = neural_lm(est.backbone, CHARACTERS, shape[-1], est.embed_dim, est.width, est.layers)
         window = torch.randint(0, CHARACTERS, (batch, shape[-1] + 1), generator=generator)
         optimizer = make_optimizer("adamw", module.parameters(), est.lr, 0.01, 0.9)
@@ -251,7 +251,7 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep 
 
 
 def fixed_word_ids(batch: int, length: int, generator: torch.Generator) -> torch.Tensor:  # -> (batch, length) int64
-    """Texts as harness.text.TextClassifier encodes them: ids 2.. of VOCABULARY, each text 1 to
+    """Texts as harness.deep.text.TextClassifier encodes them: ids 2.. of VOCABULARY, each text 1 to
     `length` words long, padded with 0 at the end (as the fortunes are: most shorter than max_len)."""
     ids = torch.randint(2, VOCABULARY, (batch, length), generator=generator)
     lengths = torch.randint(1, length + 1, (batch, 1), generator=generator)
@@ -329,9 +329,9 @@ def test_classical_fit(benchmark, name):
     fitted = benchmark.pedantic(lambda e: e.fit(X, y), setup=lambda: ((clone(est),), {}), rounds=rounds)
     if is_classifier(fitted):
         assert list(fitted.classes_) == list(np.unique(y))
-    elif hasattr(fitted, "record_"):  # an agent (harness/rl.py): it acted for its whole budget
+    elif hasattr(fitted, "record_"):  # an agent (harness/deep/rl.py): it acted for its whole budget
         assert fitted.record_.steps[-1] == ENVIRONMENT_STEPS
-    elif hasattr(fitted, "sample"):  # a generator (harness/generative.py): it draws images
+    elif hasattr(fitted, "sample"):  # a generator (harness/deep/generative.py): it draws images
         assert np.isfinite(fitted.sample(5)).all()
     else:  # a regressor, or a language model (y is not its target, the texts are; it scores each text)
         assert np.isfinite(fitted.predict(X[:5])).all()

@@ -1,4 +1,4 @@
-"""Shared training loop (harness.training.train_module) vs a plain PyTorch loop over the same tensors.
+"""Shared training loop (harness.deep.training.train_module) vs a plain PyTorch loop over the same tensors.
 
 Both train the same freshly seeded module for the same epochs on mnist5k's training split with the
 same optimizer and batch size, no validation split and no augmentation, so the ratio isolates the
@@ -16,7 +16,7 @@ from torch import nn
 from harness.data.vision import load_mnist5k
 from harness.models.cnn import LeNet5
 from harness.models.mlp import MLP
-from harness.training import train_module
+from harness.deep.training import train_module
 
 
 def plain_loop(module, X, y, epochs, batch_size, opt, generator):

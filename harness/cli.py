@@ -20,9 +20,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.markup import escape
 
-from harness.compare import Thresholds
-from harness.config import ConfigError, GROUPS, check_choice, compose_config, group_options, validate_overrides
-from harness.display import console
+from harness.results.compare import Thresholds
+from harness.core.config import ConfigError, GROUPS, check_choice, compose_config, group_options, validate_overrides
+from harness.core.display import console
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 _job_exit_codes: list[int] = []
@@ -33,7 +33,7 @@ def _hydra_job(cfg) -> int:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from harness.runner import Runner
+    from harness.core.runner import Runner
 
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
@@ -75,7 +75,7 @@ def new_run_stamp(results: Path, suites: list[str]) -> str:
 
 def preflight(overrides: list[str]):
     """Validate everything that can be checked before a job starts; return the composed config."""
-    from harness.hardware import resolve_device
+    from harness.core.hardware import resolve_device
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     validate_overrides(overrides)
@@ -109,7 +109,7 @@ def split_overrides(cfg, flag: str, overrides: list[str]) -> list[str]:
     """`--split=model[,dataset]`: one Hydra job per model (and/or dataset) of the suite, as a sweep
     that any launcher can run in parallel. Models go longest first (by earlier runs' cell times,
     else deep before classical), so a parallel launcher does not start the longest job last."""
-    from harness.config import resolve_plan
+    from harness.core.config import resolve_plan
 
     keys = flag.split("=", 1)[1].split(",") if "=" in flag else []
     if not keys or any(k not in SPLITTABLE for k in keys):
@@ -132,8 +132,8 @@ def split_overrides(cfg, flag: str, overrides: list[str]) -> list[str]:
 def expected_cost(cfg, suite: str, models: dict):
     """Sort key: minus the mean cell time of the model in earlier runs of the suite, or else in its
     committed smoke reference (smaller data, but the same order of costs), or else deep first."""
-    from harness.reference import REFERENCE_ROOT
-    from harness.results import ResultsError, load_results
+    from harness.results.reference import REFERENCE_ROOT
+    from harness.results.store import ResultsError, load_results
 
     seconds = {}
     for source in (Path(cfg.paths.results) / suite, REFERENCE_ROOT / suite):
@@ -155,8 +155,8 @@ def group_dir(group: str) -> Path:
 def cmd_run(args: list[str]) -> int:
     import hydra
 
-    from harness.hardware import HardwareError
-    from harness.results import ResultsError, RunStore, load_results
+    from harness.core.hardware import HardwareError
+    from harness.results.store import ResultsError, RunStore, load_results
     from suites import CONFIG_DIR
 
     if "--force" in args:  # run every cell again, finished or not
@@ -215,8 +215,8 @@ def cmd_run(args: list[str]) -> int:
 def render_report(inputs: list[Path], out: Path) -> None:
     """Write report.md and report.html. Unreadable results raise ResultsError (the caller decides
     whether that is bad input); any other failure is logged, never fatal to the results."""
-    from harness.report import write_report
-    from harness.results import ResultsError
+    from harness.report.page import write_report
+    from harness.results.store import ResultsError
 
     try:
         paths = write_report(inputs, out)
@@ -251,7 +251,7 @@ def cmd_list() -> int:
 
 
 def cmd_report(paths: list[str], out: str | None) -> int:
-    from harness.results import ResultsError
+    from harness.results.store import ResultsError
 
     target = Path(out) if out else Path(paths[0])
     try:  # an unreadable folder is bad input, not a half-written report
@@ -315,10 +315,10 @@ def main(argv: list[str] | None = None) -> int:
             console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1")
             return EXIT_BAD_INPUT
         if args.command == "compare":
-            from harness.compare import cmd_compare
+            from harness.results.compare import cmd_compare
 
             return cmd_compare(args.base, args.new, th, args.markdown)
-        from harness import reference
+        from harness.results import reference
 
         suites = args.suites or reference.reference_suites()
         for s in suites:

@@ -1,4 +1,4 @@
-"""Character language models (harness/charlm.py) and the charlm suite: bits per character from real
+"""Character language models (harness/deep/charlm.py) and the charlm suite: bits per character from real
 per-text predictions, Kneser-Ney a distribution, every text scored on its own, the suite run end to
 end through the runner, and its samples shown escaped in the report."""
 from __future__ import annotations
@@ -12,10 +12,12 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from harness.charlm import START, KneserNey, NeuralCharLM, neural_bits, neural_lm
+from baselines.charlm import KneserNey
+from harness.deep.charlm import NeuralCharLM, neural_bits, neural_lm
+from harness.tasks.language_model import START
 from harness.data.text import SEPARATOR, UNKNOWN, char_split, find_fortune_dir, load_fortune_chars
-from harness.metrics import scores
-from harness.results import RunStore
+from harness.core.measure import scores
+from harness.results.store import RunStore
 
 HAVE_FORTUNES = find_fortune_dir(None)[0] is not None
 needs_fortunes = pytest.mark.skipif(not HAVE_FORTUNES, reason="apt-get install -y fortunes fortunes-min")
@@ -155,7 +157,7 @@ def test_charlm_suite_writes_rows_with_bits_per_character(smoke_run):
 
 @needs_fortunes
 def test_report_shows_samples_escaped_and_sorted_by_bpc(smoke_run, tmp_path):
-    from harness.report import write_report
+    from harness.report.page import write_report
 
     df = pd.read_parquet(smoke_run / "results.parquet")
     nasty = "<script>alert(1)</script> ```` fence\x1b[31m & more"

@@ -13,8 +13,8 @@ import torch
 from omegaconf import OmegaConf
 
 from harness.cli import main
-from harness.config import group_options
-from harness.results import IDENTITY, STATUSES, load_results
+from harness.core.config import group_options
+from harness.results.store import IDENTITY, STATUSES, load_results
 from suites import CONFIG_DIR
 
 SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1"]
@@ -187,7 +187,7 @@ def test_report_of_a_run_exits_0(smoke_run, capsys):
     _, folder, _ = smoke_run
     assert main(["report", str(folder)]) == 0
     out, err = capsys.readouterr()
-    # harness.report renders the report, or, if it cannot, says so without failing the command
+    # harness.report.page renders the report, or, if it cannot, says so without failing the command
     assert "report:" in err or "report not written" in err
     if "report not written" not in err:
         assert (folder / "report.md").is_file()

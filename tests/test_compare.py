@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.compare import Thresholds, compare, load_side, to_markdown
-from harness.results import RunStore
+from harness.results.compare import Thresholds, compare, load_side, to_markdown
+from harness.results.store import RunStore
 
 
 def fake_run(folder: Path, cells: list[dict], calibration: float | None = 0.1) -> Path:

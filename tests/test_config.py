@@ -9,8 +9,8 @@ from omegaconf import OmegaConf
 from sklearn.base import is_classifier
 
 from harness.cli import main
-from harness.tuning import check_space
-from harness.config import (GROUPS, ConfigError, compose_config, group_options, resolve_plan,
+from harness.core.tuning import check_space
+from harness.core.config import (GROUPS, ConfigError, compose_config, group_options, resolve_plan,
                             validate_overrides)
 from suites import CONFIG_DIR
 
@@ -65,11 +65,11 @@ def test_every_model_config_instantiates(name):
     assert est.get_params(deep=True)
     assert cfg.model.name == name, "the name in the file must be the name of the file"
     assert cfg.model.family in ("classical", "deep")
-    if cfg.model.get("task") == "language_model":  # texts in, bits per text out (harness/charlm.py)
+    if cfg.model.get("task") == "language_model":  # texts in, bits per text out (harness/deep/charlm.py)
         assert not is_classifier(est) and callable(est.diagnostics)
-    elif cfg.model.get("task") == "generation":  # images in, images out (harness/generative.py)
+    elif cfg.model.get("task") == "generation":  # images in, images out (harness/deep/generative.py)
         assert not is_classifier(est) and "random_state" in est.get_params() and "conditional" in est.get_params()
-    elif "control" in str(cfg.model.get("task")):  # an environment in, greedy actions out (harness/rl.py)
+    elif "control" in str(cfg.model.get("task")):  # an environment in, greedy actions out (harness/deep/rl.py)
         assert not is_classifier(est) and "random_state" in est.get_params() and "env_params" in est.get_params()
     elif cfg.model.get("task") in ("reconstruction", "anomaly"):  # reconstructions or anomaly scores out
         assert not is_classifier(est)
@@ -77,14 +77,14 @@ def test_every_model_config_instantiates(name):
             assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
     else:
         kinds = cfg.model.get("task") or ["classification"]
-        if "regression" in ([kinds] if isinstance(kinds, str) else list(kinds)):  # a table model (harness/tabular.py)
+        if "regression" in ([kinds] if isinstance(kinds, str) else list(kinds)):  # a table model (harness/deep/tabular.py)
             assert callable(est.predict) and not hasattr(est, "classes_")
         else:
             assert is_classifier(est), f"{name} is not a scikit-learn classifier"
         if cfg.model.family == "deep" and "max_epochs" in est.get_params():
             assert est.max_epochs == cfg.profile.max_epochs and est.patience == cfg.profile.patience
     # the declared search grid and random-search space name real parameters of the estimator
-    # (`param.key`: a key inside a dict parameter, harness/tuning.py)
+    # (`param.key`: a key inside a dict parameter, harness/core/tuning.py)
     for key in [*(cfg.model.get("search") or {}), *(cfg.model.get("random_search") or {})]:
         assert key.split(".")[0] in est.get_params(deep=True), f"{name}: search key {key} is not a parameter"
     if cfg.model.get("random_search"):

@@ -13,10 +13,10 @@ import pandas as pd
 import psutil
 import pytest
 
-from harness.cell import CellSpec
+from harness.core.cell import CellSpec
 from harness.data.vision import load_digits
-from harness.isolation import run_isolated
-from harness.results import load_results, read_cells
+from harness.core.isolation import run_isolated
+from harness.results.store import load_results, read_cells
 
 SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1"]
 

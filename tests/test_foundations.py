@@ -11,16 +11,16 @@ import torch
 from omegaconf import OmegaConf
 
 from baselines.linear import perceptron_sklearn
-from harness.boundary import decision_map, read_decision_map
-from harness.config import ConfigError, compose_config, resolve_plan
+from harness.evaluation.boundary import decision_map, read_decision_map
+from harness.core.config import ConfigError, compose_config, resolve_plan
 from harness.data import DatasetError
 from harness.data.task import Task
 from harness.data.xor import load_xor, load_xor_cloud
 from harness.models.highway import HighwayBlock, HighwayNet
 from harness.models.perceptron import Perceptron, perceptron_criterion
 from harness.models.resnet import ResNet
-from harness.report import plot_decision_maps, with_labels
-from harness.training import TorchClassifier
+from harness.report.page import plot_decision_maps, with_labels
+from harness.deep.training import TorchClassifier
 
 # ---------------------------------------------------------------- data
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from harness import generative_metrics as gm
+from harness.evaluation import generative_metrics as gm
 from harness.data import DatasetError, Task
 from harness.data.task import as_kind
 from harness.data.vision import load_digits
-from harness.generative import GenerativeModel
+from harness.tasks.generation import GenerativeModel
 from harness.models.diffusion import Diffusion, cosine_schedule
 from harness.models.rbm import DBN, RBM, CDConfig, gibbs_sample, pretrain_dbn, train_rbm
 
@@ -217,8 +217,8 @@ def test_generative_suite_writes_rows_with_finite_metrics_and_a_sample_grid_in_t
 
 
 def test_compare_reads_a_rise_of_the_frechet_distance_relative_to_the_base(tmp_path):
-    from harness.compare import Thresholds, compare
-    from harness.results import RunStore
+    from harness.results.compare import Thresholds, compare
+    from harness.results.store import RunStore
 
     def side(folder, fd):
         store = RunStore(folder)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from harness.data.vision import load_digits
-from harness.training import TorchClassifier
+from harness.deep.training import TorchClassifier
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
@@ -46,7 +46,7 @@ def test_cuda_and_cpu_models_agree_on_easy_data():
 def test_interpretation_of_a_cuda_model_matches_its_cpu_twin():
     """Occlusion runs through predict_proba, gradients through captum on the model's own device: the
     same fitted network, moved between devices, gets the same figures."""
-    from harness.interpret import interpret
+    from harness.evaluation.interpret import interpret
 
     task = load_digits(seed=0).subsample_train(300, seed=0)
     est = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=3, patience=0, device="cuda",

@@ -1,4 +1,4 @@
-"""Interpretability metrics (harness/interpret.py) on tasks where the right answer is known, the batched
+"""Interpretability metrics (harness/evaluation/interpret.py) on tasks where the right answer is known, the batched
 occlusion pinned to a one-input-at-a-time loop, `interpret=on` end to end, and claim T7's rule."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from baselines.linear import logistic_regression
 from harness.data.task import Task
-from harness.interpret import (COLUMNS, between_seed_stability, curve_steps, deletion_masks, feature_groups,
+from harness.evaluation.interpret import (COLUMNS, between_seed_stability, curve_steps, deletion_masks, feature_groups,
                                interpret, masked_scores, occlusion_from_scores, occlusion_masks, patch_side)
 
 CFG = {"sample": 200, "surrogate_points": 1000, "curve_steps": 10, "noise_sigma": 0.02}

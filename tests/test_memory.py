@@ -11,7 +11,7 @@ import pytest
 
 from harness.data.memory import adding_problem, load_adding, load_recall
 from harness.data.task import DatasetError, stratified_subset
-from harness.sequence_training import TorchSequenceModel
+from harness.deep.sequence import TorchSequenceModel
 
 RNN = "harness.models.recurrent.Recurrent"
 DIAGNOSTICS = ("grad_norm_first", "grad_norm_last", "grad_ratio", "grad_norm_first_init",

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.config import group_options
+from harness.core.config import group_options
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks" / "test_microbenchmarks.py"
 
@@ -75,8 +75,8 @@ def test_module_takes_its_benchmark_batch(name):
 
 
 def test_default_shapes_follow_the_module_path():
-    from harness.text import TextClassifier
-    from harness.training import TorchClassifier
+    from harness.deep.text import TextClassifier
+    from harness.deep.training import TorchClassifier
 
     assert mb.input_shape("new_image_model", TorchClassifier("harness.models.cnn.LeNet5")) == mb.IMAGE
     assert mb.input_shape("new_sequence_model", TorchClassifier("harness.models.resnet1d.ResNet1d")) == mb.SEQUENCE

@@ -16,12 +16,12 @@ import torch
 from hydra.utils import instantiate
 from sklearn.base import clone
 
-from harness.cell import build_estimator
-from harness.config import compose_config, group_options, load_item
+from harness.core.cell import build_estimator
+from harness.core.config import compose_config, group_options, load_item
 from harness.data.vision import load_digits
-from harness.metrics import count_parameters, scores
+from harness.core.measure import count_parameters, scores
 from harness.models.perceptron import perceptron_criterion
-from harness.training import TorchClassifier
+from harness.deep.training import TorchClassifier
 
 MODELS = group_options("model")
 EPOCHS = 40  # the perceptron rule is the slowest learner here: ~0.70 after 40 epochs, ~0.57 after 20
@@ -33,7 +33,7 @@ SMALLER = {"ft_transformer": ["model.estimator.module_params.width=32", "model.e
 TEXT_EPOCHS = 15  # every text classifier is past 0.85 on the topic sentences by then
 LM_STEPS = 40  # a language model's training steps here (its config gives a wall-clock budget instead)
 # Estimators that read strings (they tokenise, or build TF-IDF features, inside fit).
-TEXT_ESTIMATORS = ("harness.text.", "baselines.text.")
+TEXT_ESTIMATORS = ("harness.deep.text.", "baselines.text.")
 
 
 def input_kind(name: str) -> str:
@@ -43,7 +43,7 @@ def input_kind(name: str) -> str:
     cfg = load_item("model", name)
     if cfg.get("task") in ("language_model", "generation", "reconstruction", "anomaly", "regression"):
         return cfg.task
-    if "control" in list(cfg.get("task") or []) or cfg.get("task") == "control":  # agents (harness/rl.py)
+    if "control" in list(cfg.get("task") or []) or cfg.get("task") == "control":  # agents (harness/deep/rl.py)
         return "control"
     return "text" if str(cfg.estimator._target_).startswith(TEXT_ESTIMATORS) else "numbers"
 
@@ -246,7 +246,7 @@ def test_agent_learns_to_balance_a_pole(name):
     the greedy return well above an untrained policy's (~10 steps before the pole falls); predict gives
     the greedy action of each state. Agents run on the control tasks of suite=rl (tests/test_rl.py)."""
     from harness.data.rl import load_environment
-    from harness.rl import evaluate_control
+    from harness.tasks.control import evaluate_control
 
     bounds = [[-2.4, 2.4], [-3.0, 3.0], [-0.2095, 0.2095], [-3.5, 3.5]]
     task = load_environment("CartPole-v1", seed=0, train_steps=20000, observation_bounds=bounds, curve_points=2,
@@ -350,7 +350,7 @@ def test_an_epoch_on_tiny_data_still_takes_the_minimum_number_of_steps():
     """20 samples in batches of 64 are one step a pass; min_steps_per_epoch=10 makes it ten."""
     from torch import nn
 
-    from harness.training import train_module
+    from harness.deep.training import train_module
 
     steps = []
 

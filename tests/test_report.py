@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from harness import report
-from harness.results import RunStore
+from harness.report import page as report
+from harness.results.store import RunStore
 
 SEEDS = (0, 1, 2)
 SIZES = (100, 400)
@@ -175,7 +175,7 @@ def test_learning_curve_section_finds_the_crossover_and_fits_power_laws(tmp_path
 
 
 def test_regression_datasets_get_an_error_table_with_the_models_diagnostics(tmp_path):
-    from harness.results import RunStore
+    from harness.results.store import RunStore
 
     store = RunStore(tmp_path / "run")
     for seed in (0, 1):

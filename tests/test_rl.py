@@ -11,7 +11,8 @@ import pytest
 from baselines.rl import Discretiser, LinearQ, QLearning, Sarsa, TileCoder
 from harness.data import DatasetError
 from harness.data.rl import load_environment
-from harness.rl import DQN, Agent, evaluate_control, linear_epsilon
+from harness.deep.rl import DQN
+from harness.tasks.control import Agent, evaluate_control, linear_epsilon
 
 CLIFF = dict(max_episode_steps=200, reward_threshold=-13, threshold_source="shortest path")
 DETERMINISTIC_LAKE = dict(kwargs={"is_slippery": False})
@@ -294,8 +295,8 @@ def test_a12_not_run_without_rl_rows_and_inconclusive_without_dqn():
 
 
 def test_report_shows_control_tables_and_learning_curves(tmp_path):
-    from harness.report import write_report
-    from harness.results import RunStore
+    from harness.report.page import write_report
+    from harness.results.store import RunStore
 
     store = RunStore(tmp_path / "rl" / "run")
     for row in rl_frame(lambda s: (490 + s, 20000), lambda s: (300 + s, np.inf)).to_dict("records"):

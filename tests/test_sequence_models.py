@@ -19,7 +19,7 @@ from harness.models.recurrent import Recurrent, RecurrentBackbone
 from harness.models.sequence import SequenceTagger
 from harness.models.tdnn import TDNN
 from harness.models.transformer import Transformer, TransformerBackbone, TransformerConfig
-from harness.training import TorchClassifier, import_object
+from harness.deep.training import TorchClassifier, import_object
 
 M = "harness.models."
 # name: (module, small module_params, training epochs, learning rate)

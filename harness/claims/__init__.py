@@ -31,8 +31,8 @@ def cmd_claims(paths: list[str]) -> int:
     """Print the scorecard of the results under `paths`; 0 when printed, 2 when nothing can be read."""
     from rich.markup import escape
 
-    from harness.display import console
-    from harness.results import ResultsError, load_results, load_run_info, run_folders
+    from harness.core.display import console
+    from harness.results.store import ResultsError, load_results, load_run_info, run_folders
 
     try:
         df = load_results(paths)

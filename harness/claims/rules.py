@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harness.display import fmt_count, fmt_seconds
-from harness.stats import (PairedDifference, average_ranks, crossover, fit_power_law, nemenyi_cd,
+from harness.core.display import fmt_count, fmt_seconds
+from harness.evaluation.stats import (PairedDifference, average_ranks, crossover, fit_power_law, nemenyi_cd,
                            paired_difference)
 
 REGISTRY = Path(__file__).with_name("registry.yaml")
@@ -57,15 +57,15 @@ OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan
 USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_train", "status", "accuracy",
                 "train_seconds", "train_cpu_seconds", "peak_memory_mb", "n_parameters", "final_train_loss",
                 "cell_seconds", "interpretable_by_construction", "interpret_seconds", "features",
-                # the memory suite's own diagnostics (harness/sequence_training.py)
+                # the memory suite's own diagnostics (harness/deep/sequence.py)
                 "solved", "grad_ratio_init", "grad_ratio", "train_steps", "budget_hit", "r2",
                 # the tabular suite's GMDH depth (harness/models/gmdh.py)
                 "n_layers",
-                # the generative suite's sample quality (harness/generative_metrics.py)
+                # the generative suite's sample quality (harness/evaluation/generative_metrics.py)
                 "frechet_distance", "precision", "recall", "cas_accuracy",
-                # the unsupervised suite's scores and probes (harness/metrics.py, harness/reconstruction.py)
+                # the unsupervised suite's scores and probes (harness/core/measure.py, harness/deep/autoencoder.py)
                 "reconstruction_mse", "knn_accuracy", "code_size", "roc_auc", "pr_auc", "anomaly_rate",
-                # the rl suite's agents (harness/rl.py)
+                # the rl suite's agents (harness/deep/rl.py)
                 "mean_return", "steps_to_threshold", "seconds_to_threshold", "reward_threshold", "env_steps",
                 *OPTIONAL_COLUMNS]
 
@@ -338,7 +338,7 @@ class CurveReading:
     small_keys: tuple[str, str]
     large: PairedDifference   # best deep - best classical at the largest size
     large_keys: tuple[str, str]
-    cross: object             # harness.stats.Crossover
+    cross: object             # harness.evaluation.stats.Crossover
     rows: pd.DataFrame
 
 
@@ -894,7 +894,7 @@ def aspect_outcome(results: list[str]) -> str:
 
 def interpretability_by_family(rows: pd.DataFrame, entry: dict) -> Verdict:
     """T7: per dataset, classical vs deep family means of each measured interpretability figure."""
-    from harness.interpret import between_seed_stability
+    from harness.evaluation.interpret import between_seed_stability
 
     measured = interp_rows(rows)
     if measured.empty:
@@ -1374,7 +1374,7 @@ def gan_quality(rows: pd.DataFrame, entry: dict) -> Verdict:
               f"and precision and recall together are better (one of them ahead beyond the noise, with one seed by "
               f"{100 * PR_GAP:.0f} points, neither behind). Supported when the GAN is better than both rivals on "
               "every dataset. The features are a LeNet-5's trained on the real training split "
-              "(harness/generative_metrics.py), and the deep models' budgets are the suite's fixed step counts: "
+              "(harness/evaluation/generative_metrics.py), and the deep models' budgets are the suite's fixed step counts: "
               "read the verdict for these budgets, not for converged models.")
     return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d))
 

@@ -5,7 +5,7 @@ values stay NaN), categorical ones (text, booleans, or columns named in `categor
 `category`, with the categories of the whole table so both splits share them. Targets are int64
 class indices (classification; `class_names` holds the labels) or float64 (regression). Nothing is
 encoded, scaled or imputed here: every model's pipeline does that on its training split
-(harness/tabular.py), the way it suits the model.
+(harness/deep/tabular.py), the way it suits the model.
 
 Sources (none downloads anything at run time):
 - scikit-learn's bundled tables: `breast_cancer` (569 x 30, 2 classes), `wine` (178 x 13, 3 classes),

@@ -24,7 +24,7 @@ class Task:
     regression's targets are float64.
     The test split is only ever used for the final evaluation; validation comes out of train.
 
-    Kinds beyond classification and regression (harness.metrics.scores says how each is scored):
+    Kinds beyond classification and regression (harness.core.measure.scores says how each is scored):
     - anomaly: y is 1 for an anomaly, 0 for a normal sample; the training split holds normal samples
       only, and a model's prediction is an anomaly score per test sample (higher = more anomalous).
     - reconstruction: y holds class labels (for probes of a model's codes); a model's prediction is
@@ -32,11 +32,11 @@ class Task:
     - semi_supervised: a classification whose training labels are -1 where an image is unlabelled
       (scikit-learn's convention); `n_train` counts the labelled ones.
     - generation: labelled images; a model learns the training images and draws new ones, measured
-      against the test images (harness/generative_metrics.py). `as_kind` reads an image
+      against the test images (harness/evaluation/generative_metrics.py). `as_kind` reads an image
       classification dataset so when a suite asks for it (suite=generative: `task: generation`).
     - control, tabular_control: no arrays; `environment` (harness/data/rl.py) is a gymnasium
       environment an agent trains in for `n_train` environment steps and is evaluated in for `n_test`
-      episodes (harness/rl.py). tabular_control: its states are a finite set (a grid game); control:
+      episodes (harness/deep/rl.py). tabular_control: its states are a finite set (a grid game); control:
       they are real vectors (cart-pole, acrobot).
     """
 

@@ -8,7 +8,7 @@ split only) read the same task. y is int64 0..K-1 over the sorted label names, k
 
 Characters (`load_fortune_chars`, task kind `language_model`): the same entries, each ending in
 its file's separator line `%`, a seeded `test_fraction` held out, for character language models
-(harness/charlm.py). X and y are both the texts: a language model's targets are the next
+(harness/deep/charlm.py). X and y are both the texts: a language model's targets are the next
 characters of its own input, and bits per character need the held-out texts' length.
 
 Fortunes. `apt-get install -y fortunes fortunes-min` puts about 40 files of fortune-cookie text in

@@ -3,7 +3,7 @@ stratified train/test split); the anomaly tasks live in harness/data/anomaly.py.
 
 - `load_reconstruction` (kind `reconstruction`): reduce each image to a code and rebuild it. X as
   the vision task's; y keeps the class labels, which no reducer learns from: they serve the k-NN
-  probe of the codes (harness/reconstruction.py).
+  probe of the codes (harness/deep/autoencoder.py).
 - `load_few_labels` (kind `semi_supervised`): every training image, of which only `n_labelled`
   keep their label (a seeded stratified draw, the same number per class up to rounding); the others
   have y = -1. The test split is the vision task's, fully labelled.

@@ -6,7 +6,7 @@ A linear autoencoder with a squared-error loss learns the subspace of the first 
 components (Baldi & Hornik, 1989); the ReLU layers here are what may let it do better than PCA at
 the same code size. The code layer has no activation (a linear bottleneck, as in PCA's codes); the
 output is a sigmoid when the inputs are pixel intensities in [0, 1] (`sigmoid_output`, decided by
-the estimator in harness/reconstruction.py from the training data), else linear.
+the estimator in harness/deep/autoencoder.py from the training data), else linear.
 
 Shapes: B batch, D = prod(input_shape) input values, d code size.
 """

@@ -5,7 +5,7 @@ Mnih et al. read Atari frames with a CNN; the states here are short vectors (car
 one of a finite set of cells (grid games), so the network is an MLP with ReLU units, as in the DQN
 settings of rl-baselines3-zoo for the classic-control tasks (two hidden layers of 256). A state
 given as an index enters one-hot. The training (replay buffer, target network, epsilon schedule,
-Huber loss) is harness/rl.py's DQN; this module never trains itself.
+Huber loss) is harness/deep/rl.py's DQN; this module never trains itself.
 
 Shapes: B batch, D state dimensions (or S states, one-hot), A actions.
 """

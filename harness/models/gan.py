@@ -6,7 +6,7 @@ Generator: (z, label) -> linear -> (2c, H/4, W/4) -> transposed conv -> (c, H/2,
 conv -> (C, H, W), batch norm and ReLU between, tanh at the end (images scaled to [-1, 1]).
 Discriminator: two stride-2 convolutions with LeakyReLU(0.2) (batch norm on the second, none on the
 first, as in DCGAN) and a linear layer to one logit. Both work on any H and W divisible by 4 (8x8
-digits, 28x28 MNIST). Trained by harness/generative.py.
+digits, 28x28 MNIST). Trained by harness/deep/generative.py.
 
 Shapes: B batch, Z noise size, K classes (0: unconditional), C channels, H x W image, c width.
 """

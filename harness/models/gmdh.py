@@ -32,7 +32,7 @@ from itertools import combinations
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from harness.tabular import TabularModel
+from harness.tasks.tables import TabularModel
 
 N_COEFFICIENTS = 6
 

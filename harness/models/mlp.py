@@ -1,6 +1,6 @@
 """Multi-layer perceptron: fully connected hidden layers with non-linear activations, trained by
 backpropagation (Rumelhart, Hinton & Williams, 1986). ReLU by default; `activation: sigmoid` gives
-the logistic units of a deep belief network's layers (harness/pretraining.py copies RBM weights in)."""
+the logistic units of a deep belief network's layers (harness/deep/dbn.py copies RBM weights in)."""
 from __future__ import annotations
 
 import math

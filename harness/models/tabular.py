@@ -1,6 +1,6 @@
 """Deep networks for tables, as in Gorishniy, Rubachev, Khrulkov & Babenko, "Revisiting Deep Learning
 Models for Tabular Data" (NeurIPS 2021): a ResNet-like MLP and the FT-Transformer. (The plain MLP of
-that paper is harness/models/mlp.py.) Both are trained by harness/tabular.py's TabularNet, which
+that paper is harness/models/mlp.py.) Both are trained by harness/deep/tabular.py's TabularNet, which
 hands them numeric columns already quantile-normalised.
 
 Shape letters: B batch, F input columns (numeric, then categorical), N numeric columns, C

@@ -1,5 +1,5 @@
 """Text classifiers over token ids: an embedding layer, a backbone, pooling over the real tokens, a
-linear head. Trained by `harness.text.TextClassifier`, which builds the vocabulary and the ids.
+linear head. Trained by `harness.deep.text.TextClassifier`, which builds the vocabulary and the ids.
 
 - `FastText`: the mean of the token embeddings, one optional hidden layer, a linear classifier
   (Joulin et al., 2017, "Bag of tricks for efficient text classification"; without its hashed

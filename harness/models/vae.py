@@ -7,7 +7,7 @@ diagonal Gaussian q(z | x, y). Decoder: linear -> (2c, H/4, W/4) -> two transpos
 (C, H, W) logits of Bernoulli pixels (grey levels read as probabilities). The loss is the negative
 ELBO: binary cross-entropy summed over pixels plus KL(q || N(0, I)), per image. Samples are the
 decoder's pixel probabilities at z ~ N(0, I), the usual picture of a VAE's samples. Trained by
-harness/generative.py.
+harness/deep/generative.py.
 
 Shapes: B batch, Z latent size, K classes (0: unconditional), C channels, H x W image, c width.
 """

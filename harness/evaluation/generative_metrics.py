@@ -46,9 +46,9 @@ from torch import nn
 
 from harness.data import Task
 from harness.data.task import stratified_subset
-from harness.metrics import Measurement, final_estimator, measure
+from harness.core.measure import Measurement, final_estimator, measure
 from harness.models.cnn import LeNet5
-from harness.training import train_module
+from harness.deep.training import train_module
 
 RECIPE_STEPS = 500
 RECIPE = {"network": "harness.models.cnn.LeNet5", "channels": [6, 16], "optimizer": "adam", "lr": 1e-3,
@@ -117,7 +117,7 @@ def feature_classifier(task: Task, cache_dir: str | Path | None = None, device: 
         module = train_recipe(task.X_train, task.y_train, task.n_classes, device).cpu()
         accuracy = float(np.mean(predict_classes(module, task.X_test) == task.y_test))
         if path is not None:
-            from harness.results import atomic_write_bytes
+            from harness.results.store import atomic_write_bytes
 
             buf = io.BytesIO()
             np.savez(buf, test_accuracy=np.array(accuracy), **{k: v.cpu().numpy() for k, v in module.state_dict().items()})

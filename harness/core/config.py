@@ -15,7 +15,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from harness.safety import UntrustedTarget, check_targets
+from harness.core.safety import UntrustedTarget, check_targets
 from suites import CONFIG_DIR
 
 GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling", "interpret")

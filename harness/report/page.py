@@ -3,7 +3,7 @@
 The page is built once as a list of blocks (headings, paragraphs, tables, figures, notes); each
 block renders itself twice, as Markdown and as HTML. Order: summary, claims scorecard, one section
 per suite (a table per dataset, then plots), claim details, run metadata. Every figure with a
-spread over seeds is a mean with its 95% Student-t interval (`harness.stats.mean_ci`). Plots are
+spread over seeds is a mean with its 95% Student-t interval (`harness.evaluation.stats.mean_ci`). Plots are
 drawn with matplotlib's Agg canvas inside a guard: a failing plot becomes a one-line note.
 """
 from __future__ import annotations
@@ -25,12 +25,12 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from harness.boundary import read_decision_map
+from harness.evaluation.boundary import read_decision_map
 from harness.claims.rules import solved_share, with_lengths
-from harness.display import (base_dataset, fmt_count, fmt_seconds, has_scores, is_control, is_generation,
+from harness.core.display import (base_dataset, fmt_count, fmt_seconds, has_scores, is_control, is_generation,
                              is_language_model, visible)
-from harness.results import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
-from harness.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
+from harness.results.store import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
+from harness.evaluation.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 
 # FAMILY_COLOURS (rich's cyan/magenta) toned down for white paper; same families, same hues.
 PLOT_COLOURS = {"classical": "#1197ab", "deep": "#b8338f"}
@@ -586,7 +586,7 @@ def conditional_text(g: pd.DataFrame) -> str:
 
 
 def generation_blocks(ok: pd.DataFrame, suite: str, dataset: str) -> list:
-    """A generation dataset's finished cells: sample quality per model (harness/generative_metrics.py),
+    """A generation dataset's finished cells: sample quality per model (harness/evaluation/generative_metrics.py),
     mean over seeds with its interval and standard deviation, then each model's sample grid (its
     first seed's)."""
     num = lambda g, col: pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(dtype=float)  # noqa: E731
@@ -647,7 +647,7 @@ POINT_COLOURS = ["#2171b5", "#d94801", "#238b45", "#6a51a3", "#cb181d", "#525252
 
 
 def decision_map_blocks(ok: pd.DataFrame, suite: str, dataset: str) -> list:
-    """The decision regions each configuration drew over the input plane (harness/boundary.py), with
+    """The decision regions each configuration drew over the input plane (harness/evaluation/boundary.py), with
     the test points: its first seed, and its worst seed where that one scored lower."""
     if "decision_map" not in ok or not ok["decision_map"].map(lambda v: isinstance(v, str)).any():
         return []
@@ -1105,7 +1105,7 @@ def interpretability_blocks(ok: pd.DataFrame) -> list:
     """Per configuration at one training size: the interp_ figures (mean ± half its 95% interval over
     seeds), the between-seed stability of its global importance maps, and the readable-by-construction
     flag, kept in its own column apart from the measurements."""
-    from harness.interpret import between_seed_stability
+    from harness.evaluation.interpret import between_seed_stability
 
     done = interpreted(ok)
     failed = ok[ok["interp_error"].notna()] if "interp_error" in ok else ok.iloc[:0]

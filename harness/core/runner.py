@@ -1,10 +1,10 @@
 """The runner: plan the cells of one job, run each through fit/evaluate, write one row per cell.
 
 A cell is (dataset, model, params, seed, training size). Every cell is isolated: by default it runs
-in its own child process (harness/isolation.py), and a model that raises, diverges, crashes or
+in its own child process (harness/core/isolation.py), and a model that raises, diverges, crashes or
 passes its time limit becomes a row with that status while the suite goes on. A cell that an
 earlier run of the same suite already finished with the same config and code is copied, not run
-again (harness/resume.py). Rows reach disk the moment their cell ends.
+again (harness/core/resume.py). Rows reach disk the moment their cell ends.
 """
 from __future__ import annotations
 
@@ -20,17 +20,17 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from harness import hardware
-from harness.calibration import calibrate
-from harness.cell import CellSpec, build_estimator, execute_cell, set_seed, tuning_space  # noqa: F401 - re-exported
-from harness.config import Plan, resolve_plan
+from harness.core import hardware
+from harness.core.calibration import calibrate
+from harness.core.cell import CellSpec, build_estimator, execute_cell, set_seed, tuning_space  # noqa: F401 - re-exported
+from harness.core.config import Plan, resolve_plan
 from harness.data import DatasetError, Task
 from harness.data.task import as_kind, stratified_subset, take
-from harness.display import RunDisplay, console, summary_tables
-from harness.isolation import call_in_child, run_isolated, start_server
-from harness.results import RunStore
-from harness.resume import ResumeIndex, cell_key, code_version
-from harness.safety import imported_values
+from harness.core.display import RunDisplay, console, summary_tables
+from harness.core.isolation import call_in_child, run_isolated, start_server
+from harness.results.store import RunStore
+from harness.core.resume import ResumeIndex, cell_key, code_version
+from harness.core.safety import imported_values
 
 log = logging.getLogger("bench")
 
@@ -252,7 +252,7 @@ class Runner:
                         cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None))
 
     def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
-        """What decides the cell's outcome (see harness/resume.py), hashed."""
+        """What decides the cell's outcome (see harness/core/resume.py), hashed."""
         return cell_key({
             "suite": row["suite"], "dataset": OmegaConf.to_container(ds_cfg, resolve=True), "model": spec.model,
             "seed": spec.seed, "n_train": row["n_train"], "n_test": row["n_test"], "tuned": spec.tuned,

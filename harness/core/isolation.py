@@ -20,14 +20,14 @@ import time
 import warnings
 from typing import Callable
 
-from harness.cell import CellSpec, EventSink, execute_cell
+from harness.core.cell import CellSpec, EventSink, execute_cell
 from harness.data import Task
 
 _context: mp.context.BaseContext | None = None
 # Imported once by the forkserver, so that a cell's process starts with them loaded. torch._dynamo
 # is what torch imports lazily on a module's first forward call: 2 s per cell process without it;
 # harness.cli is what a child imports as its main module when bench is the program.
-PRELOAD = ["harness.isolation", "harness.cli", "torch._dynamo"]
+PRELOAD = ["harness.core.isolation", "harness.cli", "torch._dynamo"]
 # A child re-imports the program's main module; under `python -m harness.cli` that module is already
 # loaded (preloaded above), and runpy warns about it in every cell. Harmless: silence it here, which
 # the forkserver (importing this module) passes on to each child.
@@ -60,7 +60,7 @@ def start_server(modules: list[str] = ()) -> None:
 
 
 def _call(conn, fn, threads) -> None:
-    from harness.hardware import configure_threads
+    from harness.core.hardware import configure_threads
 
     configure_threads(threads)
     conn.send(fn())
@@ -104,7 +104,7 @@ def _watch_parent(pid: int) -> None:
 def _child(conn, spec: CellSpec, task: Task, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle; it kills us
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from harness.hardware import configure_threads
+    from harness.core.hardware import configure_threads
 
     configure_threads(spec.threads)
     try:

@@ -10,7 +10,7 @@ comparison has a noise band, and only a change outside it counts:
   (ROC-AUC too), `bpc_rise` or `mse_rise` (seed noise is invisible with one seed per side); for a
   generator's Fréchet distance (lower is better), `fd_rise` times the base distance.
 - time: training time and prediction time per 1k samples, each divided by the calibration
-  workload of the run that measured it (harness/calibration.py), so a slower machine is not a
+  workload of the run that measured it (harness/core/calibration.py), so a slower machine is not a
   regression. Compared as the ratio of geometric means, against `time_ratio` or `z` standard
   errors of the log-ratio, whichever is wider; a slowdown must also exceed `min_seconds` in the
   new run's seconds (a millisecond fit doubling is noise).
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.results import ResultsError, load_results, run_folders
+from harness.results.store import ResultsError, load_results, run_folders
 
 MATCH = ["suite", "dataset", "model", "variant", "n_train"]
 TIMES = {"train_seconds": "train", "predict_seconds_per_1k": "predict/1k"}
@@ -261,7 +261,7 @@ def print_table(df: pd.DataFrame, console) -> None:
 
 
 def cmd_compare(base: str, new: str, th: Thresholds, markdown: str | None = None) -> int:
-    from harness.display import console
+    from harness.core.display import console
 
     try:
         b, b_folders = load_side(Path(base))

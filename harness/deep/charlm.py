@@ -1,162 +1,43 @@
-"""Character-level language models on real text: a smoothed n-gram model against LSTM, causal
-transformer and Mamba language models, in bits per character (bpc) on held-out text, with samples.
-The suite `bench run suite=charlm` runs them on Debian fortunes (`load_fortune_chars` in
-harness/data/text.py: shuffled entries, each ending in `%`, a tenth held out, rare characters
-mapped to UNKNOWN so that every model predicts over the same alphabet).
+"""Neural character language models (the contract and the START convention: harness/tasks/language_model.py;
+the n-gram baseline they are compared with: baselines/charlm.py). The suite `bench run suite=charlm`
+runs them on Debian fortunes (`load_fortune_chars` in harness/data/text.py: shuffled entries, each
+ending in `%`, a tenth held out, rare characters mapped to UNKNOWN so that every model predicts over
+the same alphabet).
 
-Both model classes are scikit-learn estimators over texts (`CharLanguageModel`): `fit(texts)` learns from
-the texts concatenated into one stream; `predict(texts)` returns, per text, its total -log2 p in
-bits, each text read after START (the end of an entry, as every entry of the training stream is)
-and independently of the other texts, so a subset or another order of the test split changes no
-text's number. `harness.metrics.scores("language_model", texts, bits)` divides the total by the
-characters: bpc. Characters outside the training texts' alphabet count as UNKNOWN.
-
-- `KneserNey`: interpolated Kneser-Ney smoothing of order N (Kneser & Ney, 1995; in the form of
-  Chen & Goodman, 1999, section 3: one absolute discount per order, D = n1 / (n1 + 2 n2)), the
-  highest order on counts, lower orders on continuation counts (how many distinct characters
-  precede an n-gram), the unigram level interpolated with the uniform distribution over the
-  alphabet, so that every character has a probability and the distribution sums to 1.
-- `NeuralCharLM`: `SequenceTagger` of harness/models/sequence.py on character embeddings with a
-  causal backbone (LSTM, pre-norm transformer with causal attention, Mamba), trained on
-  next-character cross-entropy over random windows of the training stream for a wall-clock budget
-  or a number of steps: on a CPU the question is what each family reaches in the same minutes, not
-  at convergence. It reads up to `seq_len` preceding characters: a text is cut into windows of
-  `seq_len` with a stride of half that, and each window scores only the characters no earlier
-  window scored, so every scored character but a text's first few has at least seq_len / 2
-  characters of context.
+`NeuralCharLM`: `SequenceTagger` of harness/models/sequence.py on character embeddings with a
+causal backbone (LSTM, pre-norm transformer with causal attention, Mamba), trained on
+next-character cross-entropy over random windows of the training stream for a wall-clock budget
+or a number of steps: on a CPU the question is what each family reaches in the same minutes, not
+at convergence. It reads up to `seq_len` preceding characters: a text is cut into windows of
+`seq_len` with a stride of half that, and each window scores only the characters no earlier
+window scored, so every scored character but a text's first few has at least seq_len / 2
+characters of context.
 """
 from __future__ import annotations
 
 import math
 import sys
 import time
-from collections import Counter
 from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 from torch import nn
 
-from harness.data.text import SEPARATOR, UNKNOWN
-from harness.metrics import language_model_scores
 from harness.models.mamba import MambaBackbone, MambaConfig
 from harness.models.recurrent import RecurrentBackbone
 from harness.models.sequence import SequenceTagger
 from harness.models.transformer import TransformerBackbone, TransformerConfig
-from harness.training import Diverged
+from harness.deep.training import Diverged
+from harness.tasks.language_model import START, CharLanguageModel
 
-START = SEPARATOR  # what every text is read after, and every sample starts from: the end of an entry
 BACKBONES = ("lstm", "transformer", "mamba")
 
 
-class CharLanguageModel(BaseEstimator):
-    """What the character models share: the alphabet, per-text bits, a seeded sample, diagnostics.
-    A subclass sets `steps_` in fit and defines `text_bits(texts)` and `sample_text(length, seed)`."""
-
-    def learn_alphabet(self, X) -> str:
-        """Set alphabet_ (every character of the texts, plus UNKNOWN) and return the texts as one stream."""
-        text = "".join(texts_of(X))
-        if not text:
-            raise ValueError("no training text")
-        self.alphabet_ = sorted(set(text) | {UNKNOWN})
-        self.index_ = {c: i for i, c in enumerate(self.alphabet_)}
-        return text
-
-    def clean(self, text: str) -> str:
-        return "".join(c if c in self.index_ else UNKNOWN for c in text)
-
-    def predict(self, X) -> np.ndarray:
-        """(N,) float: each text's total -log2 p in bits, read after START."""
-        return np.asarray(self.text_bits([self.clean(t) for t in texts_of(X)]), dtype=float)
-
-    def score(self, X, y=None) -> float:
-        """Minus the bits per character of X (higher is better, as scikit-learn's searches expect)."""
-        return -language_model_scores(texts_of(X), self.predict(X))["bpc"]
-
-    def sample(self) -> str:
-        """`sample_length` characters after START at `temperature`, seeded by `random_state`."""
-        return self.sample_text(self.sample_length, self.random_state)
-
-    def diagnostics(self, X, y) -> dict:
-        """Extra columns of the model's result row: the trivial baseline and a sample."""
-        return {"steps": self.steps_, "alphabet_size": len(self.alphabet_),
-                "uniform_bpc": math.log2(len(self.alphabet_)), "sample": self.sample()}
 
 
-def texts_of(X) -> list[str]:
-    """A text, or a sequence of texts, as a list of strings."""
-    return [X] if isinstance(X, str) else [str(x) for x in np.asarray(X, dtype=object).ravel()]
 
 
-class KneserNey(CharLanguageModel):
-    """Interpolated Kneser-Ney character model of order N (module docstring).
-
-    tables_[n] for n = 1..N: (counts of n-grams, total count per context of n - 1 chars, distinct
-    next chars per context, discount). Counts are raw at order N and continuation counts below."""
-
-    def __init__(self, order: int = 5, sample_length: int = 200, temperature: float = 0.8, random_state: int = 0):
-        self.order = order
-        self.sample_length = sample_length
-        self.temperature = temperature
-        self.random_state = random_state
-
-    def fit(self, X, y=None) -> "KneserNey":
-        if self.order < 1:
-            raise ValueError(f"order must be at least 1, got {self.order}")
-        text = self.learn_alphabet(X)
-        raw = Counter(text[i:i + self.order] for i in range(len(text) - self.order + 1))
-        self.tables_: dict[int, tuple] = {}
-        counts = raw
-        for n in range(self.order, 0, -1):
-            total, types = Counter(), Counter()
-            for gram, c in counts.items():
-                total[gram[:-1]] += c
-                types[gram[:-1]] += 1
-            count_of = Counter(c for c in counts.values() if c <= 2)
-            n1, n2 = count_of[1], count_of[2]
-            discount = n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
-            self.tables_[n] = (counts, total, types, discount)
-            counts = Counter(gram[1:] for gram in counts)  # continuation counts of the order below
-        self.steps_ = None  # counted, not trained
-        return self
-
-    def prob(self, context: str, char: str) -> float:
-        """p(char | the last N - 1 characters of context)."""
-        p = 1.0 / len(self.alphabet_)
-        for n in range(1, self.order + 1):
-            if len(context) < n - 1:
-                break
-            counts, total, types, d = self.tables_[n]
-            h = context[len(context) - n + 1:] if n > 1 else ""
-            t = total.get(h, 0)
-            if t == 0:  # an unseen context: every longer one is unseen too
-                break
-            p = (max(counts.get(h + char, 0) - d, 0.0) + d * types[h] * p) / t
-        return p
-
-    def distribution(self, context: str) -> np.ndarray:  # (V,) over alphabet_, sums to 1
-        return np.array([self.prob(context, c) for c in self.alphabet_])
-
-    def bits(self, text: str, context: str = "") -> float:
-        """Total -log2 p of text, each character given the characters before it (context, then text)."""
-        k, full = self.order - 1, context + text
-        return -sum(math.log2(self.prob(full[max(0, i - k):i], full[i])) for i in range(len(context), len(full)))
-
-    def text_bits(self, texts: list[str]) -> list[float]:
-        return [self.bits(t, START) for t in texts]
-
-    def sample_text(self, length: int, seed: int) -> str:
-        rng, out = np.random.default_rng(seed), START
-        for _ in range(length):
-            p = self.distribution(out[max(0, len(out) - self.order + 1):]) ** (1.0 / self.temperature)
-            out += self.alphabet_[rng.choice(len(p), p=p / p.sum())]
-        return out[len(START):]
-
-    @property
-    def n_parameters_(self) -> int:
-        """Stored counts: one per distinct n-gram of each order."""
-        return sum(len(t[0]) for t in self.tables_.values())
 
 
 def neural_lm(kind: str, vocab_size: int, seq_len: int, embed_dim: int = 64, width: int = 128,
@@ -314,7 +195,7 @@ class NeuralCharLM(CharLanguageModel):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m harness.charlm [OVERRIDES]` is `bench run suite=charlm [OVERRIDES]`."""
+    """`python -m harness.deep.charlm [OVERRIDES]` is `bench run suite=charlm [OVERRIDES]`."""
     from harness.cli import main as bench
 
     return bench(["run", "suite=charlm", *(sys.argv[1:] if argv is None else argv)])

@@ -2,7 +2,7 @@
 
 `execute_cell` takes plain data (a CellSpec and a Task) and returns the measured columns, so the same
 code runs in the runner's process or in a worker process that can be killed at the time limit
-(harness/isolation.py).
+(harness/core/isolation.py).
 """
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
 
-from harness.boundary import decision_map
+from harness.evaluation.boundary import decision_map
 from harness.data import Task
-from harness.generative_metrics import evaluate_generation
-from harness.interpret import COLUMNS as INTERP_COLUMNS, interpret
-from harness.metrics import Measurement, count_parameters, measure, scores
-from harness.rl import evaluate_control
-from harness.safety import check_targets
-from harness.training import Diverged, TimeBudgetExceeded
-from harness.tuning import RandomSearch
+from harness.evaluation.generative_metrics import evaluate_generation
+from harness.evaluation.interpret import COLUMNS as INTERP_COLUMNS, interpret
+from harness.core.measure import Measurement, count_parameters, measure, scores
+from harness.tasks.control import evaluate_control
+from harness.core.safety import check_targets
+from harness.deep.training import Diverged, TimeBudgetExceeded
+from harness.core.tuning import RandomSearch
 
 log = logging.getLogger("bench")
 
@@ -87,7 +87,7 @@ def tuned(est, model: dict, seed: int, kind: str = "classification", n_configs: 
     """Without a budget: a grid search over the model's declared `search` grid, scored on one 20%
     validation split of the training data (stratified for classification; the test split is never
     seen), refit on all of train. With `n_configs`: a random search of that many configurations,
-    the model's own first, on the same kind of split, the best not refit (harness/tuning.py)."""
+    the model's own first, on the same kind of split, the best not refit (harness/core/tuning.py)."""
     if n_configs:
         return RandomSearch(est, tuning_space(model, n_configs), n_configs=n_configs, val_fraction=0.2, refit=False,
                             random_state=seed)

@@ -214,7 +214,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def initialise(self, X: np.ndarray, on_epoch: Callable[[int, int, float], None] | None = None) -> None:
         """Set the weights of the freshly built `module_` before training, from the training inputs X
         (all of them, before the validation split). Here: nothing, torch's own random initialisation;
-        a subclass may pretrain (harness/pretraining.py)."""
+        a subclass may pretrain (harness/deep/dbn.py)."""
 
     def decision_function(self, X) -> np.ndarray:
         return batched_logits(self.module_, self._tensor(X), 1024).float().cpu().numpy()

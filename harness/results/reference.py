@@ -13,8 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harness.compare import Thresholds, cmd_compare
-from harness.display import console
+from harness.results.compare import Thresholds, cmd_compare
+from harness.core.display import console
 
 # What a reference is: small, three seeds for a noise band, one thread for stable timings.
 REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1"]
@@ -22,7 +22,7 @@ REFERENCE_ROOT = Path("results/reference")
 
 
 def reference_suites() -> list[str]:
-    from harness.config import group_options
+    from harness.core.config import group_options
 
     return group_options("suite")
 

@@ -106,12 +106,12 @@ def is_language_model(d: pd.DataFrame) -> bool:
 
 
 def is_generation(d: pd.DataFrame) -> bool:
-    """Rows of generated images, measured by Fréchet distance rather than accuracy (harness/generative_metrics.py)."""
+    """Rows of generated images, measured by Fréchet distance rather than accuracy (harness/evaluation/generative_metrics.py)."""
     return "frechet_distance" in d and d["frechet_distance"].notna().any() and d["accuracy"].isna().all()
 
 
 def is_control(d: pd.DataFrame) -> bool:
-    """Rows of agents scored by the return of their evaluation episodes (harness/rl.py)."""
+    """Rows of agents scored by the return of their evaluation episodes (harness/deep/rl.py)."""
     return "mean_return" in d and pd.to_numeric(d["mean_return"], errors="coerce").notna().any() \
         and d["accuracy"].isna().all()
 

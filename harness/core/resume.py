@@ -16,26 +16,27 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from harness.results import read_run_rows
+from harness.results.store import read_run_rows
 
 log = logging.getLogger("bench")
 REUSABLE = ("ok", "diverged")
 SOURCE_ROOTS = ("harness", "baselines")
-# Modules that only present results: editing them cannot change a cell's outcome.
-PRESENTATION = {"harness/cli.py", "harness/display.py", "harness/report.py", "harness/stats.py",
-                "harness/compare.py", "harness/reference.py"}
+# Code that only presents results: editing it cannot change a cell's outcome (files, or folders ending in /).
+PRESENTATION = ("harness/cli.py", "harness/app.py", "harness/core/display.py", "harness/evaluation/stats.py",
+                "harness/results/compare.py", "harness/results/reference.py", "harness/results/history.py",
+                "harness/report/", "harness/claims/")
 
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A hash of bench's Python sources (presentation modules aside): any edit, committed or not,
     changes it. Deliberately coarse: an edit to one model's file re-runs every model's cells."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha1()
     for top in SOURCE_ROOTS:
         for path in sorted((root / top).rglob("*.py")):
             name = path.relative_to(root).as_posix()
-            if name in PRESENTATION or name.startswith("harness/claims/"):
+            if name in PRESENTATION or name.startswith(tuple(p for p in PRESENTATION if p.endswith("/"))):
                 continue
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())

@@ -44,7 +44,7 @@ from sklearn.model_selection import KFold
 from sklearn.tree import DecisionTreeClassifier
 
 from harness.data.task import Task, stratified_subset
-from harness.metrics import final_estimator
+from harness.core.measure import final_estimator
 
 # Every column interpretation adds, with the value that means "not measured".
 COLUMNS = {

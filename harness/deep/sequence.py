@@ -2,7 +2,7 @@
 classification (first-symbol recall), with gradient diagnostics for claim A3.
 
 `TorchSequenceModel` trains any `harness.models` sequence classifier (Recurrent, Transformer, Mamba:
-(B, C, T) -> (B, K)) with `harness.training.train_module`. What it learns follows the targets it is
+(B, C, T) -> (B, K)) with `harness.deep.training.train_module`. What it learns follows the targets it is
 given: float targets make it a regressor (one output, MSE loss, `predict` returns floats), integer
 targets a classifier (cross-entropy, `predict` returns labels), so one model config runs on both
 datasets of a suite. The module is built with n_outputs = 1 for regression; its own pooling gives
@@ -48,7 +48,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from harness.training import (History, batched_logits, import_object, make_optimizer,
+from harness.deep.training import (History, batched_logits, import_object, make_optimizer,
                               train_module)
 
 DIAG_BATCH = 64

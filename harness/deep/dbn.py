@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from harness.models.rbm import DBN, CDConfig, pretrain_dbn
-from harness.training import TorchClassifier
+from harness.deep.training import TorchClassifier
 
 PRETRAIN = ("none", "labelled", "all")
 

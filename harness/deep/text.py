@@ -4,7 +4,7 @@
 the training texts only (ids 0 = padding, 1 = unknown; tokens seen fewer than `min_count` times are
 unknown), encodes every text to `seq_len_` ids (the longest training text, at most `max_len`;
 longer texts are cut at the end, shorter ones padded at the end), and trains the module through
-`harness.training.train_module` with the same validation split, early stopping and optimisers as
+`harness.deep.training.train_module` with the same validation split, early stopping and optimisers as
 every other deep model. The module is built as `Module(input_shape=(seq_len_,), n_classes,
 vocab_size=..., **module_params)` (harness/models/text.py).
 
@@ -22,7 +22,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from harness.training import TorchClassifier, batched_logits, import_object, make_optimizer, train_module
+from harness.deep.training import TorchClassifier, batched_logits, import_object, make_optimizer, train_module
 
 WORD = re.compile(r"\w+|[^\w\s]")
 TOKENS = ("word", "char")
