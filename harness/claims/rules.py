@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from harness.core.display import fmt_count, fmt_seconds
+from harness.evaluation.readings import role, solved_share, with_lengths
 from harness.evaluation.stats import (PairedDifference, average_ranks, crossover, fit_power_law, nemenyi_cd,
                            paired_difference)
 
@@ -966,31 +967,12 @@ RECURRENT, GATED = "rnn", ("lstm", "gru")
 GRADIENT_GAP = 10.0  # A3: the RNN's early-step gradient counts as vanishing faster only 10x below a gated cell's
 EXPONENT_GAP = 0.2   # A5, A6: one cost exponent is steeper than another only by more than this
 LINEAR_EXPONENT = 1.2  # A6: a cost exponent up to this reads as linear in sequence length
-LENGTH = re.compile(r"\[(?:[^\]]*,)?length=(\d+)")
-# Architecture roles across suites: the text suite's transformer_text is the sequence suite's transformer.
-ROLES = {"transformer": re.compile(r"(^|_)transformer(_|$)"), "mamba": re.compile(r"(^|_)mamba(_|$)"),
-         "lstm": re.compile(r"(^|_)lstm(_|$)")}
 
 
-def role(key: str) -> str | None:
-    """The architecture role of a configuration key ('transformer_text · tuned' -> 'transformer')."""
-    arch = key.split(" · ")[0].split("[")[0]
-    return next((r for r, pattern in ROLES.items() if pattern.search(arch)), None)
 
 
-def with_lengths(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of datasets varied over `length` (adding[length=200]), with `task` and `length` columns."""
-    found = rows["dataset"].astype(str).str.extract(LENGTH)[0]
-    rows = rows.assign(task=rows["dataset"].astype(str).str.split("[", n=1).str[0], length=pd.to_numeric(found))
-    return rows.dropna(subset=["length"]).astype({"length": int})
 
 
-def solved_share(d: pd.DataFrame, arch: str, by: str = "arch") -> pd.Series:
-    """Share of seeds `arch` (a value of column `by`) solved, per length; a failed cell (error,
-    timeout) counts as unsolved."""
-    mine = d[d[by] == arch]
-    solved = mine["solved"].where(mine["status"] == "ok", 0.0).fillna(0.0)
-    return solved.groupby(mine["length"]).mean()
 
 
 def longest_solved(d: pd.DataFrame, arch: str) -> int:

@@ -28,6 +28,7 @@ from harness.data import DatasetError, Task
 from harness.data.task import as_kind, stratified_subset, take
 from harness.core.display import RunDisplay, console, summary_tables
 from harness.core.isolation import call_in_child, run_isolated, start_server
+from harness.results.schema import MEASURES
 from harness.results.store import RunStore
 from harness.core.resume import ResumeIndex, cell_key, code_version
 from harness.core.safety import imported_values
@@ -229,11 +230,7 @@ class Runner:
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
             "torch_threads": self.threads, "git_commit": self.commit, "code_version": self.code_version,
             "job": self.job, "cell_key": None, "reused_from": None,
-            "status": "ok", "error": None,
-            "accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,
-            "predict_seconds_per_1k": np.nan, "peak_memory_mb": np.nan, "n_parameters": None, "epochs": None,
-            "final_train_loss": np.nan,
-            "best_params": None,
+            "status": "ok", "error": None, **MEASURES,
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
 

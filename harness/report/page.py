@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from harness.evaluation.boundary import read_decision_map
-from harness.claims.rules import solved_share, with_lengths
+from harness.evaluation.readings import solved_share, with_lengths
 from harness.core.display import (base_dataset, fmt_count, fmt_seconds, has_scores, is_control, is_generation,
                              is_language_model, visible)
 from harness.results.store import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name

@@ -16,9 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 
-# The identity of a cell: two rows with the same identity in one run are the same experiment.
-IDENTITY = ["suite", "dataset", "model", "variant", "params", "seed", "n_train"]
-STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
+from harness.results.schema import IDENTITY, STATUSES  # noqa: F401 - the store's identity of a row
 
 
 class ResultsError(Exception):

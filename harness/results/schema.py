@@ -1,0 +1,36 @@
+"""The result row: one flat row per cell, defined here once for the runner that writes it and the
+report and claims that read it.
+
+Every row has the columns of `base_row` (identity, conditions, provenance, status and the measures
+every kind records); a task kind adds its own score columns (harness/tasks/<kind>.py), a model its
+diagnostics, interpretation its `interp_` columns. Rows written by older versions of bench lack some
+columns: `with_defaults` fills them with the value that means "not recorded".
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# The identity of a cell: two rows with the same identity in one run are the same experiment.
+IDENTITY = ["suite", "dataset", "model", "variant", "params", "seed", "n_train"]
+STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
+
+# Columns older results lack, with the value that means "not recorded".
+OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan, "n_parameters": np.nan,
+                    "peak_memory_mb": np.nan, "train_cpu_seconds": np.nan, "device": "cpu", "tuned": False,
+                    "params_id": "", "run": "", "cpu_model": "", "gpu_name": None, "cell_seconds": np.nan,
+                    "n_test": np.nan, "error": None}
+
+# The measures every cell records, whatever its kind, with their value before the cell ran.
+MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,
+            "predict_seconds_per_1k": np.nan, "peak_memory_mb": np.nan, "n_parameters": None, "epochs": None,
+            "final_train_loss": np.nan, "best_params": None}
+
+
+def with_defaults(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of df with every optional column present (older rows: their "not recorded" value)."""
+    df = df.copy()
+    for col, default in OPTIONAL_COLUMNS.items():
+        if col not in df:
+            df[col] = default
+    return df
