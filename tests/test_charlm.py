@@ -16,7 +16,7 @@ from baselines.charlm import KneserNey
 from harness.deep.charlm import NeuralCharLM, neural_bits, neural_lm
 from harness.tasks.language_model import START
 from harness.data.text import SEPARATOR, UNKNOWN, char_split, find_fortune_dir, load_fortune_chars
-from harness.core.measure import scores
+from harness.tasks import scores
 from harness.results.store import RunStore
 
 HAVE_FORTUNES = find_fortune_dir(None)[0] is not None

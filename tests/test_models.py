@@ -19,7 +19,8 @@ from sklearn.base import clone
 from harness.core.cell import build_estimator
 from harness.core.config import compose_config, group_options, load_item
 from harness.data.vision import load_digits
-from harness.core.measure import count_parameters, scores
+from harness.core.measure import count_parameters
+from harness.tasks import scores
 from harness.models.perceptron import perceptron_criterion
 from harness.deep.training import TorchClassifier
 

@@ -12,7 +12,8 @@ from baselines.tabular import HistGradientBoostingModel, LogisticRegressionModel
 from harness.claims import evaluate_claims, load_registry
 from harness.data.tabular import load_autompg, load_rdataset, load_sklearn_table, load_table_file
 from harness.data.task import DatasetError
-from harness.core.measure import count_parameters, scores
+from harness.core.measure import count_parameters
+from harness.tasks import scores
 from harness.models.gmdh import GMDH, PolynomialNetwork
 from harness.deep.tabular import TabularNet
 from harness.tasks.tables import TableEncoder

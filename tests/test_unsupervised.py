@@ -13,7 +13,9 @@ from baselines.decomposition import PCAReducer
 from harness.data.anomaly import UCR_TRAIN_END, load_held_out_class, load_ucr_anomaly
 from harness.data.task import DatasetError, Task
 from harness.data.unsupervised import load_few_labels, load_reconstruction
-from harness.core.measure import anomaly_scores, reconstruction_scores, scores
+from harness.tasks import scores
+from harness.tasks.anomaly import anomaly_scores
+from harness.tasks.reconstruction import reconstruction_scores
 from harness.deep.dbn import DBNClassifier
 from harness.core.runner import serves
 from harness.deep.training import TorchClassifier

@@ -22,13 +22,12 @@ from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffl
 
 from harness.evaluation.boundary import decision_map
 from harness.data import Task
-from harness.evaluation.generative_metrics import evaluate_generation
 from harness.evaluation.interpret import COLUMNS as INTERP_COLUMNS, interpret
-from harness.core.measure import Measurement, count_parameters, measure, scores
-from harness.tasks.control import evaluate_control
+from harness.core.measure import count_parameters, measure
 from harness.core.safety import check_targets
 from harness.deep.training import Diverged, TimeBudgetExceeded
 from harness.core.tuning import RandomSearch
+from harness.tasks import kind as task_kind
 
 log = logging.getLogger("bench")
 
@@ -85,29 +84,15 @@ def tuning_space(model: dict, n_configs: int | None) -> dict | None:
 
 def tuned(est, model: dict, seed: int, kind: str = "classification", n_configs: int | None = None):
     """Without a budget: a grid search over the model's declared `search` grid, scored on one 20%
-    validation split of the training data (stratified for classification; the test split is never
-    seen), refit on all of train. With `n_configs`: a random search of that many configurations,
+    validation split of the training data (stratified where the kind has classes to keep in
+    proportion; the test split is never seen), refit on all of train. With `n_configs`: a random search of that many configurations,
     the model's own first, on the same kind of split, the best not refit (harness/core/tuning.py)."""
     if n_configs:
         return RandomSearch(est, tuning_space(model, n_configs), n_configs=n_configs, val_fraction=0.2, refit=False,
                             random_state=seed)
-    splitter = StratifiedShuffleSplit if kind == "classification" else ShuffleSplit
+    splitter = StratifiedShuffleSplit if task_kind(kind).stratified_validation else ShuffleSplit
     split = splitter(n_splits=1, test_size=0.2, random_state=seed)
     return GridSearchCV(est, model["search"], cv=split, refit=True, n_jobs=1)
-
-
-def evaluate_predictions(est, task: Task, device: str, cache_dir: str | None = None) -> tuple[dict, Measurement, int]:
-    """The evaluator of every kind scored from predictions on the test inputs: (scores, the cost of
-    predicting, inputs predicted)."""
-    with measure(device) as predict_cost:
-        y_pred = est.predict(task.X_test)
-    return scores(task.kind, task.test_targets, y_pred), predict_cost, len(task.y_test)
-
-
-# Task kinds evaluated otherwise than by predictions on the test inputs (a generator is asked for
-# samples, an agent plays evaluation episodes); any other kind is `evaluate_predictions`'s. Same
-# signature and return value.
-EVALUATORS = {"generation": evaluate_generation, "control": evaluate_control, "tabular_control": evaluate_control}
 
 
 def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None, on_fitted=None,
@@ -118,8 +103,8 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
         est.fit(*task.training_data(), **fit_kwargs)
     if on_fitted:
         on_fitted()
-    evaluate = EVALUATORS.get(task.kind, evaluate_predictions)
-    row, predict_cost, n_predicted = evaluate(est, task, device, cache_dir)
+    # the task's kind scores the fitted model (harness/tasks/<kind>.py)
+    row, predict_cost, n_predicted = task_kind(task.kind).evaluate(est, task, device, cache_dir)
     row.update(decision_map(est, task))  # a 2-feature classification's regions, for the report (else nothing)
     row.update(
         train_seconds=fit_cost.wall_seconds,

@@ -1,5 +1,5 @@
-"""What a fitted model is measured by: scores from real predictions, sizes from fitted state,
-and the time and memory of the work itself."""
+"""What every cell measures whatever its kind: sizes from fitted state, and the time and memory of
+the work itself. Scores are the task kind's (harness/tasks/)."""
 from __future__ import annotations
 
 import threading
@@ -9,80 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import psutil
-from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
-
-
-def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "f1_macro": float(f1_score(y_true, y_pred, average="macro"))}
-
-
-def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Mean squared and absolute error, R^2, and the MSE of always predicting the mean of y_true
-    (the trivial baseline a regression must beat; R^2 = 1 - mse / baseline_mse)."""
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    mse = float(np.mean((y_true - y_pred) ** 2))
-    baseline = float(np.mean((y_true - y_true.mean(axis=0)) ** 2))
-    return {"mse": mse, "mae": float(np.mean(np.abs(y_true - y_pred))), "baseline_mse": baseline,
-            "r2": 1 - mse / baseline if baseline > 0 else float("nan")}
-
-
-def language_model_scores(y_true, y_pred: np.ndarray) -> dict[str, float]:
-    """Bits per character: the model's total -log2 p of the held-out texts (y_pred: one total per
-    text, in bits) over their number of characters (y_true: the texts, which are their own targets)."""
-    chars = sum(len(t) for t in y_true)
-    bits = np.asarray(y_pred, dtype=float)
-    if bits.shape != (len(y_true),):
-        raise ValueError(f"a language model predicts one total per text: {len(y_true)} texts, predictions {bits.shape}")
-    return {"bpc": float(bits.sum() / chars) if chars else float("nan"), "n_test_chars": chars}
-
-
-def anomaly_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """How well anomaly scores (y_pred: one per test sample, higher = more anomalous) rank the
-    anomalies (y_true = 1) above the normal samples (0): ROC-AUC (0.5 = chance) and PR-AUC as
-    average precision, whose chance level is the share of anomalies, `anomaly_rate`."""
-    y_true = np.asarray(y_true).astype(int)
-    s = np.asarray(y_pred, dtype=float)
-    if s.shape != y_true.shape:
-        raise ValueError(f"an anomaly detector gives one score per sample: {len(y_true)} samples, scores {s.shape}")
-    if not np.isfinite(s).all():
-        raise ValueError("anomaly scores must be finite")
-    rate = float(y_true.mean())
-    if rate in (0.0, 1.0):  # ROC-AUC needs both kinds of sample
-        return {"roc_auc": float("nan"), "pr_auc": float("nan"), "anomaly_rate": rate}
-    return {"roc_auc": float(roc_auc_score(y_true, s)), "pr_auc": float(average_precision_score(y_true, s)),
-            "anomaly_rate": rate}
-
-
-def reconstruction_scores(X_true: np.ndarray, X_pred: np.ndarray) -> dict[str, float]:
-    """Mean squared error per input value (pixel) of reconstructions of the test inputs, against the
-    MSE of reconstructing every input as the mean test input (`mean_input_mse`, what a code of size 0
-    gives), and the share of that variance the reconstructions explain."""
-    X_true = np.asarray(X_true, dtype=float).reshape(len(X_true), -1)
-    X_pred = np.asarray(X_pred, dtype=float).reshape(len(X_pred), -1)
-    if X_pred.shape != X_true.shape:
-        raise ValueError(f"a reconstruction has the input's shape: inputs {X_true.shape}, reconstructions {X_pred.shape}")
-    mse = float(np.mean((X_true - X_pred) ** 2))
-    baseline = float(np.mean((X_true - X_true.mean(axis=0)) ** 2))
-    return {"reconstruction_mse": mse, "mean_input_mse": baseline,
-            "explained_variance": 1 - mse / baseline if baseline > 0 else float("nan")}
-
-
-def scores(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """The scores of a task kind, from real predictions (for a reconstruction, y_true is the inputs:
-    `Task.test_targets`)."""
-    if kind in ("classification", "semi_supervised"):  # semi-supervised: fewer labels in train, scored alike
-        return classification_scores(y_true, y_pred)
-    if kind == "regression":
-        return regression_scores(y_true, y_pred)
-    if kind == "language_model":
-        return language_model_scores(y_true, y_pred)
-    if kind == "anomaly":
-        return anomaly_scores(y_true, y_pred)
-    if kind == "reconstruction":
-        return reconstruction_scores(y_true, y_pred)
-    raise ValueError(f"no scores for task kind {kind!r}; known: classification, semi_supervised, regression, "
-                     "language_model, anomaly, reconstruction")
 
 
 def final_estimator(est):

@@ -32,6 +32,7 @@ from harness.results.schema import MEASURES
 from harness.results.store import RunStore
 from harness.core.resume import ResumeIndex, cell_key, code_version
 from harness.core.safety import imported_values
+from harness.tasks import default_kinds
 
 log = logging.getLogger("bench")
 
@@ -52,18 +53,14 @@ def plan_modules(plan: Plan) -> list[str]:
     return [m for m in dict.fromkeys(found) if m]
 
 
-# The task kinds of a model config without `task:`: the classifiers and regressors bench began with.
-DEFAULT_KINDS = ("classification", "regression")
-
-
 def serves(model_cfg: DictConfig, kind: str | None) -> bool:
     """Whether a model runs on a task of this kind: a model config's `task:` (one kind or a list)
     names the kinds it does (a language model, a generator, a reducer, an anomaly detector); a model
-    without one does DEFAULT_KINDS. An unknown kind (None: a dataset config that does not say)
+    without one does the kinds that say `default_for_models` (harness/tasks/). An unknown kind (None: a dataset config that does not say)
     matches every model."""
     if kind is None:
         return True
-    declared = model_cfg.get("task") or DEFAULT_KINDS
+    declared = model_cfg.get("task") or default_kinds()
     return kind in ([declared] if isinstance(declared, str) else list(declared))
 
 
@@ -195,7 +192,7 @@ class Runner:
             models = [m for m in self.plan.models_for(ds_name) if serves(m, ds_cfg.get("task"))]
             for model_cfg in models:
                 row = self.base_row(ds_name, model_cfg, seed, 0, 0)
-                row.update(status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
+                row.update(task_kind=ds_cfg.get("task"), status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
                 self.store.write_row(row)
                 display.end_cell(row)
             return len(models)
@@ -261,6 +258,7 @@ class Runner:
 
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
         row = self.base_row(task.name, model_cfg, seed, task.n_train, task.n_test)
+        row["task_kind"] = task.kind
         spec = self.cell_spec(row, model_cfg, seed)
         row["cell_key"] = self.key_of(spec, row, ds_cfg)
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None

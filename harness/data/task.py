@@ -1,14 +1,9 @@
 """The Task: what every dataset loader returns and every model and evaluator consumes."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
-
-
-# Task kinds whose "data" is an environment to act in (harness/data/rl.py).
-CONTROL_KINDS = ("control", "tabular_control")
 
 
 class DatasetError(Exception):
@@ -24,7 +19,8 @@ class Task:
     regression's targets are float64.
     The test split is only ever used for the final evaluation; validation comes out of train.
 
-    Kinds beyond classification and regression (harness.core.measure.scores says how each is scored):
+    Kinds beyond classification and regression (each is a file of harness/tasks/, which says how it is
+    checked, sampled and scored):
     - anomaly: y is 1 for an anomaly, 0 for a normal sample; the training split holds normal samples
       only, and a model's prediction is an anomaly score per test sample (higher = more anomalous).
     - reconstruction: y holds class labels (for probes of a model's codes); a model's prediction is
@@ -52,23 +48,17 @@ class Task:
     environment: object | None = None  # a control task's harness.data.rl.Environment
 
     def __post_init__(self):
-        if self.kind in CONTROL_KINDS:  # an environment, not a dataset: nothing to check in the arrays
-            if self.environment is None:
-                raise DatasetError(f"{self.name}: a {self.kind} task needs an environment")
-            return
-        for split, X, y in (("train", self.X_train, self.y_train), ("test", self.X_test, self.y_test)):
-            if len(X) != len(y):
-                raise DatasetError(f"{self.name}: {split} split has {len(X)} inputs but {len(y)} labels")
-            if len(X) == 0:
-                raise DatasetError(f"{self.name}: the {split} split is empty")
-        if self.kind == "classification" and len(np.unique(self.y_train)) < 2:
-            raise DatasetError(f"{self.name}: the training split has a single class; nothing to classify")
-        if self.kind == "anomaly":
-            if np.any(self.y_train != 0):
-                raise DatasetError(f"{self.name}: an anomaly task trains on normal samples only (y_train = 0), "
-                                   f"found {int(np.sum(self.y_train != 0))} others")
-            if not set(np.unique(self.y_test)) <= {0, 1}:
-                raise DatasetError(f"{self.name}: anomaly labels are 0 (normal) and 1 (anomaly)")
+        self.kind_.check(self)
+
+    @property
+    def kind_(self):
+        """The task kind (harness/tasks/<kind>.py), which knows how a task of its kind is read."""
+        from harness.tasks import kind
+
+        try:
+            return kind(self.kind)
+        except ValueError as e:
+            raise DatasetError(f"{self.name}: {e}") from None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -76,51 +66,34 @@ class Task:
 
     @property
     def n_classes(self) -> int:
-        if self.kind == "language_model":  # y holds texts; what is predicted is one of the characters
-            return len(self.class_names)
-        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+        return self.kind_.n_classes(self)
 
     @property
     def n_train(self) -> int:
         """Training examples; for a semi-supervised task, the labelled ones; for a control task, the
         environment steps each agent may train for."""
-        if self.kind in CONTROL_KINDS:
-            return int(self.environment.train_steps)
-        if self.kind == "semi_supervised":
-            return int(np.sum(np.asarray(self.y_train) >= 0))
-        return len(self.y_train)
+        return self.kind_.n_train(self)
 
     @property
     def n_test(self) -> int:
         """Test examples; for a control task, the evaluation episodes."""
-        if self.kind in CONTROL_KINDS:
-            return int(self.environment.eval_episodes)
-        return len(self.y_test)
+        return self.kind_.n_test(self)
 
     def training_data(self) -> tuple:
         """What a model's fit takes: (X, y), or a control task's environment."""
-        return (self.environment,) if self.kind in CONTROL_KINDS else (self.X_train, self.y_train)
+        return self.kind_.training_data(self)
 
     @property
     def test_targets(self) -> np.ndarray:
         """What predictions on X_test are scored against: the inputs themselves for a reconstruction."""
-        return self.X_test if self.kind == "reconstruction" else self.y_test
+        return self.kind_.test_targets(self)
 
     def subsample_train(self, n: int, seed: int) -> "Task":
         """The same task with a stratified random n-sample of the training split (test untouched).
         Semi-supervised: n of the labelled examples keep their labels, the others join the unlabelled."""
-        if n >= self.n_train or self.kind in CONTROL_KINDS:  # an environment has no samples to draw
+        if n >= self.n_train:
             return self
-        if self.kind == "semi_supervised":
-            labelled = np.flatnonzero(self.y_train >= 0)
-            keep = labelled[stratified_subset(self.y_train[labelled], n, seed)]
-            y = np.full_like(self.y_train, -1)
-            y[keep] = self.y_train[keep]
-            return Task(self.name, self.kind, self.X_train, y, self.X_test, self.y_test, self.input_kind,
-                        self.class_names, self.source)
-        idx = stratified_subset(self.y_train, n, seed)
-        return Task(self.name, self.kind, take(self.X_train, idx), self.y_train[idx], self.X_test, self.y_test,
-                    self.input_kind, self.class_names, self.source)
+        return self.kind_.subsample_train(self, n, seed)
 
 
 def take(X, idx: np.ndarray):
@@ -128,25 +101,14 @@ def take(X, idx: np.ndarray):
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
-def generation_view(task: Task) -> Task:
-    """Labelled images as a generation task: generators learn the training images (conditioned on
-    their labels) and their samples are measured against the test images."""
-    if task.kind != "classification" or task.input_kind != "image" or np.asarray(task.X_train).ndim != 4:
-        raise DatasetError(f"{task.name}: a generation task needs labelled images (N, C, H, W); this dataset is "
-                           f"a {task.kind} task of {task.input_kind} inputs")
-    return dataclasses.replace(task, kind="generation")
-
-
-# Kinds a suite may ask its datasets to be read as (a suite's `task:`), with how: a dataset of another
-# kind becomes one of this kind or says why it cannot. Other kinds leave the loader's task as it is.
-KIND_VIEWS = {"generation": generation_view}
-
-
 def as_kind(task: Task, kind: str | None) -> Task:
-    """The task as a `kind` task where KIND_VIEWS knows how to read it so, else as it is."""
-    if kind in KIND_VIEWS and task.kind != kind:
-        return KIND_VIEWS[kind](task)
-    return task
+    """The task as a `kind` task where that kind can read it so (a suite's `task:`: labelled images read
+    as a generation task), else as it is. `mixed` (or none): each dataset is the kind its loader says."""
+    if kind in (None, "mixed") or task.kind == kind:
+        return task
+    from harness.tasks import kind as task_kind
+
+    return task_kind(kind).view(task)
 
 
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:

@@ -27,8 +27,22 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from harness.evaluation.boundary import read_decision_map
 from harness.evaluation.readings import solved_share, with_lengths
-from harness.core.display import (base_dataset, fmt_count, fmt_seconds, has_scores, is_control, is_generation,
-                             is_language_model, visible)
+from harness.tasks import kind as task_kind
+from harness.tasks.base import has_scores
+from harness.core.display import base_dataset, fmt_count, fmt_seconds, visible
+
+def is_language_model(d: pd.DataFrame) -> bool:
+    return task_kind("language_model").owns(d)
+
+
+def is_generation(d: pd.DataFrame) -> bool:
+    return task_kind("generation").owns(d)
+
+
+def is_control(d: pd.DataFrame) -> bool:
+    return task_kind("control").owns(d)
+
+
 from harness.results.store import atomic_write_bytes, load_results, load_run_info, run_folders, safe_name
 from harness.evaluation.stats import average_ranks, crossover, fit_power_law, mean_ci, nemenyi_cd, paired_difference
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from harness.results.store import ResultsError, load_results, run_folders
+from harness.tasks import kind_of_rows
 
 MATCH = ["suite", "dataset", "model", "variant", "n_train"]
 TIMES = {"train_seconds": "train", "predict_seconds_per_1k": "predict/1k"}
@@ -45,19 +46,14 @@ class Thresholds:
     fd_rise: float = 0.25        # smallest rise of a Fréchet distance that counts, as a fraction of base's (0.25: +25%)
 
 
-# The score a cell is compared by: the first of these its base rows have. (column, +1 when higher is
-# better else -1, the Thresholds field that holds its smallest change that counts)
-SCORES = (("accuracy", 1, "accuracy_drop"), ("bpc", -1, "bpc_rise"),
-          ("roc_auc", 1, "accuracy_drop"),  # an anomaly detector's: on accuracy's 0-1 scale, its floor
-          ("reconstruction_mse", -1, "mse_rise"),
-          ("frechet_distance", -1, "fd_rise"))  # a generator's (suite=generative)
-# Floors given as a fraction of the base value, not in the score's units: a Fréchet distance's scale
-# is its feature space's and its dataset's.
-RELATIVE_FLOORS = {"fd_rise"}
-
-
-def score_of(rows: pd.DataFrame) -> tuple[str, int, str]:
-    return next((s for s in SCORES if s[0] in rows and rows[s[0]].notna().any()), SCORES[0])
+def score_of(rows: pd.DataFrame) -> tuple[str, int, str, bool] | None:
+    """What a cell is compared by, as its rows' task kind says (harness/tasks/): (column, +1 when higher
+    is better else -1, the Thresholds field that holds its smallest change that counts, whether that
+    floor is a fraction of the base value); None where the kind compares no score, only times."""
+    kind = kind_of_rows(rows)
+    if kind.compare_floor is None:
+        return None
+    return kind.score, 1 if kind.higher_is_better else -1, kind.compare_floor, kind.relative_floor
 
 
 def pick_run(path: Path) -> list[Path]:
@@ -110,6 +106,19 @@ def _se(sd_b: float, n_b: int, sd_n: float, n_n: int) -> float:
     return math.sqrt(sd_b ** 2 / n_b + sd_n ** 2 / n_n)
 
 
+def compare_score(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame, compared: tuple, th: Thresholds) -> None:
+    """The score's change between the sides against its band; a reason or a betterment in rec."""
+    col, sign, floor, relative = compared
+    mb, sb, nb = _stats(b_ok[col] if col in b_ok else pd.Series(dtype=float))
+    mn, sn, nn = _stats(n_ok[col] if col in n_ok else pd.Series(dtype=float))
+    band = max(getattr(th, floor) * (abs(mb) if relative else 1), th.z * _se(sb, nb, sn, nn))
+    rec.update({"metric": col, f"base_{col}": mb, f"new_{col}": mn, f"{col}_change": mn - mb, f"{col}_band": band})
+    if sign * (mn - mb) < -band:
+        rec["reasons"].append(f"{col} {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")
+    elif sign * (mn - mb) > band:
+        rec.setdefault("better", []).append(col)
+
+
 def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     """One row per matched cell group, with the changes, their bands and a verdict."""
     out = []
@@ -136,15 +145,9 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
                 rec["verdict"], rec["reasons"] = "improvement", ["fails in base, finishes in new"]
             out.append(rec)
             continue
-        col, sign, floor = score_of(b_ok)
-        mb, sb, nb = _stats(b_ok[col] if col in b_ok else pd.Series(dtype=float))
-        mn, sn, nn = _stats(n_ok[col] if col in n_ok else pd.Series(dtype=float))
-        band = max(getattr(th, floor) * (abs(mb) if floor in RELATIVE_FLOORS else 1), th.z * _se(sb, nb, sn, nn))
-        rec.update({"metric": col, f"base_{col}": mb, f"new_{col}": mn, f"{col}_change": mn - mb, f"{col}_band": band})
-        if sign * (mn - mb) < -band:
-            rec["reasons"].append(f"{col} {mb:.4f} -> {mn:.4f} ({mn - mb:+.4f}, band ±{band:.4f})")
-        elif sign * (mn - mb) > band:
-            rec.setdefault("better", []).append(col)
+        compared = score_of(b_ok)
+        if compared is not None:
+            compare_score(rec, b_ok, n_ok, compared, th)
         for col, label in TIMES.items():
             if col not in b_ok or col not in n_ok:
                 continue

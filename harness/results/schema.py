@@ -2,7 +2,7 @@
 report and claims that read it.
 
 Every row has the columns of `base_row` (identity, conditions, provenance, status and the measures
-every kind records); a task kind adds its own score columns (harness/tasks/<kind>.py), a model its
+every kind records, and `task_kind`, the name of its task's kind); a task kind adds its own score columns (harness/tasks/<kind>.py), a model its
 diagnostics, interpretation its `interp_` columns. Rows written by older versions of bench lack some
 columns: `with_defaults` fills them with the value that means "not recorded".
 """

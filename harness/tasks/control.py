@@ -29,9 +29,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+from rich.markup import escape
+from rich.table import Table
 from sklearn.base import BaseEstimator
 
+from harness.core.display import FAMILY_COLOURS, fmt_count, fmt_seconds
 from harness.core.measure import Measurement, final_estimator, measure
+from harness.tasks.base import TaskKind
 
 
 EVAL_SEED_OFFSET = 10_000     # the final evaluation's episodes: seeds no training episode uses
@@ -212,3 +217,78 @@ def evaluate_control(est, task, device: str = "cpu", cache_dir=None) -> tuple[di
         "learning_curve": record.as_json(),
     }
     return row, cost, max(steps, 1)
+
+
+def control_table(dataset: str, d: pd.DataFrame) -> list:
+    """Mean return of the evaluation episodes per agent (mean over seeds, with their spread), how many
+    seeds reached the reward threshold while training and after how many steps (median of those)."""
+    ok = d[d["status"] == "ok"]
+    num = lambda col: pd.to_numeric(ok[col], errors="coerce")  # noqa: E731
+    ok = ok.assign(ret=num("mean_return"), to_steps=num("steps_to_threshold"), to_seconds=num("seconds_to_threshold"))
+    agg = ok.groupby(["family", "label"], sort=False).agg(
+        ret=("ret", "mean"), spread=("ret", "std"), solved=("solved", "sum"), seeds=("seed", "nunique"),
+        train=("train_seconds", "mean"), params=("n_parameters", "mean")).reset_index()
+    reached = ok[np.isfinite(ok["to_steps"])].groupby("label").agg(steps=("to_steps", "median"),
+                                                                    seconds=("to_seconds", "median"))
+    agg = agg.join(reached, on="label").sort_values("ret", ascending=False).reset_index(drop=True)
+    best = {fam: g["ret"].idxmax() for fam, g in agg.groupby("family") if g["ret"].notna().any()}
+    threshold = pd.to_numeric(ok["reward_threshold"], errors="coerce").max() if "reward_threshold" in ok else np.nan
+    t = Table(title=f"{escape(dataset)}  (control: {int(d['n_train'].max())} environment steps per agent, "
+                    f"{int(d['n_test'].max())} evaluation episodes; return, higher is better; solved at {threshold:g}; "
+                    "steps→, time→: median steps and training time to reach it, over the seeds that did)",
+              title_justify="left")
+    columns = ("model", "family", "return", "sd", "solved", "steps→", "time→", "train", "params")
+    for col in columns:
+        t.add_column(col, justify="left" if col in ("model", "family") else "right", no_wrap=True)
+    f = lambda x, spec: "–" if pd.isna(x) else format(x, spec)  # noqa: E731
+    for i, r in agg.iterrows():
+        mark = "★ " if best.get(r["family"]) == i else "  "
+        t.add_row(escape(mark + r["label"]), f"[{FAMILY_COLOURS.get(r['family'], 'white')}]{escape(r['family'])}[/]",
+                  f(r["ret"], ".2f"), f(r["spread"], ".2f"), f"{int(r['solved'])}/{r['seeds']}",
+                  "–" if pd.isna(r.get("steps")) else fmt_count(r["steps"]), fmt_seconds(r.get("seconds")),
+                  fmt_seconds(r["train"]), fmt_count(r["params"]), style="bold" if mark.strip() else None)
+    for _, r in d[d["status"] != "ok"].drop_duplicates("label").iterrows():
+        t.add_row(escape(f"  {r['label']}"), "", f"[red]{r['status']}[/]", *[""] * (len(columns) - 3))
+    return [t]
+
+
+class Control(TaskKind):
+    """An environment, not a dataset: no arrays to check or sample; `n_train` is the environment steps
+    each agent may train for, `n_test` the evaluation episodes. States are real vectors (cart-pole,
+    acrobot); tabular_control (harness/tasks/tabular_control.py) is the same with a finite set of states."""
+
+    name = "control"
+    # bench compare reads no score of an agent yet (only its times), as before task kinds had files.
+    score, compare_floor = "mean_return", None
+    report_section = "control"
+
+    def check(self, task) -> None:
+        from harness.data.task import DatasetError
+
+        if task.environment is None:
+            raise DatasetError(f"{task.name}: a {task.kind} task needs an environment")
+
+    def n_train(self, task) -> int:
+        return int(task.environment.train_steps)
+
+    def n_test(self, task) -> int:
+        return int(task.environment.eval_episodes)
+
+    def training_data(self, task) -> tuple:
+        return (task.environment,)
+
+    def subsample_train(self, task, n: int, seed: int):
+        return task  # an environment has no samples to draw
+
+    def evaluate(self, est, task, device: str, cache_dir: str | None = None):
+        return evaluate_control(est, task, device, cache_dir)
+
+    def owns(self, rows: pd.DataFrame) -> bool:
+        return "mean_return" in rows and pd.to_numeric(rows["mean_return"], errors="coerce").notna().any() \
+            and rows["accuracy"].isna().all()
+
+    def tables(self, dataset: str, rows: pd.DataFrame) -> list:
+        return control_table(dataset, rows)
+
+
+KIND = Control()

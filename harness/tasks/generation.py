@@ -13,10 +13,17 @@ The contract every generator keeps, classical (baselines/generative.py) or deep
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+from rich.markup import escape
+from rich.table import Table
 from sklearn.base import BaseEstimator
+
+from harness.core.display import FAMILY_COLOURS, fmt_count, fmt_seconds
+from harness.tasks.base import TaskKind, scores_instead_of_accuracy
 
 
 def images_of(X) -> np.ndarray:
@@ -74,3 +81,64 @@ class GenerativeModel(BaseEstimator):
 
     def diagnostics(self, X, y) -> dict:
         return {}
+
+
+def generation_table(dataset: str, d: pd.DataFrame) -> list:
+    """Fréchet distance (lower is better), precision, recall and CAS per model, means over seeds; the
+    distance of real training images to the test images is the floor in the title."""
+    ok = d[d["status"] == "ok"]
+    num = lambda col: pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(float("nan"), index=ok.index)  # noqa: E731
+    agg = ok.assign(fd=num("frechet_distance"), p=num("precision"), r=num("recall"), cas=num("cas_accuracy"),
+                    floor=num("frechet_distance_real"), clf=num("feature_classifier_accuracy")).groupby(
+        ["family", "label"], sort=False).agg(fd=("fd", "mean"), p=("p", "mean"), r=("r", "mean"), cas=("cas", "mean"),
+                                             train=("train_seconds", "mean"), sample=("predict_seconds_per_1k", "mean"),
+                                             params=("n_parameters", "mean"), seeds=("seed", "nunique")).reset_index()
+    agg = agg.sort_values("fd").reset_index(drop=True)
+    best = {fam: g["fd"].idxmin() for fam, g in agg.groupby("family") if g["fd"].notna().any()}
+    floor, clf = num("frechet_distance_real").mean(), num("feature_classifier_accuracy").mean()
+    t = Table(title=f"{escape(dataset)}  (n_train={int(d['n_train'].max())}, test={int(d['n_test'].max())}; Fréchet "
+                    f"distance, lower is better; real images score {floor:.2f}; feature classifier accuracy {clf:.3f})",
+              title_justify="left")
+    for col in ("model", "family", "FD", "precision", "recall", "CAS", "train", "sample /1k", "params", "seeds"):
+        t.add_column(col, justify="left" if col in ("model", "family") else "right", no_wrap=True)
+    f = lambda x, spec=".3f": "–" if pd.isna(x) else format(x, spec)  # noqa: E731
+    for i, r in agg.iterrows():
+        mark = "★ " if best.get(r["family"]) == i else "  "
+        t.add_row(escape(mark + r["label"]), f"[{FAMILY_COLOURS.get(r['family'], 'white')}]{escape(r['family'])}[/]",
+                  f(r["fd"], ".2f"), f(r["p"]), f(r["r"]), f(r["cas"]), fmt_seconds(r["train"]),
+                  fmt_seconds(r["sample"]), fmt_count(r["params"]), str(r["seeds"]), style="bold" if mark.strip() else None)
+    for _, r in d[d["status"] != "ok"].drop_duplicates("label").iterrows():
+        t.add_row(escape(f"  {r['label']}"), "", f"[red]{r['status']}[/]", "", "", "", "", "", "", "")
+    return [t]
+
+
+class Generation(TaskKind):
+    name = "generation"
+    score, higher_is_better, compare_floor = "frechet_distance", False, "fd_rise"
+    # A Fréchet distance's scale is its feature space's and its dataset's: its floor is a fraction of the base value.
+    relative_floor = True
+    report_section = "generation"
+
+    def view(self, task):
+        """Labelled images as a generation task: generators learn the training images (conditioned on
+        their labels) and their samples are measured against the test images."""
+        from harness.data.task import DatasetError
+
+        if task.kind != "classification" or task.input_kind != "image" or np.asarray(task.X_train).ndim != 4:
+            raise DatasetError(f"{task.name}: a generation task needs labelled images (N, C, H, W); this dataset is "
+                               f"a {task.kind} task of {task.input_kind} inputs")
+        return dataclasses.replace(task, kind="generation")
+
+    def evaluate(self, est, task, device: str, cache_dir: str | None = None):
+        from harness.evaluation.generative_metrics import evaluate_generation
+
+        return evaluate_generation(est, task, device, cache_dir)
+
+    def owns(self, rows: pd.DataFrame) -> bool:
+        return scores_instead_of_accuracy(rows, "frechet_distance")
+
+    def tables(self, dataset: str, rows: pd.DataFrame) -> list:
+        return generation_table(dataset, rows)
+
+
+KIND = Generation()
