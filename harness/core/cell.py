@@ -25,7 +25,7 @@ from harness.data import Task
 from harness.evaluation.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.core.measure import count_parameters, measure
 from harness.core.safety import check_targets
-from harness.deep.training import Diverged, TimeBudgetExceeded
+from harness.core.outcomes import Diverged, TimeBudgetExceeded
 from harness.core.tuning import RandomSearch
 from harness.tasks import kind as task_kind
 
@@ -82,7 +82,7 @@ def tuning_space(model: dict, n_configs: int | None) -> dict | None:
     return model.get("search") or None
 
 
-def tuned(est, model: dict, seed: int, kind: str = "classification", n_configs: int | None = None):
+def tuned(est, model: dict, seed: int, kind: str, n_configs: int | None = None):
     """Without a budget: a grid search over the model's declared `search` grid, scored on one 20%
     validation split of the training data (stratified where the kind has classes to keep in
     proportion; the test split is never seen), refit on all of train. With `n_configs`: a random search of that many configurations,

@@ -116,6 +116,8 @@ def summary_tables(df: pd.DataFrame) -> list:
     """The tables of a run, each drawn by its rows' task kind (harness/tasks/): first the kinds whose
     dataset variants share a table (one per base dataset: digits_anomaly[anomaly_class=3] and its
     siblings), then one per dataset, of its largest training size."""
+    from harness.tasks import table_kind
+
     tables, covered = [], set()
     df = with_label(df)
     for base, d in df.groupby(df["dataset"].map(base_dataset), sort=False):
@@ -127,15 +129,6 @@ def summary_tables(df: pd.DataFrame) -> list:
         d = d[d["n_train"] == d["n_train"].max()]
         tables += table_kind(d).tables(dataset, d)
     return tables
-
-
-def table_kind(d: pd.DataFrame):
-    """The kind whose table shows these rows: theirs where they hold its scores; rows with none (every
-    cell failed) get the plain table, which lists the failures."""
-    from harness.tasks import kind, kind_of_rows
-
-    found = kind_of_rows(d)
-    return found if found.owns(d) else kind("classification")
 
 
 def results_table(dataset: str, d: pd.DataFrame) -> list:

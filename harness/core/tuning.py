@@ -29,7 +29,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 
 from harness.data.task import take
-from harness.deep.training import TimeBudgetExceeded
+from harness.core.outcomes import TimeBudgetExceeded
 
 DISTRIBUTIONS = ("log_uniform", "uniform", "int_uniform")
 

@@ -21,13 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-
-class Diverged(RuntimeError):
-    """Training produced a NaN or infinite loss."""
-
-
-class TimeBudgetExceeded(RuntimeError):
-    """Training ran past its time limit; raised between epochs."""
+from harness.core.outcomes import Diverged, TimeBudgetExceeded  # noqa: F401 - what the estimators raise
 
 
 @dataclass

@@ -54,6 +54,13 @@ def kind_of_rows(rows: pd.DataFrame) -> TaskKind:
     return next((kinds()[k] for k in order if k in kinds() and kinds()[k].owns(rows)), kinds()["classification"])
 
 
+def table_kind(rows: pd.DataFrame) -> TaskKind:
+    """The kind whose tables show these rows: theirs where they hold its scores; rows with none (every
+    cell failed) get the plain results table, which lists the failures."""
+    found = kind_of_rows(rows)
+    return found if found.owns(rows) else kinds()[DETECTION[-1]]
+
+
 def scores(kind_name: str, y_true, y_pred) -> dict[str, float]:
     """The score columns of a `kind_name` task from real predictions (for a reconstruction, y_true is
     the inputs: `Task.test_targets`)."""
