@@ -12,7 +12,7 @@ linear head. Trained by `harness.deep.text.TextClassifier`, which builds the voc
 - `MambaText`: the Mamba backbone of harness/models/mamba.py.
 
 Padding. Ids are (B, T) int64, 0 is padding (at the end) and 1 the unknown token. Every model's
-output for a text is the same however much padding follows it (tests/test_text.py checks it):
+output for a text is the same however much padding follows it (tests/suites/test_text.py checks it):
 pooling is over the real tokens only (mean, or max for the CNN), and no real token's features see
 padding. The CNN's windows end at their token (a window reaching into padding ends at a padding
 token, which the max skips); the recurrent and Mamba backbones are causal, so padding comes after

@@ -55,7 +55,7 @@ def bench_process(results: Path, *overrides: str) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, "-m", "harness.cli", "run", *overrides, f"paths.results={results}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            cwd=Path(__file__).parent.parent)
+                            cwd=Path(__file__).resolve().parents[2])
 
 
 def test_sigkill_mid_run_leaves_every_finished_cell_readable_and_resume_completes_it(tmp_results):

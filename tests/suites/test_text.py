@@ -1,6 +1,6 @@
 """The text suite: loaders (fortunes, aclImdb folders, CSV, Hugging Face), the TF-IDF and deep text
 classifiers on a real sliver of fortunes, and the suite's smoke run (character language models:
-tests/test_charlm.py).
+tests/suites/test_charlm.py).
 
 Tests that read the fortunes corpus skip when it is not installed (`apt-get install -y fortunes
 fortunes-min`); the loader tests build their own files.

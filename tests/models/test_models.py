@@ -245,7 +245,7 @@ def test_detector_ranks_a_held_out_digit_as_anomalous(name):
 def test_agent_learns_to_balance_a_pole(name):
     """fit returns self after exactly the budget of environment steps; 20,000 steps of cart-pole lift
     the greedy return well above an untrained policy's (~10 steps before the pole falls); predict gives
-    the greedy action of each state. Agents run on the control tasks of suite=rl (tests/test_rl.py)."""
+    the greedy action of each state. Agents run on the control tasks of suite=rl (tests/suites/test_rl.py)."""
     from harness.data.rl import load_environment
     from harness.tasks.control import evaluate_control
 
