@@ -21,7 +21,8 @@ def test_no_rows_means_not_run_with_the_command():
 def test_planned_rule_with_rows_is_inconclusive_not_guessed():
     v = verdict_of("T9-use-cases", duel(0.95, 0.9))
     assert v.verdict == "inconclusive"
-    assert v.evidence == "rows exist for vision but rule `use_case_winners` is not implemented yet; no verdict is guessed"
+    assert v.evidence == ("rows exist for vision but rule `use_case_winners` is not implemented yet; "
+                          "no verdict is guessed")
 
 
 def test_a_rule_nobody_wrote_or_planned_is_named():
