@@ -1,14 +1,20 @@
 """`bench claims`: verdicts on the seed document's claims from the results on disk.
 
-The claims and their decision rules live in `registry.yaml`; the rules in `rules.py`.
+A claim is an entry of `registry.yaml` plus the rule it names, a function decorated with `@rule` in a
+topic module of `rules/` (harness.claims.registry). `judge` runs each claim's rule on its suites' rows;
+`verdict` and `rows` hold what every rule shares: how outcomes become verdicts, how rows are read.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.claims.rules import RULES, VERDICTS, Verdict, evaluate_claims, load_registry
+from harness.claims.judge import evaluate_claims
+from harness.claims.registry import RULES, discover_rules, load_registry
+from harness.claims.verdict import VERDICTS, Verdict
 
 __all__ = ["RULES", "VERDICTS", "Verdict", "cmd_claims", "evaluate_claims", "load_registry", "scorecard"]
+
+discover_rules()
 
 VERDICT_STYLES = {"supported": "bold green", "contradicted": "bold red", "mixed": "yellow",
                   "inconclusive": "dim", "not-run": "dim italic", "definitional": "magenta"}

@@ -1,0 +1,47 @@
+"""D1 and T2 (best deep against best classical, per dataset and per domain) and T4 (hand-made features)."""
+import pandas as pd
+
+from tests.claims.cells import duel, noisy, sequence_accuracy_rows, verdict_of
+
+
+def test_d1_supported_contradicted_inconclusive():
+    assert verdict_of("D1-accuracy", duel(0.95, 0.90)).verdict == "supported"
+    assert verdict_of("D1-accuracy", duel(0.88, 0.93)).verdict == "contradicted"
+    assert verdict_of("D1-accuracy", duel(noisy(0.90), 0.90)).verdict == "inconclusive"
+
+
+def test_d1_one_seed_small_gap_is_inconclusive_large_gap_counts():
+    small = verdict_of("D1-accuracy", duel(0.91, 0.90, seeds=(0,)))
+    assert small.verdict == "inconclusive" and "1 seed" in small.scope
+    assert verdict_of("D1-accuracy", duel(0.95, 0.90, seeds=(0,))).verdict == "supported"
+
+
+def test_d1_mixed_across_datasets():
+    df = pd.concat([duel(0.95, 0.90, datasets=("digits",)), duel(0.85, 0.90, datasets=("mnist5k",))])
+    v = verdict_of("D1-accuracy", df)
+    assert v.verdict == "mixed" and "digits" in v.evidence and "mnist5k" in v.evidence
+
+
+def test_t2_vision_only_is_partial():
+    v = verdict_of("T2-complexity", duel(0.95, 0.90))
+    assert v.verdict == "mixed" and "not run" in v.evidence
+    assert verdict_of("T2-complexity", duel(0.88, 0.93)).verdict == "contradicted"
+    assert verdict_of("T2-complexity", duel(noisy(0.9), 0.9)).verdict == "inconclusive"
+
+
+def test_t2_supported_when_every_domain_goes_the_expected_way():
+    df = pd.concat([duel(0.95, 0.90, suite="vision"), duel(0.95, 0.90, suite="text", datasets=("imdb",)),
+                    duel(0.80, 0.85, suite="tabular", datasets=("adult",))])
+    assert verdict_of("T2-complexity", df).verdict == "supported"
+
+
+def test_t4_crafted_features_help_and_deep_matches():
+    good = sequence_accuracy_rows({"minirocket": 0.95, "random_forest": 0.85, "transformer": 0.95})
+    v = verdict_of("T4-features", good)
+    assert v.verdict == "supported", v.evidence
+    no_help = sequence_accuracy_rows({"minirocket": 0.85, "random_forest": 0.95, "transformer": 0.80})
+    assert verdict_of("T4-features", no_help).verdict == "contradicted"
+    deep_behind = sequence_accuracy_rows({"minirocket": 0.95, "random_forest": 0.85, "transformer": 0.80})
+    assert verdict_of("T4-features", deep_behind).verdict == "mixed"
+    no_crafted = sequence_accuracy_rows({"random_forest": 0.85, "transformer": 0.80})
+    assert verdict_of("T4-features", no_crafted).verdict == "inconclusive"
