@@ -215,7 +215,7 @@ def cmd_run(args: list[str]) -> int:
 def render_report(inputs: list[Path], out: Path) -> None:
     """Write report.md and report.html. Unreadable results raise ResultsError (the caller decides
     whether that is bad input); any other failure is logged, never fatal to the results."""
-    from harness.report.page import write_report
+    from harness.report import write_report
     from harness.results.store import ResultsError
 
     try:

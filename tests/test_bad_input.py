@@ -19,7 +19,7 @@ from PIL import Image
 from harness.cli import main, preflight
 from harness.core.config import ConfigError
 from harness.core.hardware import HardwareError
-from harness.report.page import write_report
+from harness.report import write_report
 from harness.results.store import RunStore
 
 SMALL = ["profile=smoke", "dataset=digits", "hardware.threads=1", "model=gaussian_nb"]

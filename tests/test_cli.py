@@ -187,7 +187,7 @@ def test_report_of_a_run_exits_0(smoke_run, capsys):
     _, folder, _ = smoke_run
     assert main(["report", str(folder)]) == 0
     out, err = capsys.readouterr()
-    # harness.report.page renders the report, or, if it cannot, says so without failing the command
+    # harness.report renders the report, or, if it cannot, says so without failing the command
     assert "report:" in err or "report not written" in err
     if "report not written" not in err:
         assert (folder / "report.md").is_file()

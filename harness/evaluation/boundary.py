@@ -4,7 +4,7 @@ A classification task whose inputs are two numbers (suite=foundations' XOR sets,
 table) is a plane the fitted model can be asked about everywhere: the cell predicts a grid over
 the data's bounding box and stores the predicted class per grid point, with the test points, in
 the row's `decision_map` column (JSON). The runner keeps no fitted models, so this is what the
-report draws the regions from (harness/report/page.py `decision_map_blocks`).
+report draws the regions from (harness/report/sections/decision_maps.py).
 
 Why data and not a picture (suite=generative stores its sample grids as PNG): a boundary is a
 function of the plane, not an image a model produced, so the report can lay several models out on

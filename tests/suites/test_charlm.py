@@ -157,7 +157,7 @@ def test_charlm_suite_writes_rows_with_bits_per_character(smoke_run):
 
 @needs_fortunes
 def test_report_shows_samples_escaped_and_sorted_by_bpc(smoke_run, tmp_path):
-    from harness.report.page import write_report
+    from harness.report import write_report
 
     df = pd.read_parquet(smoke_run / "results.parquet")
     nasty = "<script>alert(1)</script> ```` fence\x1b[31m & more"

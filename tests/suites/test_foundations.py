@@ -19,7 +19,8 @@ from harness.data.xor import load_xor, load_xor_cloud
 from harness.models.highway import HighwayBlock, HighwayNet
 from harness.models.perceptron import Perceptron, perceptron_criterion
 from harness.models.resnet import ResNet
-from harness.report.page import plot_decision_maps, with_labels
+from harness.report.rows import with_labels
+from harness.report.sections.decision_maps import plot_decision_maps
 from harness.deep.training import TorchClassifier
 
 # ---------------------------------------------------------------- data

@@ -295,7 +295,7 @@ def test_a12_not_run_without_rl_rows_and_inconclusive_without_dqn():
 
 
 def test_report_shows_control_tables_and_learning_curves(tmp_path):
-    from harness.report.page import write_report
+    from harness.report import write_report
     from harness.results.store import RunStore
 
     store = RunStore(tmp_path / "rl" / "run")

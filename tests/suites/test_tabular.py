@@ -365,7 +365,8 @@ def test_d1_reads_regression_tables_by_r2():
 # ---------------------------------------------------------------- report: trees vs networks, from the rows
 
 def test_report_reads_trees_against_networks_from_the_rows():
-    from harness.report.page import tabular_blocks, with_labels
+    from harness.report.rows import with_labels
+    from harness.report.sections.tabular import tabular_blocks
 
     def paragraph(df):
         blocks = tabular_blocks(with_labels(df.assign(n_configs=3, configs_tried=3, best_params="{}")), "tabular")

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from harness.report import page as report
+from harness.report import write_report
+from harness.report.sections import accuracy_plots
 from harness.results.store import RunStore
 
 SEEDS = (0, 1, 2)
@@ -74,7 +75,7 @@ def expected_interval(values) -> str:
 
 def test_report_writes_self_contained_html_and_markdown_twin(run_folder, tmp_path):
     out = tmp_path / "report"
-    paths = report.write_report([run_folder], out)
+    paths = write_report([run_folder], out)
     md_path, html_path = out / "report.md", out / "report.html"
     assert paths == [md_path, html_path] and md_path.exists() and html_path.exists()
     page, md = html_path.read_text(), md_path.read_text()
@@ -106,9 +107,9 @@ def test_a_failing_plot_becomes_a_note_and_the_rest_is_written(run_folder, tmp_p
     def broken(d):
         raise ValueError("no axes today")
 
-    monkeypatch.setattr(report, "plot_accuracy_vs_time", broken)
+    monkeypatch.setattr(accuracy_plots, "plot_accuracy_vs_time", broken)
     out = tmp_path / "report"
-    report.write_report([run_folder], out)
+    write_report([run_folder], out)
     page, md = (out / "report.html").read_text(), (out / "report.md").read_text()
     for text in (page, md):
         assert "could not be drawn: ValueError: no axes today" in text
@@ -126,7 +127,7 @@ def test_claims_scorecard_links_each_claim_to_its_detail(run_folder, tmp_path, m
     claims.evaluate_claims = lambda df, run_infos: [verdict]
     monkeypatch.setitem(sys.modules, "harness.claims", claims)
     out = tmp_path / "report"
-    report.write_report([run_folder], out)
+    write_report([run_folder], out)
     page = (out / "report.html").read_text()
     assert '<a href="#claim-T3-time">T3-time</a>' in page and 'id="claim-T3-time"' in page
     assert "verdict-supported" in page and "<strong>2 datasets</strong>" in page
@@ -139,7 +140,7 @@ def test_a_broken_claims_engine_leaves_a_note(run_folder, tmp_path, monkeypatch)
     claims.evaluate_claims = lambda df, run_infos: 1 / 0
     monkeypatch.setitem(sys.modules, "harness.claims", claims)
     out = tmp_path / "report"
-    report.write_report([run_folder], out)
+    write_report([run_folder], out)
     assert "scorecard could not be computed: ZeroDivisionError" in (out / "report.md").read_text()
 
 
@@ -150,7 +151,7 @@ def test_older_results_without_variant_column(tmp_path):
     del row["variant"], row["final_train_loss"]
     pd.DataFrame([row]).to_parquet(folder / "cells" / "old.parquet")  # as results written before variants
     out = tmp_path / "report"
-    report.write_report([folder], out)
+    write_report([folder], out)
     assert "run.json is missing" in (out / "report.html").read_text()
 
 
@@ -164,7 +165,7 @@ def test_learning_curve_section_finds_the_crossover_and_fits_power_laws(tmp_path
             for seed in SEEDS:
                 acc = 1 - (a * n ** -b + c) + 0.001 * (seed - 1)
                 store.write_row(make_row("digits", model, seed, n, accuracy=acc))
-    report.write_report([store.folder], tmp_path / "out")
+    write_report([store.folder], tmp_path / "out")
     md = (tmp_path / "out" / "report.md").read_text()
     section = md.split("### vision/digits: learning curves", 1)[1]
     n_star = float(re.search(r"crossover at n\* ≈ (\d+)", section).group(1))
@@ -188,7 +189,7 @@ def test_regression_datasets_get_an_error_table_with_the_models_diagnostics(tmp_
                              "predict_seconds_per_1k": 0.1, "peak_memory_mb": 1.0, "n_parameters": 10,
                              "device": "cpu", "job": "0", "cell_started": f"{model}{seed}", "cell_seconds": 1.0})
     store.consolidate()
-    md_path, _ = report.write_report([store.folder], tmp_path / "out")
+    md_path, _ = write_report([store.folder], tmp_path / "out")
     md = md_path.read_text()
     assert "| model | family | seeds | MSE | baseline MSE | R² | train time | grad_ratio_init |" in md
     assert "| lstm | deep | 2 | 0.01 | 0.167 | 0.940 |" in md
@@ -208,7 +209,7 @@ def test_datasets_over_sequence_length_get_a_solved_table_and_cost_curves(tmp_pa
                              "predict_seconds_per_1k": 0.1, "n_parameters": 10, "device": "cpu", "job": "0",
                              "cell_started": f"{model}{T}", "cell_seconds": 1.0})
     store.consolidate()
-    md_path, _ = report.write_report([store.folder], tmp_path / "out")
+    md_path, _ = write_report([store.folder], tmp_path / "out")
     md = md_path.read_text()
     assert "| model | T=25 | T=50 | T=100 |" in md
     assert "| rnn | ✓ 300 | ✗ 3000 | ✗ 3000 |" in md and "| lstm | ✓ 300 | ✓ 300 | ✓ 300 |" in md
