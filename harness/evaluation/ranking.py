@@ -116,10 +116,12 @@ def cd_diagram(ranks: pd.Series, cd: float | None, path, *, title: str | None = 
     """
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
-    ranks = ranks.sort_values()
+    ranks = ranks.dropna().sort_values()
+    if ranks.empty:
+        raise ValueError("no ranks to draw")
     names, values = list(ranks.index), ranks.to_numpy(dtype=float)
     k = len(names)
-    low, high = 1, max(k, int(np.ceil(values.max())) if k else 1)
+    low, high = 1, max(k, int(np.ceil(values.max())))
     groups = cliques(ranks, cd)
     half = (k + 1) // 2
     rows = max(half, k - half, 1)

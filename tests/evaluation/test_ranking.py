@@ -95,3 +95,5 @@ def test_cd_diagram_writes_a_file(tmp_path, suffix):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     no_cd = cd_diagram(pd.Series({"mlp": 1.4, "rf": 1.6}), None, tmp_path / f"none.{suffix}")
     assert no_cd.stat().st_size > 1000
+    with pytest.raises(ValueError, match="no ranks"):
+        cd_diagram(pd.Series(dtype=float), None, tmp_path / "empty.png")
