@@ -43,7 +43,7 @@ def test_iman_davenport_on_demsars_example():
     f, p = iman_davenport_f(9.28, 14, 4)
     assert f == pytest.approx(3.69, abs=0.01) and p < 0.05 and p == pytest.approx(stats.f.sf(f, 3, 39))
     table = ordered_table()
-    chi2, p_chi2 = friedman(table)
+    chi2, _ = friedman(table)
     assert friedman(table, iman_davenport=True) == pytest.approx(iman_davenport_f(chi2, 12, 4))
 
 
