@@ -2,23 +2,25 @@
 classification (first-symbol recall), with gradient diagnostics for claim A3.
 
 `TorchSequenceModel` trains any `harness.models` sequence classifier (Recurrent, Transformer, Mamba:
-(B, C, T) -> (B, K)) with the shared loop (harness/deep/training.py: train_module). What it learns follows the targets it is
-given: float targets make it a regressor (one output, MSE loss, `predict` returns floats), integer
-targets a classifier (cross-entropy, `predict` returns labels), so one model config runs on both
-datasets of a suite. The module is built with n_outputs = 1 for regression; its own pooling gives
-the readout (the memory suite sets `pooling: last` everywhere: the prediction is read from the last
-step's features, so the information must be carried there).
+(B, C, T) -> (B, K)) with the shared loop (harness/deep/training.py: `train_module`). What it learns
+follows the targets it is given: float targets make it a regressor (one output, MSE loss, `predict`
+returns floats), integer targets a classifier (cross-entropy, `predict` returns labels), so one
+model config runs on both datasets of a suite. The module is built with n_outputs = 1 for
+regression; its own pooling gives the readout (the memory suite sets `pooling: last` everywhere: the
+prediction is read from the last step's features, so the information must be carried there).
 
 Training budget. `max_steps` optimizer steps (fixed across lengths and models, so the rows compare
-what each model learned from the same number of updates; capped by
-`max_epochs` where that is smaller, as in the smoke profile), no early stopping (`patience` 0,
-`val_fraction` 0 by default), and a wall-clock safety cap `budget_seconds`: past it training stops
-after the current optimizer step and the weights of that step are kept (not an error); `budget_hit`
-says it happened and `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a
-validation split, `val_fraction` > 0) the validation split is checked every k steps and training stops
-once it meets the solved criterion below with half the allowed error (`solved_early`): a solved model needs no more steps, and the
-time goes to the cells that are still learning. Training stops exactly at max_steps,
-mid-epoch if need be, and the final weights are the model (no restore of an earlier epoch's).
+what each model learned from the same number of updates; capped by `max_epochs` where that is
+smaller, as in the smoke profile), no early stopping (`patience` 0, `val_fraction` 0 by default),
+and a wall-clock safety cap `budget_seconds`: past it training stops after the current optimizer
+step and the weights of that step are kept (not an error); `budget_hit` says it happened and
+`train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a validation split,
+`val_fraction` > 0) the validation split is checked every k steps (the loop's `StopWhenSolved`)
+and training stops once it meets the solved criterion below with half the allowed error
+(`solved_early`): a solved model needs no more steps, and the time goes to the cells that are still
+learning. Training stops exactly at max_steps, mid-epoch if need be, and the final weights are the
+model (no restore of an earlier epoch's; where the `max_epochs` cap ends training first, at an
+epoch's end, the best epoch's weights are restored as for every model).
 
 Diagnostics (`diagnostics(X_test, y_test)`, extra columns of the result row), on one batch of 64
 test inputs, module in eval mode, loss summed over the batch so each example's input gradient is its

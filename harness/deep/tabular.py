@@ -21,7 +21,7 @@ def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, 1), (B,) ->
 
 
 class TabularNet(DeepEstimator):
-    """A `harness.models` network on a table, trained by `train_module`: a classifier on class
+    """A `harness.models` network on a table, trained by the shared loop: a classifier on class
     targets (cross-entropy), a regressor on float ones (one output, MSE on targets standardised
     with the training mean and deviation; predictions are mapped back).
 
