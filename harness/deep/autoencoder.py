@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, shuffled_holdout
+from harness.deep.training import seeded
 from harness.tasks.reconstruction import Reducer
 
 
@@ -31,12 +32,12 @@ class TorchAutoencoder(Reducer, DeepEstimator):
         keep_arguments(self, locals())
 
     def fit_reducer(self, X: np.ndarray, on_epoch=None) -> None:
-        generator = self.seed()
+        generator = seeded(self.random_state)
         self.sigmoid_output_ = bool(X.min() >= 0 and X.max() <= 1)
         self.module_ = self.build((X.shape[1],), int(self.code_size), sigmoid_output=self.sigmoid_output_)
         tr, va = shuffled_holdout(len(X), self.val_fraction, self.random_state)
         X_fit, X_val = self.tensor(X[tr]), (self.tensor(X[va]) if len(va) else None)
-        self.train(_mse, X_fit, X_fit, X_val, X_val, generator, on_epoch)
+        self.fit_module(_mse, X_fit, X_fit, X_val, X_val, generator, on_epoch)
         self.module_.eval()
 
     def encode(self, X: np.ndarray) -> np.ndarray:

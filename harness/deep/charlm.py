@@ -23,14 +23,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from harness.deep.callbacks import Divergence, Progress
+from harness.deep.estimator import keep_arguments
+from harness.deep.loop import Budget, run_loop
+from harness.deep.training import count_parameters, gradient_step, make_optimizer, seeded
 from harness.models.mamba import MambaBackbone, MambaConfig
 from harness.models.recurrent import RecurrentBackbone
 from harness.models.sequence import SequenceTagger
 from harness.models.transformer import TransformerBackbone, TransformerConfig
-from harness.deep.callbacks import Divergence, Progress
-from harness.deep.estimator import keep_arguments
-from harness.deep.loop import Budget, run_loop
-from harness.deep.training import count_parameters, gradient_step, make_optimizer
 from harness.tasks.language_model import START, CharLanguageModel
 
 BACKBONES = ("lstm", "transformer", "mamba")
@@ -126,8 +126,7 @@ class NeuralCharLM(CharLanguageModel):
         if len(ids) < self.seq_len + 2:
             raise ValueError(f"{len(ids)} training characters; a window of seq_len={self.seq_len} needs "
                              f"{self.seq_len + 2}")
-        torch.manual_seed(self.random_state)
-        generator = torch.Generator().manual_seed(self.random_state)
+        generator = seeded(self.random_state)
         self.module_ = neural_lm(self.backbone, len(self.alphabet_), self.seq_len, self.embed_dim, self.width,
                                  self.layers).to(self.device)
         self.losses_ = train_lm(self.module_, ids, self.budget_seconds, self.seq_len, self.batch_size, self.lr,

@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits
+from harness.deep.training import batched_logits, seeded
 
 
 class TorchClassifier(ClassifierMixin, DeepEstimator):
@@ -33,14 +33,14 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
     def fit(self, X, y, on_epoch: Callable[[int, int, float], None] | None = None):
         X = np.asarray(X, dtype=np.float32)
         self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
-        generator = self.seed()
+        generator = seeded(self.random_state)
         self.module_ = self.build(tuple(X.shape[1:]), len(self.classes_))
         self.initialise(X, on_epoch)
         self.criterion_ = getattr(self.module_class(), "criterion", None) or nn.functional.cross_entropy
         tr, va = stratified_holdout(len(X), self.val_fraction, self.random_state, y_idx)
-        self.train(self.criterion_, self.tensor(X[tr]), self.labels(y_idx[tr]),
-                   None if va is None else self.tensor(X[va]), None if va is None else self.labels(y_idx[va]),
-                   generator, on_epoch)
+        self.fit_module(self.criterion_, self.tensor(X[tr]), self.labels(y_idx[tr]),
+                        None if va is None else self.tensor(X[va]), None if va is None else self.labels(y_idx[va]),
+                        generator, on_epoch)
         return self
 
     def initialise(self, X: np.ndarray, on_epoch: Callable[[int, int, float], None] | None = None) -> None:

@@ -15,10 +15,10 @@ The classifier itself always sees only the labelled images. Everything else is s
 the network (harness/models/mlp.py with `activation: sigmoid`, no dropout), the output layer's random
 initialisation (the same seed builds it), the optimiser, the batch order and the stopping rule.
 
-The RBMs (harness/models/rbm.py, trained by harness/deep/contrastive_divergence.py) train on the CPU with their own seeded generator (so that the
-fine-tuning batches are the same with and without pretraining) for `rbm_steps` CD updates per layer:
-a fixed number of updates rather than of epochs, so that 50 images get as many as 4,000 (10 epochs of
-4,000 in batches of 64 are ~630 updates).
+The RBMs (harness/models/rbm.py, trained by harness/deep/contrastive_divergence.py) train on the CPU
+with their own seeded generator (so that the fine-tuning batches are the same with and without
+pretraining) for `rbm_steps` CD updates per layer: a fixed number of updates rather than of epochs,
+so that 50 images get as many as 4,000 (10 epochs of 4,000 in batches of 64 are ~630 updates).
 """
 from __future__ import annotations
 

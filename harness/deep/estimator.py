@@ -2,10 +2,10 @@
 TabularNet, TorchSequenceModel, TorchAutoencoder): the parameters they share and the `fit` set-up.
 
 A family's `fit` turns its inputs into tensors and its targets into a loss, then:
-    generator = self.seed()                      # torch's global seed (initialisation), the batches' generator
+    generator = seeded(self.random_state)        # torch's global seed (initialisation), the batches' generator
     self.module_ = self.build(input_shape, n_outputs, **what the family adds)
     ... a validation split: `stratified_holdout` or `shuffled_holdout`
-    self.train(criterion, X, y, X_val, y_val, generator, on_epoch)  # optimiser, schedule, the loop
+    self.fit_module(criterion, X, y, X_val, y_val, generator, on_epoch)  # optimiser, policy, the loop
 which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
 
 - `module`, `module_params`: the dotted path of a module class of harness/models and its keyword
@@ -73,12 +73,6 @@ class DeepEstimator(BaseEstimator):
     def labels(self, y) -> torch.Tensor:
         return torch.as_tensor(y, dtype=torch.long, device=self.device)
 
-    def seed(self) -> torch.Generator:
-        """Seed torch's global generator (the module's initialisation, dropout) and return the one the
-        batches (and augmentation) draw from."""
-        torch.manual_seed(self.random_state)
-        return torch.Generator().manual_seed(self.random_state)
-
     def module_class(self) -> type:
         return import_object(self.module)
 
@@ -86,7 +80,7 @@ class DeepEstimator(BaseEstimator):
         """`module(*args, **module_params, **kwargs)`, on the device."""
         return self.module_class()(*args, **(self.module_params or {}), **kwargs).to(self.device)
 
-    def train(self, criterion: Callable, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor | None,
+    def fit_module(self, criterion: Callable, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor | None,
               y_val: torch.Tensor | None, generator: torch.Generator, on_epoch: Callable | None = None,
               **loop) -> TrainState:
         """Train `module_` on (X, y), validating on (X_val, y_val) if given, by `train_module` with the

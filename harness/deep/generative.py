@@ -30,15 +30,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness.models.diffusion import Diffusion, UNet
-from harness.models.gan import Discriminator, Generator
-from harness.models.rbm import DBN, gibbs_sample
-from harness.models.vae import VAE
 from harness.deep.callbacks import EMA, Callback, Diverged, Divergence, Progress, TimeLimit
 from harness.deep.contrastive_divergence import CDConfig, cd_optimizer, cd_update, pretrain_dbn
 from harness.deep.estimator import keep_arguments
 from harness.deep.loop import Budget, run_loop
-from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches
+from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches, seeded
+from harness.models.diffusion import Diffusion, UNet
+from harness.models.gan import Discriminator, Generator
+from harness.models.rbm import DBN, gibbs_sample
+from harness.models.vae import VAE
 from harness.tasks.generation import GenerativeModel
 
 SAMPLE_CHUNK = 500  # images generated per forward pass: bounds memory, not results
@@ -107,11 +107,6 @@ class LatentGenerator(DeepGenerator):
             out = [self.decode(torch.randn(m, self.latent, generator=generator).to(self.device), self.onehot(labels))
                    for m, labels in self.chunks(n, y)]
         return torch.cat(out).cpu().numpy()
-
-
-def seeded(seed: int) -> torch.Generator:
-    torch.manual_seed(seed)  # weight initialisation
-    return torch.Generator().manual_seed(seed)
 
 
 class DCGAN(LatentGenerator):

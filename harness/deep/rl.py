@@ -19,7 +19,6 @@ from harness.deep.estimator import keep_arguments
 from harness.deep.training import count_parameters, gradient_step, make_optimizer
 from harness.tasks.control import Agent, linear_epsilon
 
-
 # ---------------------------------------------------------------- deep Q-learning
 
 class ReplayBuffer:

@@ -50,7 +50,7 @@ from torch import nn
 
 from harness.deep.callbacks import StopWhenSolved
 from harness.deep.estimator import DeepEstimator, keep_arguments, shuffled_holdout
-from harness.deep.training import batched_logits
+from harness.deep.training import batched_logits, seeded
 
 DIAG_BATCH = 64
 SOLVED_MSE_FRACTION = 0.05
@@ -111,7 +111,7 @@ class TorchSequenceModel(DeepEstimator):
             self.classes_, y_fit = np.unique(y, return_inverse=True)
             n_out = len(self.classes_)
             self._estimator_type = "classifier"
-        generator = self.seed()
+        generator = seeded(self.random_state)
         self.module_ = self.build(tuple(X.shape[1:]), n_out)
         tr, va = shuffled_holdout(len(X), self.val_fraction, self.random_state)
         X_v, y_v = (self.tensor(X[va]), self._targets(y_fit[va])) if len(va) else (None, None)
@@ -129,10 +129,10 @@ class TorchSequenceModel(DeepEstimator):
             solved.append(StopWhenSolved(lambda: self._solved(self._outputs(X_v), y_v, margin=STOP_MARGIN),
                                          self.stop_when_solved))
         # the runner's own time_limit still raises TimeBudgetExceeded: a timeout, as for every model
-        state = self.train(_mse if self.regression_ else nn.functional.cross_entropy, self.tensor(X[tr]),
-                           self._targets(y_fit[tr]), X_v, y_v, generator, on_epoch, max_epochs=max_epochs,
-                           max_steps=self.max_steps, seconds=self.budget_seconds or None,
-                           grad_clip=self.grad_clip or None, callbacks=solved)
+        state = self.fit_module(_mse if self.regression_ else nn.functional.cross_entropy, self.tensor(X[tr]),
+                                self._targets(y_fit[tr]), X_v, y_v, generator, on_epoch, max_epochs=max_epochs,
+                                max_steps=self.max_steps, seconds=self.budget_seconds or None,
+                                grad_clip=self.grad_clip or None, callbacks=solved)
         self.budget_hit_ = state.stop_reason == "seconds"
         self.solved_early_ = state.stop_reason == "solved"
         self.module_.eval()

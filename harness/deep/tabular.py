@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits
+from harness.deep.training import batched_logits, seeded
 from harness.tasks.tables import TableEncoder, target_kind
 
 
@@ -56,13 +56,13 @@ class TabularNet(DeepEstimator):
             self.classes_, targets = np.unique(y, return_inverse=True)
             n_outputs, criterion = len(self.classes_), nn.functional.cross_entropy
             as_targets, classes = self.labels, targets
-        generator = self.seed()
+        generator = seeded(self.random_state)
         extra = {"cardinalities": self.encoder_.cardinalities_} if embed else {}
         self.module_ = self.build((Z.shape[1],), n_outputs, **extra)
         tr, va = stratified_holdout(len(Z), self.val_fraction, self.random_state, classes)
-        self.train(criterion, self.tensor(Z[tr]), as_targets(targets[tr]),
-                   None if va is None else self.tensor(Z[va]), None if va is None else as_targets(targets[va]),
-                   generator, on_epoch)
+        self.fit_module(criterion, self.tensor(Z[tr]), as_targets(targets[tr]),
+                        None if va is None else self.tensor(Z[va]), None if va is None else as_targets(targets[va]),
+                        generator, on_epoch)
         return self
 
     def _outputs(self, X) -> np.ndarray:

@@ -23,7 +23,7 @@ from torch import nn
 
 from harness.deep.classifier import TorchClassifier
 from harness.deep.estimator import keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits
+from harness.deep.training import batched_logits, seeded
 
 WORD = re.compile(r"\w+|[^\w\s]")
 TOKENS = ("word", "char")
@@ -76,7 +76,7 @@ class TextClassifier(TorchClassifier):
         if len(texts) != len(y):
             raise ValueError(f"{len(texts)} texts but {len(y)} labels")
         self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
-        generator = self.seed()
+        generator = seeded(self.random_state)
         tr, va = stratified_holdout(len(texts), self.val_fraction, self.random_state, y_idx)
         # The vocabulary and length come from the training part only: validation is unseen text too.
         docs = [tokenize(texts[i], self.tokens, self.lowercase) for i in tr]
@@ -85,9 +85,9 @@ class TextClassifier(TorchClassifier):
         self.module_ = self.build((self.seq_len_,), len(self.classes_), vocab_size=len(self.vocabulary_) + 2)
         self.criterion_ = getattr(self.module_class(), "criterion", None) or nn.functional.cross_entropy
         ids = torch.as_tensor(encode(docs, self.vocabulary_, self.seq_len_), device=self.device)
-        self.train(self.criterion_, ids, self.labels(y_idx[tr]),
-                   None if va is None else self._ids([texts[i] for i in va]),
-                   None if va is None else self.labels(y_idx[va]), generator, on_epoch)
+        self.fit_module(self.criterion_, ids, self.labels(y_idx[tr]),
+                        None if va is None else self._ids([texts[i] for i in va]),
+                        None if va is None else self.labels(y_idx[va]), generator, on_epoch)
         return self
 
     def decision_function(self, X) -> np.ndarray:

@@ -21,13 +21,10 @@ from typing import Callable, Iterable, Iterator
 import torch
 from torch import nn
 
-from harness.deep.callbacks import (Callback, Diverged, Divergence, EarlyStopping, PlateauSchedule, Progress,
-                                    TimeBudgetExceeded, TimeLimit, Validation)
-from harness.deep.loop import Budget, History, TrainState, run_loop
-
-__all__ = ["Diverged", "TimeBudgetExceeded", "History", "import_object", "make_optimizer", "gradient_step",
-           "batched_logits", "random_shift", "permutation_batches", "count_parameters", "train_module",
-           "TorchClassifier"]
+from harness.deep.callbacks import Callback, Divergence, EarlyStopping, PlateauSchedule, Progress, TimeLimit, Validation
+from harness.deep.callbacks import Diverged, TimeBudgetExceeded  # noqa: F401  (the runner reads them from here)
+from harness.deep.loop import Budget, TrainState, run_loop
+from harness.deep.loop import History  # noqa: F401  (re-exported)
 
 
 def __getattr__(name: str):
@@ -66,6 +63,13 @@ def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, clip: It
     if max_norm is not None:
         nn.utils.clip_grad_norm_(clip, max_norm)
     optimizer.step()
+
+
+def seeded(random_state: int) -> torch.Generator:
+    """Seed torch's global generator (a module's initialisation, dropout) and return a generator of
+    the same seed for the batches (and augmentation, sampling noise) to draw from."""
+    torch.manual_seed(random_state)
+    return torch.Generator().manual_seed(random_state)
 
 
 def count_parameters(*modules: nn.Module) -> int:

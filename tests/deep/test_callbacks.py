@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from harness.deep.callbacks import (EMA, Diverged, Divergence, EarlyStopping, PlateauSchedule, Progress,
-                                    StopWhenSolved, TimeBudgetExceeded, TimeLimit, Validation, require_finite)
+from harness.deep.callbacks import (EMA, Diverged, Divergence, EarlyStopping, PlateauSchedule, Progress, StopWhenSolved,
+                                    TimeBudgetExceeded, TimeLimit, Validation, require_finite)
 from harness.deep.estimator import shuffled_holdout, stratified_holdout
 from harness.deep.loop import Budget, Callback, run_loop
 from harness.deep.training import train_module
@@ -23,6 +23,12 @@ def from_list(values):
     """A step returning these losses in turn."""
     it = iter(values)
     return lambda *batch: torch.tensor(float(next(it)))
+
+
+def floats(values):
+    """A step without batches returning these losses in turn, as floats."""
+    it = iter(values)
+    return lambda: float(next(it))
 
 
 class Monitor(Callback):
@@ -42,8 +48,7 @@ def test_divergence_raises_on_a_non_finite_epoch_loss_and_names_the_epoch():
 
 def test_divergence_checks_every_step_of_a_run_without_epochs():
     with pytest.raises(Diverged, match="language model loss became inf at step 3"):
-        run_loop(lambda it=iter([1.0, 2.0, float("inf"), 1.0]): next(it), Budget(steps=10),
-                 [Divergence("language model loss")])
+        run_loop(floats([1.0, 2.0, float("inf"), 1.0]), Budget(steps=10), [Divergence("language model loss")])
     with pytest.raises(Diverged, match="DQN"):
         require_finite(float("nan"), "DQN loss became nan after 3 updates")
     require_finite(1.0, "never raised")
@@ -172,7 +177,7 @@ def test_progress_reports_each_epoch_or_each_percent_of_a_step_budget():
     run_loop(from_list([1.0, 3.0, 5.0, 7.0]), Budget(epochs=2), [Progress(lambda *a: seen.append(a))], batches=batches(2))
     assert seen == [(1, 2, 2.0), (2, 2, 6.0)]
     seen.clear()
-    run_loop(lambda it=iter(range(1, 1000)): float(next(it)), Budget(steps=200), [Progress(lambda *a: seen.append(a))])
+    run_loop(floats(range(1, 1000)), Budget(steps=200), [Progress(lambda *a: seen.append(a))])
     assert len(seen) == 101 and seen[:2] == [(0, 100, 1.0, "step 1"), (1, 100, 2.0, "step 2")]
     assert seen[-1] == (100, 100, 199.5, "step 200")  # the mean loss of the steps since the last report
     run_loop(lambda: 0.0, Budget(steps=3), [Progress(None)])  # nobody to tell: nothing happens
