@@ -17,27 +17,23 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from harness.deep.callbacks import Divergence, Progress
+from harness.deep.estimator import keep_arguments
+from harness.deep.loop import Budget, run_loop
+from harness.deep.training import count_parameters, gradient_step, make_optimizer, seeded
 from harness.models.mamba import MambaBackbone, MambaConfig
 from harness.models.recurrent import RecurrentBackbone
 from harness.models.sequence import SequenceTagger
 from harness.models.transformer import TransformerBackbone, TransformerConfig
-from harness.deep.training import Diverged
 from harness.tasks.language_model import START, CharLanguageModel
 
 BACKBONES = ("lstm", "transformer", "mamba")
-
-
-
-
-
-
 
 
 def neural_lm(kind: str, vocab_size: int, seq_len: int, embed_dim: int = 64, width: int = 128,
@@ -59,35 +55,24 @@ def neural_lm(kind: str, vocab_size: int, seq_len: int, embed_dim: int = 64, wid
 
 def train_lm(model: nn.Module, ids: torch.Tensor, seconds: float | None, seq_len: int, batch_size: int, lr: float,
              generator: torch.Generator, max_steps: int | None = None,
-             on_step: Callable[[int, float, float], None] | None = None) -> list[float]:
+             on_epoch: Callable[..., None] | None = None) -> list[float]:
     """AdamW on next-character cross-entropy over random windows of ids until `seconds` pass or
-    `max_steps` are taken (None: no such limit); returns every step's loss. on_step(steps, fraction
-    of the budget done, loss) after each step."""
-    if seconds is None and max_steps is None:
-        raise ValueError("set a time budget or max_steps: training would never end")
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    model.train()
-    start, losses = time.perf_counter(), []
+    `max_steps` are taken (None: no such limit); returns every step's loss. Progress as
+    on_epoch(percent of the budget done, 100, recent loss, "step N")."""
+    opt = make_optimizer("adamw", model.parameters(), lr, weight_decay=0.01)
+    params = list(model.parameters())
     offsets = torch.arange(seq_len + 1, device=ids.device)
-    while True:
-        elapsed = time.perf_counter() - start
-        done = max(elapsed / seconds if seconds is not None else 0.0,
-                   len(losses) / max_steps if max_steps is not None else 0.0)
-        if done >= 1.0:
-            return losses
+
+    def step() -> float:
         starts = torch.randint(0, len(ids) - seq_len - 1, (batch_size, 1), generator=generator).to(ids.device)
         window = ids[starts + offsets]  # (B, T + 1)
         logits = model(window[:, :-1])  # (B, T, V)
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), window[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(loss.item())
-        if not math.isfinite(losses[-1]):
-            raise Diverged(f"language model loss became {losses[-1]} at step {len(losses)}")
-        if on_step:
-            on_step(len(losses), done, losses[-1])
+        gradient_step(opt, loss, params, 1.0)
+        return loss.item()
+
+    policy = [Divergence("language model loss"), Progress(on_epoch)]
+    return run_loop(step, Budget(steps=max_steps, seconds=seconds), policy, modules=[model]).losses
 
 
 def neural_bits(model: nn.Module, seqs: list[torch.Tensor], seq_len: int, context: int = 1,
@@ -130,19 +115,7 @@ class NeuralCharLM(CharLanguageModel):
                  seq_len: int = 64, lr: float = 3e-3, batch_size: int = 32, budget_seconds: float | None = 45.0,
                  max_steps: int | None = None, device: str = "cpu", random_state: int = 0, sample_length: int = 200,
                  temperature: float = 0.8):
-        self.backbone = backbone
-        self.width = width
-        self.layers = layers
-        self.embed_dim = embed_dim
-        self.seq_len = seq_len
-        self.lr = lr
-        self.batch_size = batch_size
-        self.budget_seconds = budget_seconds
-        self.max_steps = max_steps
-        self.device = device
-        self.random_state = random_state
-        self.sample_length = sample_length
-        self.temperature = temperature
+        keep_arguments(self, locals())
 
     def ids(self, text: str) -> torch.Tensor:  # (len(text),) int64 on the device; text already clean
         return torch.tensor([self.index_[c] for c in text], dtype=torch.long, device=self.device)
@@ -153,20 +126,11 @@ class NeuralCharLM(CharLanguageModel):
         if len(ids) < self.seq_len + 2:
             raise ValueError(f"{len(ids)} training characters; a window of seq_len={self.seq_len} needs "
                              f"{self.seq_len + 2}")
-        torch.manual_seed(self.random_state)
-        generator = torch.Generator().manual_seed(self.random_state)
+        generator = seeded(self.random_state)
         self.module_ = neural_lm(self.backbone, len(self.alphabet_), self.seq_len, self.embed_dim, self.width,
                                  self.layers).to(self.device)
-        shown = [-1]
-
-        def on_step(steps: int, done: float, loss: float) -> None:
-            percent = min(100, int(100 * done))
-            if on_epoch and percent > shown[0]:
-                shown[0] = percent
-                on_epoch(percent, 100, loss, f"step {steps}")
-
         self.losses_ = train_lm(self.module_, ids, self.budget_seconds, self.seq_len, self.batch_size, self.lr,
-                                generator, self.max_steps, on_step)
+                                generator, self.max_steps, on_epoch)
         self.steps_ = len(self.losses_)
         return self
 
@@ -191,7 +155,7 @@ class NeuralCharLM(CharLanguageModel):
 
     @property
     def n_parameters_(self) -> int:
-        return sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
+        return count_parameters(self.module_)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,10 +15,10 @@ The classifier itself always sees only the labelled images. Everything else is s
 the network (harness/models/mlp.py with `activation: sigmoid`, no dropout), the output layer's random
 initialisation (the same seed builds it), the optimiser, the batch order and the stopping rule.
 
-The RBMs (harness/models/rbm.py) train on the CPU with their own seeded generator (so that the
-fine-tuning batches are the same with and without pretraining) for `rbm_steps` CD updates per layer:
-a fixed number of updates rather than of epochs, so that 50 images get as many as 4,000 (10 epochs of
-4,000 in batches of 64 are ~630 updates).
+The RBMs (harness/models/rbm.py, trained by harness/deep/contrastive_divergence.py) train on the CPU
+with their own seeded generator (so that the fine-tuning batches are the same with and without
+pretraining) for `rbm_steps` CD updates per layer: a fixed number of updates rather than of epochs,
+so that 50 images get as many as 4,000 (10 epochs of 4,000 in batches of 64 are ~630 updates).
 """
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness.models.rbm import DBN, CDConfig, pretrain_dbn
-from harness.deep.training import TorchClassifier
+from harness.deep.classifier import TorchClassifier
+from harness.deep.contrastive_divergence import CDConfig, pretrain_dbn
+from harness.deep.estimator import keep_arguments
+from harness.models.rbm import DBN
 
 PRETRAIN = ("none", "labelled", "all")
 
@@ -46,16 +48,7 @@ class DBNClassifier(TorchClassifier):
                  val_fraction: float = 0.0, lr_plateau_factor: float | None = None, augment_shift: float = 0.0,
                  min_steps_per_epoch: int = 10, device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
-        super().__init__(module=module, module_params=module_params, optimizer=optimizer, lr=lr,
-                         weight_decay=weight_decay, momentum=momentum, batch_size=batch_size, max_epochs=max_epochs,
-                         patience=patience, val_fraction=val_fraction, lr_plateau_factor=lr_plateau_factor,
-                         augment_shift=augment_shift, min_steps_per_epoch=min_steps_per_epoch, device=device,
-                         random_state=random_state, time_limit=time_limit)
-        self.pretrain = pretrain
-        self.rbm_steps = rbm_steps
-        self.rbm_lr = rbm_lr
-        self.rbm_batch_size = rbm_batch_size
-        self.cd_k = cd_k
+        keep_arguments(self, locals())
 
     def fit(self, X, y, on_epoch: Callable[[int, int, float], None] | None = None):
         if self.pretrain not in PRETRAIN:

@@ -17,32 +17,31 @@ its own objective here:
 - `DDPM`: epsilon prediction at uniform timesteps, Adam, gradients clipped at 1, an exponential
   moving average of the weights for sampling (Ho et al., 2020); sampled by DDIM with
   `sampling_steps` of the `timesteps` trained ones.
-- `DeepBeliefNet`: greedy layer-wise contrastive divergence (harness/models/rbm.py), sampled by
+- `DeepBeliefNet`: greedy layer-wise contrastive divergence (harness/deep/contrastive_divergence.py), sampled by
   Gibbs steps in the top RBM with the label clamped, then a top-down pass.
 """
 from __future__ import annotations
 
 import copy
 import math
-import time
 from typing import Callable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
 
+from harness.deep.callbacks import EMA, Callback, Diverged, Divergence, Progress, TimeLimit
+from harness.deep.contrastive_divergence import CDConfig, cd_optimizer, cd_update, pretrain_dbn
+from harness.deep.estimator import keep_arguments
+from harness.deep.loop import Budget, run_loop
+from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches, seeded
 from harness.models.diffusion import Diffusion, UNet
 from harness.models.gan import Discriminator, Generator
-from harness.models.rbm import DBN, CDConfig, cd_optimizer, cd_update, gibbs_sample, pretrain_dbn
+from harness.models.rbm import DBN, gibbs_sample
 from harness.models.vae import VAE
-from harness.deep.training import Diverged, TimeBudgetExceeded
 from harness.tasks.generation import GenerativeModel
 
 SAMPLE_CHUNK = 500  # images generated per forward pass: bounds memory, not results
-
-
-
-
 
 
 # ---------------------------------------------------------------- deep generators
@@ -51,10 +50,20 @@ class DeepGenerator(GenerativeModel):
     """A generator trained by torch for `max_steps` steps on `device` (a subclass's __init__ stores
     max_steps, batch_size, device, time_limit besides its own arguments). A subclass defines
     `build(X, y) -> step`: it creates the fitted networks and returns one optimiser step on a fresh
-    minibatch, returning the loss (the microbenchmarks time that step alone)."""
+    minibatch, returning the loss (the microbenchmarks time that step alone); and may add callbacks
+    to the loop (`callbacks()`, e.g. an EMA of the weights)."""
 
     def fit_images(self, X, y, on_epoch):
-        self.losses_ = self.train_steps(self.build(X, y), on_epoch)
+        """Run the step max_steps times; progress through on_epoch(percent, 100, mean recent loss,
+        "step N"). Raises Diverged on a non-finite loss and TimeBudgetExceeded past time_limit seconds."""
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        step = self.build(X, y)
+        policy = [*self.callbacks(), Divergence(), Progress(on_epoch), TimeLimit(self.time_limit)]
+        self.losses_ = run_loop(step, Budget(steps=self.max_steps), policy).losses
+
+    def callbacks(self) -> list[Callback]:
+        return []
 
     def tensor(self, X: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device)
@@ -68,28 +77,7 @@ class DeepGenerator(GenerativeModel):
     def batches(self, n: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """Index batches of `batch_size` over random permutations of n, endlessly (a short last batch is
         dropped, so batch norm never sees a batch of one)."""
-        size = min(self.batch_size, n)
-        while True:
-            perm = torch.randperm(n, generator=generator).to(self.device)
-            for i in range(0, n - size + 1, size):
-                yield perm[i:i + size]
-
-    def train_steps(self, step: Callable[[], float], on_epoch: Callable[..., None] | None) -> list[float]:
-        """Run `step()` (one optimiser step, returning its loss) max_steps times; progress through
-        on_epoch(step, max_steps, mean recent loss, "step N"). Raises Diverged on a non-finite loss
-        and TimeBudgetExceeded past time_limit seconds."""
-        if self.max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
-        losses, start, every = [], time.perf_counter(), max(1, self.max_steps // 100)
-        for s in range(1, self.max_steps + 1):
-            losses.append(step())
-            if not math.isfinite(losses[-1]):
-                raise Diverged(f"training loss became {losses[-1]} at step {s}")
-            if on_epoch and (s % every == 0 or s == self.max_steps):
-                on_epoch(s, self.max_steps, float(np.mean(losses[-every:])), f"step {s}")
-            if self.time_limit and time.perf_counter() - start > self.time_limit:
-                raise TimeBudgetExceeded(f"training passed its {self.time_limit:g} s limit after {s} steps")
-        return losses
+        return endless(permutation_batches(n, self.batch_size, generator, self.device, drop_last=True))
 
     def chunks(self, n: int, y: np.ndarray | None) -> Iterator[tuple[int, torch.Tensor | None]]:
         """(size, labels) of consecutive chunks of at most SAMPLE_CHUNK of the n samples to draw."""
@@ -102,7 +90,7 @@ class DeepGenerator(GenerativeModel):
 
     @property
     def n_parameters_(self) -> int:
-        return sum(p.numel() for m in self.modules() for p in m.parameters() if p.requires_grad)
+        return count_parameters(*self.modules())
 
     def diagnostics(self, X, y) -> dict:
         tail = self.losses_[-50:]
@@ -121,27 +109,13 @@ class LatentGenerator(DeepGenerator):
         return torch.cat(out).cpu().numpy()
 
 
-def seeded(seed: int) -> torch.Generator:
-    torch.manual_seed(seed)  # weight initialisation
-    return torch.Generator().manual_seed(seed)
-
-
 class DCGAN(LatentGenerator):
     """Conditional DCGAN of harness/models/gan.py: `latent` noise size, `width` channels."""
 
     def __init__(self, latent: int = 64, width: int = 32, lr: float = 2e-4, beta1: float = 0.5, batch_size: int = 64,
                  max_steps: int = 2000, conditional: bool = True, device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
-        self.latent = latent
-        self.width = width
-        self.lr = lr
-        self.beta1 = beta1
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.conditional = conditional
-        self.device = device
-        self.random_state = random_state
-        self.time_limit = time_limit
+        keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
         generator = seeded(self.random_state)
@@ -161,14 +135,10 @@ class DCGAN(LatentGenerator):
             fake = self.generator_(z, onehot)
             real_logits, fake_logits = self.discriminator_(x[idx], onehot), self.discriminator_(fake.detach(), onehot)
             d_loss = (bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits)))
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            gradient_step(opt_d, d_loss)
             fooled = self.discriminator_(fake, onehot)
             g_loss = bce(fooled, torch.ones_like(fooled))  # non-saturating: -log D(G(z))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            gradient_step(opt_g, g_loss)
             self.d_losses_.append(d_loss.item())
             return g_loss.item()
 
@@ -192,15 +162,7 @@ class VariationalAutoencoder(LatentGenerator):
 
     def __init__(self, latent: int = 16, width: int = 32, lr: float = 1e-3, batch_size: int = 64, max_steps: int = 2000,
                  conditional: bool = True, device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
-        self.latent = latent
-        self.width = width
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.conditional = conditional
-        self.device = device
-        self.random_state = random_state
-        self.time_limit = time_limit
+        keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
         generator = seeded(self.random_state)
@@ -214,9 +176,7 @@ class VariationalAutoencoder(LatentGenerator):
             idx = next(batches)
             noise = torch.randn(len(idx), self.latent, generator=generator).to(self.device)
             loss = self.module_.loss(x[idx], self.onehot(None if labels is None else labels[idx]), noise)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            gradient_step(opt, loss)
             return loss.item()
 
         self.module_.train()
@@ -239,18 +199,7 @@ class DDPM(DeepGenerator):
                  max_steps: int = 2000, ema_decay: float = 0.995, sampling_steps: int = 50, eta: float = 0.0,
                  conditional: bool = True, device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
-        self.width = width
-        self.timesteps = timesteps
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.ema_decay = ema_decay
-        self.sampling_steps = sampling_steps
-        self.eta = eta
-        self.conditional = conditional
-        self.device = device
-        self.random_state = random_state
-        self.time_limit = time_limit
+        keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
         generator = seeded(self.random_state)
@@ -259,24 +208,19 @@ class DDPM(DeepGenerator):
         self.diffusion_ = Diffusion(self.timesteps).to(self.device)
         opt = torch.optim.Adam(self.denoiser_.parameters(), lr=self.lr)
         x, labels = self.tensor(X) * 2 - 1, self.labels_tensor(y)
-        batches, taken = self.batches(len(x), generator), [0]
+        batches, params = self.batches(len(x), generator), list(self.denoiser_.parameters())
 
         def step() -> float:
             idx = next(batches)
             loss = self.diffusion_.loss(self.denoiser_, x[idx], None if labels is None else labels[idx], generator)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(self.denoiser_.parameters(), 1.0)
-            opt.step()
-            taken[0] += 1
-            decay = min(self.ema_decay, (1 + taken[0]) / (10 + taken[0]))  # warm-up: early weights fade fast
-            with torch.no_grad():
-                for e, p in zip(self.ema_.parameters(), self.denoiser_.parameters()):
-                    e.lerp_(p, 1 - decay)
+            gradient_step(opt, loss, params, 1.0)
             return loss.item()
 
         self.denoiser_.train()
         return step
+
+    def callbacks(self):
+        return [EMA(self.denoiser_, self.ema_, self.ema_decay)]  # sampling reads the average, not the last weights
 
     def draw(self, n, y, seed):
         generator = torch.Generator().manual_seed(seed)
@@ -305,20 +249,7 @@ class DeepBeliefNet(DeepGenerator):
                  lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 1e-4, cd_k: int = 1,
                  persistent: bool = False, label_copies: int = 1, gibbs_steps: int = 200, conditional: bool = True,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
-        self.hidden = hidden
-        self.rbm_steps = rbm_steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.cd_k = cd_k
-        self.persistent = persistent
-        self.label_copies = label_copies
-        self.gibbs_steps = gibbs_steps
-        self.conditional = conditional
-        self.device = device
-        self.random_state = random_state
-        self.time_limit = time_limit
+        keep_arguments(self, locals())
 
     def cd_config(self, n: int) -> CDConfig:
         """The CD settings for n training images: as many epochs as rbm_steps updates take."""
@@ -333,15 +264,13 @@ class DeepBeliefNet(DeepGenerator):
                         self.label_copies).to(self.device)
         config = self.cd_config(len(flat))
         self.rbm_epochs_ = config.epochs
-        start = time.perf_counter()
 
         def progress(done: int, total: int, error: float) -> None:
             if on_epoch:
                 on_epoch(done, total, error, f"RBM epoch {done}/{total}")
-            if self.time_limit and time.perf_counter() - start > self.time_limit:
-                raise TimeBudgetExceeded(f"training passed its {self.time_limit:g} s limit after {done} RBM epochs")
 
-        self.errors_ = pretrain_dbn(self.dbn_, flat, self.labels_tensor(y), config, generator, progress)
+        self.errors_ = pretrain_dbn(self.dbn_, flat, self.labels_tensor(y), config, generator, progress,
+                                    [TimeLimit(self.time_limit)])
         if not all(math.isfinite(e) for layer in self.errors_ for e in layer):
             raise Diverged("an RBM's reconstruction error became non-finite")
         self.losses_ = [e for layer in self.errors_ for e in layer]
@@ -361,7 +290,7 @@ class DeepBeliefNet(DeepGenerator):
             for rbm, opt in zip(self.dbn_.rbms, optimizers):
                 if rbm.n_labels:
                     v = torch.cat([v, rbm.label_units(labels[idx])], dim=1)
-                vk = cd_update(rbm, v, opt, self.cd_k, generator)
+                vk, _ = cd_update(rbm, v, opt, self.cd_k, generator)
                 gap = float(((vk - v) ** 2).mean())  # how far the top RBM's chains moved from the data
                 v = rbm.hidden_probs(v).detach()
             return gap

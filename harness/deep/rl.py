@@ -14,21 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from harness.deep.callbacks import require_finite
+from harness.deep.estimator import keep_arguments
+from harness.deep.training import count_parameters, gradient_step, make_optimizer
 from harness.tasks.control import Agent, linear_epsilon
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 # ---------------------------------------------------------------- deep Q-learning
 
@@ -75,22 +64,7 @@ class DQN(Agent):
                  exploration_fraction: float = 0.1, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0, env_params: dict | None = None,
                  device: str = "cpu", random_state: int | None = None):
-        self.hidden = hidden
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.buffer_size = buffer_size
-        self.learning_starts = learning_starts
-        self.gamma = gamma
-        self.target_update_interval = target_update_interval
-        self.train_freq = train_freq
-        self.gradient_steps = gradient_steps
-        self.exploration_fraction = exploration_fraction
-        self.exploration_initial_eps = exploration_initial_eps
-        self.exploration_final_eps = exploration_final_eps
-        self.max_grad_norm = max_grad_norm
-        self.env_params = env_params
-        self.device = device
-        self.random_state = random_state
+        keep_arguments(self, locals())
 
     def setup(self, env) -> None:
         import gymnasium as gym
@@ -114,7 +88,7 @@ class DQN(Agent):
         # Fused Adam: one kernel for all parameters rather than a loop of small ops (the minibatches
         # are tiny, so per-op overhead is most of a gradient step's cost on a CPU).
         fused = torch.device(self.device).type in ("cpu", "cuda")
-        self.optimizer_ = torch.optim.Adam(self.q_.parameters(), lr=p["learning_rate"], fused=fused or None)
+        self.optimizer_ = make_optimizer("adam", self.q_.parameters(), p["learning_rate"], fused=fused or None)
         shape, dtype = ((), np.int64) if self.one_hot_ else ((n_inputs,), np.float32)
         self.buffer_ = ReplayBuffer(min(int(p["buffer_size"]), self.environment_.train_steps), shape, dtype)
         self.t_, self.updates_, self.last_loss_ = 0, 0, np.nan
@@ -123,7 +97,7 @@ class DQN(Agent):
 
     @property
     def n_parameters_(self) -> int:
-        return sum(p.numel() for p in self.q_.parameters() if p.requires_grad)
+        return count_parameters(self.q_)
 
     def q_values(self, states) -> np.ndarray:
         """Q(s, .) for a batch of states: (B, A)."""
@@ -174,14 +148,8 @@ class DQN(Agent):
             target = r + p["gamma"] * (1.0 - done) * self.target_(s2).max(dim=1).values  # (B,)
         q = self.q_(s).gather(1, a[:, None]).squeeze(1)  # (B,)
         loss = nn.functional.smooth_l1_loss(q, target)
-        self.optimizer_.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.q_.parameters(), p["max_grad_norm"])
-        self.optimizer_.step()
+        gradient_step(self.optimizer_, loss, self.q_.parameters(), p["max_grad_norm"])
         self.updates_ += 1
         self.table_ = None
         self.last_loss_ = float(loss.detach())
-        if not np.isfinite(self.last_loss_):
-            from harness.deep.training import Diverged
-
-            raise Diverged(f"DQN loss {self.last_loss_} after {self.updates_} updates")
+        require_finite(self.last_loss_, f"DQN loss became {self.last_loss_} after {self.updates_} updates")

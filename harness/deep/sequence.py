@@ -2,23 +2,25 @@
 classification (first-symbol recall), with gradient diagnostics for claim A3.
 
 `TorchSequenceModel` trains any `harness.models` sequence classifier (Recurrent, Transformer, Mamba:
-(B, C, T) -> (B, K)) with `harness.deep.training.train_module`. What it learns follows the targets it is
-given: float targets make it a regressor (one output, MSE loss, `predict` returns floats), integer
-targets a classifier (cross-entropy, `predict` returns labels), so one model config runs on both
-datasets of a suite. The module is built with n_outputs = 1 for regression; its own pooling gives
-the readout (the memory suite sets `pooling: last` everywhere: the prediction is read from the last
-step's features, so the information must be carried there).
+(B, C, T) -> (B, K)) with the shared loop (harness/deep/training.py: `train_module`). What it learns
+follows the targets it is given: float targets make it a regressor (one output, MSE loss, `predict`
+returns floats), integer targets a classifier (cross-entropy, `predict` returns labels), so one
+model config runs on both datasets of a suite. The module is built with n_outputs = 1 for
+regression; its own pooling gives the readout (the memory suite sets `pooling: last` everywhere: the
+prediction is read from the last step's features, so the information must be carried there).
 
 Training budget. `max_steps` optimizer steps (fixed across lengths and models, so the rows compare
-what each model learned from the same number of updates; capped by
-`max_epochs` where that is smaller, as in the smoke profile), no early stopping (`patience` 0,
-`val_fraction` 0 by default), and a wall-clock safety cap `budget_seconds`: past it training stops
-after the current optimizer step and the weights of that step are kept (not an error); `budget_hit`
-says it happened and `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a
-validation split, `val_fraction` > 0) the validation split is checked every k steps and training stops
-once it meets the solved criterion below with half the allowed error (`solved_early`): a solved model needs no more steps, and the
-time goes to the cells that are still learning. Training stops exactly at max_steps,
-mid-epoch if need be, and the final weights are the model (no restore of an earlier epoch's).
+what each model learned from the same number of updates; capped by `max_epochs` where that is
+smaller, as in the smoke profile), no early stopping (`patience` 0, `val_fraction` 0 by default),
+and a wall-clock safety cap `budget_seconds`: past it training stops after the current optimizer
+step and the weights of that step are kept (not an error); `budget_hit` says it happened and
+`train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a validation split,
+`val_fraction` > 0) the validation split is checked every k steps (the loop's `StopWhenSolved`)
+and training stops once it meets the solved criterion below with half the allowed error
+(`solved_early`): a solved model needs no more steps, and the time goes to the cells that are still
+learning. Training stops exactly at max_steps, mid-epoch if need be, and the final weights are the
+model (no restore of an earlier epoch's; where the `max_epochs` cap ends training first, at an
+epoch's end, the best epoch's weights are restored as for every model).
 
 Diagnostics (`diagnostics(X_test, y_test)`, extra columns of the result row), on one batch of 64
 test inputs, module in eval mode, loss summed over the batch so each example's input gradient is its
@@ -40,16 +42,15 @@ early gradient tiny), so read it as corroboration, not as the test.
 from __future__ import annotations
 
 import math
-import time
 from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 from torch import nn
 
-from harness.deep.training import (History, batched_logits, import_object, make_optimizer,
-                              train_module)
+from harness.deep.callbacks import StopWhenSolved
+from harness.deep.estimator import DeepEstimator, keep_arguments, shuffled_holdout
+from harness.deep.training import batched_logits, seeded
 
 DIAG_BATCH = 64
 SOLVED_MSE_FRACTION = 0.05
@@ -58,18 +59,6 @@ SOLVED_ACCURACY = 0.95
 # right at the threshold leaves the test error on it (LSTM on adding, T = 25: validation just under,
 # test MSE 0.0089 against a threshold of 0.0083), and the test would call a learned task unsolved.
 STOP_MARGIN = 0.5
-
-
-class _StepsDone(Exception):
-    """max_steps optimizer steps were taken (raised from inside the training loop, caught in fit)."""
-
-
-class _BudgetHit(Exception):
-    """budget_seconds passed (raised after an optimizer step, caught in fit)."""
-
-
-class _SolvedEarly(Exception):
-    """The validation split met the solved criterion (raised after an optimizer step, caught in fit)."""
 
 
 def _mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # (B, 1), (B,) -> ()
@@ -96,7 +85,7 @@ def input_gradient_norms(module: nn.Module, X: torch.Tensor, y: torch.Tensor, re
             "grad_ratio": first / last if last > 0 else float("nan")}
 
 
-class TorchSequenceModel(BaseEstimator):
+class TorchSequenceModel(DeepEstimator):
     """A `harness.models` sequence module trained for a fixed number of steps; regression on float
     targets, classification on integer ones. See the module docstring."""
 
@@ -107,31 +96,10 @@ class TorchSequenceModel(BaseEstimator):
                  grad_clip: float | None = None, budget_seconds: float | None = None,
                  stop_when_solved: int = 0,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
-        self.module = module
-        self.module_params = module_params
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.val_fraction = val_fraction
-        self.grad_clip = grad_clip
-        self.budget_seconds = budget_seconds
-        self.stop_when_solved = stop_when_solved
-        self.device = device
-        self.random_state = random_state
-        self.time_limit = time_limit
-
-    def _tensor(self, X) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device)
+        keep_arguments(self, locals())
 
     def _targets(self, y: np.ndarray) -> torch.Tensor:
-        if self.regression_:
-            return torch.as_tensor(y, dtype=torch.float32, device=self.device)
-        return torch.as_tensor(y, dtype=torch.long, device=self.device)
+        return self.tensor(y) if self.regression_ else self.labels(y)
 
     def fit(self, X, y, on_epoch: Callable[[int, int, float], None] | None = None):
         X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
@@ -143,86 +111,38 @@ class TorchSequenceModel(BaseEstimator):
             self.classes_, y_fit = np.unique(y, return_inverse=True)
             n_out = len(self.classes_)
             self._estimator_type = "classifier"
-        torch.manual_seed(self.random_state)
-        generator = torch.Generator().manual_seed(self.random_state)
-        self.module_ = import_object(self.module)(tuple(X.shape[1:]), n_out, **(self.module_params or {}))
-        self.module_.to(self.device)
-        criterion = _mse if self.regression_ else nn.functional.cross_entropy
+        generator = seeded(self.random_state)
+        self.module_ = self.build(tuple(X.shape[1:]), n_out)
+        tr, va = shuffled_holdout(len(X), self.val_fraction, self.random_state)
+        X_v, y_v = (self.tensor(X[va]), self._targets(y_fit[va])) if len(va) else (None, None)
 
-        rng = np.random.default_rng(self.random_state)
-        order = rng.permutation(len(X))
-        n_val = int(round(self.val_fraction * len(X)))
-        va, tr = order[:n_val], order[n_val:]
-        X_t, y_t = self._tensor(X[tr]), self._targets(y_fit[tr])
-        X_v = self._tensor(X[va]) if n_val else None
-        y_v = self._targets(y_fit[va]) if n_val else None
-
-        probe = order[:DIAG_BATCH]
-        init = input_gradient_norms(self.module_, self._tensor(X[probe]), self._targets(y_fit[probe]),
+        probe = np.concatenate([va, tr])[:DIAG_BATCH]
+        init = input_gradient_norms(self.module_, self.tensor(X[probe]), self._targets(y_fit[probe]),
                                     self.regression_)
         self.init_diagnostics_ = {f"{k}_init": v for k, v in init.items()}
 
-        params = list(self.module_.parameters())
-        opt = make_optimizer(self.optimizer, params, self.lr, self.weight_decay, self.momentum)
-        steps_per_epoch = math.ceil(len(tr) / self.batch_size)
-        max_epochs = max(1, math.ceil(self.max_steps / steps_per_epoch))
+        max_epochs = max(1, math.ceil(self.max_steps / math.ceil(len(tr) / self.batch_size)))
         if self.max_epochs:  # a profile's epoch cap (smoke: 2) binds when it is the smaller budget
             max_epochs = min(max_epochs, int(self.max_epochs))
-        losses: list[float] = []
-        partial: list[float] = []  # this epoch's batch losses, for a stop inside an epoch
-        steps, start = 0, time.perf_counter()
-
-        def recorded(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-            loss = criterion(out, target)
-            if self.module_.training:
-                partial.append(float(loss.detach()))
-            return loss
-
-        inner_step = opt.step
-
-        def step(*a, **k):  # clip, step, then stop exactly at max_steps, once solved, or past the budget
-            nonlocal steps
-            if self.grad_clip:
-                nn.utils.clip_grad_norm_(params, self.grad_clip)
-            result = inner_step(*a, **k)
-            steps += 1
-            if steps >= self.max_steps:
-                raise _StepsDone
-            if (self.stop_when_solved and X_v is not None and steps % self.stop_when_solved == 0
-                    and self._solved(self._outputs(X_v), y_v, margin=STOP_MARGIN)):
-                raise _SolvedEarly
-            if self.budget_seconds and time.perf_counter() - start > self.budget_seconds:
-                raise _BudgetHit
-            return result
-        opt.step = step
-
-        def record(epoch: int, total: int, loss: float) -> None:
-            losses.append(loss)
-            partial.clear()
-            if on_epoch:
-                on_epoch(epoch, total, loss)
-
-        self.budget_hit_ = self.solved_early_ = False
-        try:  # the runner's own time_limit still raises TimeBudgetExceeded: a timeout, as for every model
-            self.history_ = train_module(
-                self.module_, recorded, X_t, y_t, X_v, y_v, optimizer=opt, batch_size=self.batch_size,
-                max_epochs=max_epochs, patience=self.patience, generator=generator,
-                time_limit=self.time_limit, on_epoch=record)
-        except (_StepsDone, _BudgetHit, _SolvedEarly) as stop:
-            self.budget_hit_ = isinstance(stop, _BudgetHit)
-            self.solved_early_ = isinstance(stop, _SolvedEarly)
-            if partial:
-                losses.append(float(np.mean(partial)))
-            self.history_ = History(train_loss=losses, best_epoch=len(losses) - 1)
+        solved = []
+        if self.stop_when_solved and X_v is not None:
+            solved.append(StopWhenSolved(lambda: self._solved(self._outputs(X_v), y_v, margin=STOP_MARGIN),
+                                         self.stop_when_solved))
+        # the runner's own time_limit still raises TimeBudgetExceeded: a timeout, as for every model
+        state = self.fit_module(_mse if self.regression_ else nn.functional.cross_entropy, self.tensor(X[tr]),
+                                self._targets(y_fit[tr]), X_v, y_v, generator, on_epoch, max_epochs=max_epochs,
+                                max_steps=self.max_steps, seconds=self.budget_seconds or None,
+                                grad_clip=self.grad_clip or None, callbacks=solved)
+        self.budget_hit_ = state.stop_reason == "seconds"
+        self.solved_early_ = state.stop_reason == "solved"
         self.module_.eval()
-        self.train_steps_ = steps
-        self.n_epochs_ = len(self.history_.train_loss)
+        self.train_steps_ = state.step
         return self
 
     def _outputs(self, X) -> torch.Tensor:
         was_training = self.module_.training
         self.module_.eval()
-        X = X if isinstance(X, torch.Tensor) else self._tensor(X)
+        X = X if isinstance(X, torch.Tensor) else self.tensor(X)
         out = batched_logits(self.module_, X, 512).float().cpu()
         self.module_.train(was_training)
         return out
@@ -259,14 +179,10 @@ class TorchSequenceModel(BaseEstimator):
         X_test, y_test = np.asarray(X_test), np.asarray(y_test)
         idx = np.random.default_rng(self.random_state).permutation(len(X_test))[:DIAG_BATCH]
         y_fit = (y_test.astype(np.float32) if self.regression_ else np.searchsorted(self.classes_, y_test))
-        out = input_gradient_norms(self.module_, self._tensor(X_test[idx]), self._targets(y_fit[idx]),
+        out = input_gradient_norms(self.module_, self.tensor(X_test[idx]), self._targets(y_fit[idx]),
                                    self.regression_)
         y_all = (y_test.astype(np.float32) if self.regression_ else np.searchsorted(self.classes_, y_test))
         solved = self._solved(self._outputs(X_test), self._targets(y_all))
         out.update(self.init_diagnostics_, solved=float(solved), train_steps=float(self.train_steps_),
                    budget_hit=float(self.budget_hit_), solved_early=float(self.solved_early_))
         return out
-
-    @property
-    def n_parameters_(self) -> int:
-        return sum(p.numel() for p in self.module_.parameters() if p.requires_grad)

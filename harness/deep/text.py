@@ -4,7 +4,7 @@
 the training texts only (ids 0 = padding, 1 = unknown; tokens seen fewer than `min_count` times are
 unknown), encodes every text to `seq_len_` ids (the longest training text, at most `max_len`;
 longer texts are cut at the end, shorter ones padded at the end), and trains the module through
-`harness.deep.training.train_module` with the same validation split, early stopping and optimisers as
+the shared loop (harness/deep/training.py) with the same validation split, early stopping and optimisers as
 every other deep model. The module is built as `Module(input_shape=(seq_len_,), n_classes,
 vocab_size=..., **module_params)` (harness/models/text.py).
 
@@ -19,10 +19,11 @@ from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from torch import nn
 
-from harness.deep.training import TorchClassifier, batched_logits, import_object, make_optimizer, train_module
+from harness.deep.classifier import TorchClassifier
+from harness.deep.estimator import keep_arguments, stratified_holdout
+from harness.deep.training import batched_logits, seeded
 
 WORD = re.compile(r"\w+|[^\w\s]")
 TOKENS = ("word", "char")
@@ -64,14 +65,7 @@ class TextClassifier(TorchClassifier):
                  batch_size: int = 64, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
-        super().__init__(module, module_params, optimizer, lr, weight_decay, momentum, batch_size, max_epochs,
-                         patience, val_fraction, lr_plateau_factor, augment_shift, min_steps_per_epoch, device,
-                         random_state, time_limit)
-        self.tokens = tokens
-        self.lowercase = lowercase
-        self.max_len = max_len
-        self.min_count = min_count
-        self.max_vocab = max_vocab
+        keep_arguments(self, locals())
 
     def _ids(self, X) -> torch.Tensor:  # texts -> (N, seq_len_) int64 on the device
         docs = [tokenize(str(x), self.tokens, self.lowercase) for x in np.asarray(X, dtype=object).ravel()]
@@ -82,37 +76,18 @@ class TextClassifier(TorchClassifier):
         if len(texts) != len(y):
             raise ValueError(f"{len(texts)} texts but {len(y)} labels")
         self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
-        torch.manual_seed(self.random_state)
-        generator = torch.Generator().manual_seed(self.random_state)
-
-        X_val, y_val = None, None
-        n_val = int(round(self.val_fraction * len(texts)))
-        idx = np.arange(len(texts))
-        if n_val >= len(self.classes_) and len(texts) - n_val >= len(self.classes_):
-            stratify = y_idx if np.bincount(y_idx).min() >= 2 else None
-            idx, va = train_test_split(idx, test_size=n_val, stratify=stratify, random_state=self.random_state)
-            X_val, y_val = [texts[i] for i in va], y_idx[va]
+        generator = seeded(self.random_state)
+        tr, va = stratified_holdout(len(texts), self.val_fraction, self.random_state, y_idx)
         # The vocabulary and length come from the training part only: validation is unseen text too.
-        docs = [tokenize(texts[i], self.tokens, self.lowercase) for i in idx]
+        docs = [tokenize(texts[i], self.tokens, self.lowercase) for i in tr]
         self.vocabulary_ = build_vocabulary(docs, self.min_count, self.max_vocab)
         self.seq_len_ = max(1, min(self.max_len, max(len(d) for d in docs)))
-
-        module_cls = import_object(self.module)
-        self.module_ = module_cls((self.seq_len_,), len(self.classes_), vocab_size=len(self.vocabulary_) + 2,
-                                  **(self.module_params or {})).to(self.device)
-        self.criterion_ = getattr(module_cls, "criterion", None) or nn.functional.cross_entropy
-        labels = lambda a: torch.as_tensor(a, dtype=torch.long, device=self.device)
-        opt = make_optimizer(self.optimizer, self.module_.parameters(), self.lr, self.weight_decay, self.momentum)
-        scheduler = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.lr_plateau_factor, patience=2)
-                     if self.lr_plateau_factor else None)
+        self.module_ = self.build((self.seq_len_,), len(self.classes_), vocab_size=len(self.vocabulary_) + 2)
+        self.criterion_ = getattr(self.module_class(), "criterion", None) or nn.functional.cross_entropy
         ids = torch.as_tensor(encode(docs, self.vocabulary_, self.seq_len_), device=self.device)
-        self.history_ = train_module(
-            self.module_, self.criterion_, ids, labels(y_idx[idx]),
-            None if X_val is None else self._ids(X_val), None if y_val is None else labels(y_val),
-            optimizer=opt, batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
-            generator=generator, time_limit=self.time_limit, on_epoch=on_epoch, scheduler=scheduler,
-            min_steps_per_epoch=self.min_steps_per_epoch)
-        self.n_epochs_ = len(self.history_.train_loss)
+        self.fit_module(self.criterion_, ids, self.labels(y_idx[tr]),
+                        None if va is None else self._ids([texts[i] for i in va]),
+                        None if va is None else self.labels(y_idx[va]), generator, on_epoch)
         return self
 
     def decision_function(self, X) -> np.ndarray:

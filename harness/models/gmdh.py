@@ -130,14 +130,7 @@ class PolynomialNetwork(RegressorMixin, BaseEstimator):
 class GMDH(TabularModel):
     """A GMDH polynomial network on a table: one-hot categories, standardised numbers."""
 
-    def __init__(self, max_layers: int = 20, width: int = 16, selection_fraction: float = 0.33, alpha: float = 1e-6,
-                 tol: float = 1e-3, random_state: int = 0):
-        self.max_layers = max_layers
-        self.width = width
-        self.selection_fraction = selection_fraction
-        self.alpha = alpha
-        self.tol = tol
-        self.random_state = random_state
+    __init__ = PolynomialNetwork.__init__  # the network's parameters, stored alike: `build` hands them on by name
 
     def build(self, kind: str):
         if kind != "regression":

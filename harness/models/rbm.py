@@ -8,11 +8,7 @@ layer, with contrastive divergence, and sampled by Gibbs sampling.
   that models images and labels jointly. With `label_copies` r the label group is r tied copies of
   that softmax (its units hold r times the one-hot label): next to hundreds of feature units, one
   copy sways the hidden units too little for a clamped label to steer the Gibbs chains.
-- Contrastive divergence CD-k (Hinton, 2002): the gradient of the log-likelihood is the data
-  statistics minus the model's, and the model's are taken after k Gibbs steps started at the data
-  (or, with `persistent`, continued from the previous batch's chains: PCD, Tieleman, 2008). Written
-  as the difference of free energies F(v_data) - F(v_model), whose gradient is exactly the CD update,
-  so any torch optimiser applies it.
+- Contrastive divergence CD-k (Hinton, 2002), how they are trained: harness/deep/contrastive_divergence.py.
 - DBN (Hinton, Osindero & Teh, 2006): RBMs stacked greedily, each trained on the hidden
   probabilities of the one below; with labels, the top RBM sees [penultimate features, one-hot label]
   and is the "associative memory" of the paper. Sampling runs Gibbs steps in the top RBM with the
@@ -24,9 +20,6 @@ layer, with contrastive divergence, and sampled by Gibbs sampling.
 Shapes: B batch, V visible units (pixels), H hidden units, K label units.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -87,65 +80,6 @@ class RBM(nn.Module):
         return v
 
 
-@dataclass
-class CDConfig:
-    """How one RBM is trained: `epochs` passes in batches of `batch_size`, CD-`k` (persistent chains
-    with `persistent`), SGD at `lr` with `momentum` and L2 `weight_decay` on the weights."""
-    epochs: int = 10
-    batch_size: int = 64
-    k: int = 1
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    persistent: bool = False
-
-
-def cd_optimizer(rbm: RBM, config: CDConfig) -> torch.optim.Optimizer:
-    """SGD with momentum; weight decay on the weights only, not the biases (Hinton's practical guide)."""
-    return torch.optim.SGD([{"params": [rbm.W], "weight_decay": config.weight_decay},
-                            {"params": [rbm.b_v, rbm.b_h], "weight_decay": 0.0}],
-                           lr=config.lr, momentum=config.momentum)
-
-
-def cd_update(rbm: RBM, v0: torch.Tensor, optimizer: torch.optim.Optimizer, k: int, generator: torch.Generator,
-              start: torch.Tensor | None = None) -> torch.Tensor:
-    """One CD-k update on the minibatch v0 (B, V + K): k Gibbs steps from the data (or from `start`,
-    persistent chains), then a step on F(v0) - F(vk), whose gradient is the CD update. Returns vk."""
-    with torch.no_grad():
-        vk = v0 if start is None else start
-        for _ in range(k):
-            vk = rbm.gibbs_step(vk, generator)
-    loss = rbm.free_energy(v0).mean() - rbm.free_energy(vk).mean()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return vk
-
-
-def train_rbm(rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.Generator,
-              on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
-    """Contrastive divergence on `data` (N, V + K) (on the RBM's device); returns the mean squared
-    reconstruction error of each epoch (a rough guide: CD does not minimise it)."""
-    opt = cd_optimizer(rbm, config)
-    n, errors = len(data), []
-    chains = None  # persistent chains: (batch_size, V + K)
-    for epoch in range(config.epochs):
-        perm = torch.randperm(n, generator=generator).to(data.device)
-        total = torch.zeros((), device=data.device)
-        for i in range(0, n, config.batch_size):
-            v0 = data[perm[i:i + config.batch_size]]
-            persist = config.persistent and chains is not None and len(chains) == len(v0)
-            vk = cd_update(rbm, v0, opt, config.k, generator, chains if persist else None)  # a short batch starts at its data
-            if config.persistent:
-                chains = vk
-            with torch.no_grad():
-                total += ((rbm.visible_probs(rbm.hidden_probs(v0)) - v0) ** 2).sum()
-        errors.append(total.item() / (n * data.shape[1]))
-        if on_epoch:
-            on_epoch(epoch + 1, errors[-1])
-    return errors
-
-
 class DBN(nn.Module):
     """A stack of RBMs V -> hidden[0] -> ... -> hidden[-1]; with `n_labels`, the top RBM's visible
     layer also holds K one-hot label units (Hinton, Osindero & Teh, 2006)."""
@@ -187,27 +121,6 @@ class DBN(nn.Module):
                 linear.bias.copy_(rbm.b_h)
             layers += [linear, nn.Sigmoid()]
         return nn.Sequential(*layers)
-
-
-def pretrain_dbn(dbn: DBN, X: torch.Tensor, labels: torch.Tensor | None, config: CDConfig,
-                 generator: torch.Generator, on_epoch: Callable[[int, int, float], None] | None = None
-                 ) -> list[list[float]]:
-    """Greedy layer-wise training: RBM i learns the hidden probabilities of RBM i - 1 on X (N, V) in
-    [0, 1]; the top one also sees the labels (N,) one-hot when the DBN has label units. Returns each
-    RBM's per-epoch reconstruction errors. on_epoch(epochs done over all layers, total, error)."""
-    if dbn.n_labels and labels is None:
-        raise ValueError("this DBN has label units: pass the labels")
-    data, errors, total = X, [], config.epochs * len(dbn.rbms)
-    for i, rbm in enumerate(dbn.rbms):
-        if rbm.n_labels:
-            data = torch.cat([data, rbm.label_units(labels).to(data.dtype)], dim=1)
-        done = i * config.epochs
-        report = (lambda e, err, done=done: on_epoch(done + e, total, err)) if on_epoch else None
-        errors.append(train_rbm(rbm, data, config, generator, report))
-        if i < len(dbn.rbms) - 1:
-            with torch.no_grad():
-                data = rbm.hidden_probs(data)
-    return errors
 
 
 @torch.no_grad()

@@ -15,7 +15,8 @@ from harness.data.task import as_kind
 from harness.data.vision import load_digits
 from harness.tasks.generation import GenerativeModel
 from harness.models.diffusion import Diffusion, cosine_schedule
-from harness.models.rbm import DBN, RBM, CDConfig, gibbs_sample, pretrain_dbn, train_rbm
+from harness.deep.contrastive_divergence import CDConfig, pretrain_dbn, train_rbm
+from harness.models.rbm import DBN, RBM, gibbs_sample
 
 
 @pytest.fixture(scope="module")

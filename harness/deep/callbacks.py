@@ -1,0 +1,182 @@
+"""The callbacks of the training loop (harness/deep/loop.py): each one piece of training policy.
+
+Checked "after each epoch" means after each step in a run without epochs (a generator's, a language
+model's). In the order a run lists them, as bench's models do:
+
+- `Divergence`: a non-finite loss raises `Diverged` (the cell's status: diverged).
+- `Validation`: the loss (and accuracy, for class targets) on a held-out split, which early
+  stopping and the schedule then read instead of the training loss.
+- `PlateauSchedule`: scales the learning rate down when that loss stalls.
+- `EarlyStopping`: keeps the best weights by that loss, stops after `patience` epochs without
+  improvement, and restores the best at the end (not after a run cut short inside an epoch: then
+  the last step's weights are the model).
+- `StopWhenSolved`: every k steps asks whether the task is solved, and stops if it is.
+- `EMA`: an exponential moving average of the weights, after every step.
+- `Progress`: tells the runner how far training is.
+- `TimeLimit`: past its limit raises `TimeBudgetExceeded` (the cell's status: timeout).
+
+Budgets (epochs, steps, wall-clock seconds) are the loop's own: `Budget`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from harness.core.outcomes import Diverged, TimeBudgetExceeded
+from harness.deep.loop import BUDGET_REASONS, Callback, TrainState
+
+
+def when(state: TrainState) -> str:
+    """Where in the run a check fired, for its message: "in epoch 3" or "at step 120"."""
+    return f"in epoch {state.epoch}" if state.has_epochs else f"at step {state.step}"
+
+
+class EveryEpoch(Callback):
+    """A check made after each epoch, or after each step of a run without epochs."""
+
+    def check(self, state: TrainState) -> None:
+        raise NotImplementedError
+
+    def on_step_end(self, state: TrainState) -> None:
+        if not state.has_epochs:
+            self.check(state)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.check(state)
+
+
+def require_finite(loss: float, message: str) -> None:
+    """Raise Diverged(message) unless loss is finite: for a gradient step outside the loop (DQN)."""
+    if not math.isfinite(loss):
+        raise Diverged(message)
+
+
+class Divergence(EveryEpoch):
+    """Raise Diverged when the loss (`what`, for the message) is NaN or infinite."""
+
+    def __init__(self, what: str = "training loss"):
+        self.what = what
+
+    def check(self, state: TrainState) -> None:
+        loss = float(state.loss)
+        if not math.isfinite(loss):
+            raise Diverged(f"{self.what} became {loss} {when(state)}")
+
+
+class TimeLimit(EveryEpoch):
+    """Raise TimeBudgetExceeded once `seconds` have passed since the first run it watches began (one
+    limit may span several runs: a DBN's layers). A run that a callback has just ended (early
+    stopping) is finished, not late; one whose budget ran out past the limit is late."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds, self.start = seconds, None
+
+    def on_train_begin(self, state: TrainState) -> None:
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def check(self, state: TrainState) -> None:
+        if not self.seconds or state.stop_reason not in (None, *BUDGET_REASONS):
+            return
+        if time.perf_counter() - self.start > self.seconds:
+            done = f"{state.epoch} epochs" if state.has_epochs else f"{state.step} steps"
+            raise TimeBudgetExceeded(f"training passed its {self.seconds:g} s limit after {done}")
+
+
+class Progress(EveryEpoch):
+    """report(epoch, epochs, loss) after each epoch; in a run without epochs, report(percent of the
+    budget, 100, mean loss since the last report, "step N") each time the percent moves."""
+
+    def __init__(self, report: Callable[..., None] | None):
+        self.report, self.shown, self.since = report, -1, 0
+
+    def check(self, state: TrainState) -> None:
+        if self.report is None:
+            return
+        if state.has_epochs:
+            self.report(state.epoch, state.budget.epochs, state.loss)
+            return
+        percent = int(100 * state.fraction_done())
+        if percent > self.shown or state.stop_reason is not None:
+            self.shown = percent
+            recent = [float(x) for x in state.losses[self.since:]]
+            self.since = len(state.losses)
+            self.report(percent, 100, float(np.mean(recent)), f"step {state.step}")
+
+
+class Validation(Callback):
+    """After each epoch: `criterion(outputs(), targets)` on the held-out split becomes the monitored
+    loss; with class targets (integers) the accuracy is recorded too."""
+
+    def __init__(self, outputs: Callable[[], torch.Tensor], targets: torch.Tensor, criterion: Callable):
+        self.outputs, self.targets, self.criterion = outputs, targets, criterion
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        out = self.outputs()
+        state.monitored = float(self.criterion(out, self.targets))
+        state.history.val_loss.append(state.monitored)
+        if not self.targets.is_floating_point():  # a regression's or reconstruction's targets have no accuracy
+            state.history.val_accuracy.append(float((out.argmax(1) == self.targets).float().mean()))
+
+
+class PlateauSchedule(Callback):
+    """Scale the learning rate by `factor` when the monitored loss has stalled for `patience` epochs."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, factor: float, patience: int = 2):
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=factor, patience=patience)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.scheduler.step(state.monitored)
+
+
+class EarlyStopping(Callback):
+    """Keep the weights of the epoch with the lowest monitored loss; stop after `patience` epochs
+    without an improvement (0: never stop, but still restore the best at the end)."""
+
+    def __init__(self, module: nn.Module, patience: int, min_delta: float = 1e-6):
+        self.module, self.patience, self.min_delta = module, patience, min_delta
+        self.best, self.best_state, self.stale = math.inf, None, 0
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if state.monitored < self.best - self.min_delta:
+            self.best, self.stale, state.history.best_epoch = state.monitored, 0, state.epoch - 1
+            self.best_state = copy.deepcopy(self.module.state_dict())
+        else:
+            self.stale += 1
+        if self.patience and self.stale >= self.patience:
+            state.stop("early_stopping")
+
+    def on_train_end(self, state: TrainState) -> None:
+        if self.best_state is not None and not state.cut_short:
+            self.module.load_state_dict(self.best_state)
+
+
+class StopWhenSolved(Callback):
+    """Every `every` steps, stop if `solved()` says the task is solved (`solved_early`)."""
+
+    def __init__(self, solved: Callable[[], bool], every: int):
+        self.solved, self.every = solved, every
+
+    def on_step_end(self, state: TrainState) -> None:
+        if state.stop_reason is None and state.step % self.every == 0 and self.solved():
+            state.stop("solved")
+
+
+class EMA(Callback):
+    """After each step, move `average`'s weights towards `module`'s by 1 - decay, the decay warming
+    up as (1 + step) / (10 + step) so that the early weights fade fast (Ho et al., 2020)."""
+
+    def __init__(self, module: nn.Module, average: nn.Module, decay: float):
+        self.module, self.average, self.decay = module, average, decay
+
+    def on_step_end(self, state: TrainState) -> None:
+        decay = min(self.decay, (1 + state.step) / (10 + state.step))
+        with torch.no_grad():
+            for e, p in zip(self.average.parameters(), self.module.parameters()):
+                e.lerp_(p, 1 - decay)
