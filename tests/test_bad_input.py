@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from harness.cli import main, preflight
+from harness.app import preflight
+from harness.cli import main
 from harness.core.config import ConfigError
 from harness.core.hardware import HardwareError
 from harness.report import write_report

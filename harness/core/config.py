@@ -16,6 +16,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from harness.core.safety import UntrustedTarget, check_targets
+from harness.core.schema import SUITE_KEYS, SuiteError, did_you_mean, validate_suite
 from suites import CONFIG_DIR
 
 GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling", "interpret")
@@ -94,6 +95,11 @@ def validate_overrides(overrides: list[str]) -> None:
 def hydra_error_line(e: Exception, overrides: list[str]) -> str:
     """Hydra's and OmegaConf's messages, first line, with the valid keys where a key was unknown."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    failed = text.split("'")[1] if text.startswith("Could not override '") else ""
+    if failed.count(".") == 1 and failed.startswith("suite."):  # a key the suite lacks: the schema's keys
+        key = failed.split(".")[1]
+        return (f"{text.rstrip('.')}{did_you_mean(key, SUITE_KEYS)}; a suite's keys: {', '.join(SUITE_KEYS)} "
+                f"(one this suite leaves out is set with +suite.KEY=value)")
     if "not in struct" in text or "Could not override" in text or "Key '" in text:
         root = compose_config([])
         keys = ", ".join(k for k in root if k != "hydra")
@@ -127,6 +133,10 @@ class Plan:
 def resolve_plan(cfg: DictConfig) -> Plan:
     """Apply the suite's profile tweaks and the dataset/model/seed restrictions to the suite lists."""
     suite = cfg.suite
+    try:  # every key of the suite (file and overrides) is one harness/core/schema.py knows
+        validate_suite(suite, f"suite {suite.get('name')}", suite_file(cfg), group_options("profile"))
+    except SuiteError as e:
+        raise ConfigError(str(e)) from e
     profile_name = cfg.profile.name
     tweaks = (suite.get("profiles") or {}).get(profile_name) or {}
     dataset_names = list(tweaks.get("datasets", suite.datasets))
@@ -186,6 +196,17 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                 key = missing[0].removeprefix(f"{group}.")
                 raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
     return Plan(suite.name, datasets, models, seeds, per_dataset, dataset_models)
+
+
+def suite_file(cfg: DictConfig) -> Path | None:
+    """The file the suite was composed from: Hydra's choice (suite=NAME), else the suite's name."""
+    from hydra.core.hydra_config import HydraConfig
+
+    choice = OmegaConf.select(cfg, "hydra.runtime.choices.suite", default=None)
+    if choice is None and HydraConfig.initialized():
+        choice = HydraConfig.get().runtime.choices.get("suite")
+    path = CONFIG_DIR / "suite" / f"{choice or cfg.suite.get('name')}.yaml"
+    return path if path.is_file() else None
 
 
 def suite_dataset_models(suite: DictConfig) -> dict[str, list[str]]:

@@ -160,9 +160,9 @@ class NeuralCharLM(CharLanguageModel):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m harness.deep.charlm [OVERRIDES]` is `bench run suite=charlm [OVERRIDES]`."""
-    from harness.cli import main as bench
+    from harness.app import run
 
-    return bench(["run", "suite=charlm", *(sys.argv[1:] if argv is None else argv)])
+    return run(["suite=charlm", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -13,26 +13,39 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harness.results.compare import Thresholds, cmd_compare
+from rich.markup import escape
+
+from harness import app
+from harness.app import REFERENCE_ROOT
+from harness.core.config import ConfigError, check_choice, group_options
 from harness.core.display import console
+from harness.results.compare import Thresholds, cmd_compare
 
 # What a reference is: small, three seeds for a noise band, one thread for stable timings.
 REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1"]
-REFERENCE_ROOT = Path("results/reference")
 
 
 def reference_suites() -> list[str]:
-    from harness.core.config import group_options
-
     return group_options("suite")
 
 
-def _run(suite: str, results: Path, force: bool) -> tuple[int, Path | None]:
-    from harness.cli import main
+def cmd_reference(action: str, suites: list[str], results: Path, th: Thresholds, markdown: str | None) -> int:
+    """`bench reference update|check [SUITE...]` (every suite when none is named)."""
+    suites = suites or reference_suites()
+    for s in suites:
+        try:
+            check_choice("suite", s)
+        except ConfigError as e:
+            console.print(f"[red]error:[/] {escape(str(e))}")
+            return app.EXIT_BAD_INPUT
+    if action == "update":
+        return update(suites)
+    return check(suites, results, th, markdown)
 
+
+def _run(suite: str, results: Path, force: bool) -> tuple[int, Path | None]:
     before = set(results.glob(f"{suite}/*/"))
-    code = main(["run", f"suite={suite}", *REFERENCE_OVERRIDES, f"paths.results={results}",
-                 *(["--force"] if force else [])])
+    code = app.run([f"suite={suite}", *REFERENCE_OVERRIDES, f"paths.results={results}"], force=force)
     new = sorted(set(results.glob(f"{suite}/*/")) - before)
     return code, (new[-1] if new else None)
 
