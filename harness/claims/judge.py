@@ -1,44 +1,135 @@
 """From result rows to one verdict per registry claim: each claim's rule sees only the rows of its
-claim's suites. Nothing is guessed: a claim whose suites have no rows is not-run and names the command
-that produces them; one whose rule is planned but not written yet is inconclusive."""
+claim's suites, and the verdict it gives is then held to the claim's conditions.
+
+Nothing is guessed: a claim whose suites have no rows is not-run and names the command that produces
+them; one whose rule is not written yet is not-implemented; a rule that raises is an error with its
+message. A rule's decisive verdict (supported, contradicted) stands only if
+  - its comparisons survive Holm's correction across every comparison of the claim (the rule runs
+    twice: once to collect p-values, once with the correction applied),
+  - no decided comparison's losing side was still learning at its budget (else budget-limited),
+  - the rows reach the claim's `regime` (else out-of-regime, saying what was reached).
+Every verdict carries its Conditions and its tally of tasks.
+"""
 from __future__ import annotations
 
 import pandas as pd
 
+from harness.claims.conditions import bound_keys, conditions_of
 from harness.claims.registry import RULES, load_registry
 from harness.claims.rows import ok, prepare, scope_of
-from harness.claims.verdict import Verdict, not_run, verdict
+from harness.claims.verdict import DECISIVE, RECORDER, Recorder, Verdict, not_run, verdict
+from harness.evaluation.aggregate import holm
+
+# Which verdicts a condition may override: a verdict about a difference, whatever its direction.
+JUDGED = ("supported", "contradicted", "mixed", "no-difference")
 
 
-def pending(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """The verdict of a claim whose suite exists before its decision rule does (`planned: true`)."""
-    return verdict(entry, "inconclusive", f"rows exist for {', '.join(sorted(rows['suite'].unique()))} but rule "
-                   f"`{entry['rule']}` is not implemented yet; no verdict is guessed", scope=scope_of(rows))
+def run_rule(decide, rows: pd.DataFrame, entry: dict) -> tuple[Verdict, Recorder]:
+    """The rule's verdict with Holm applied across its comparisons, and the record of them."""
+    first = Recorder()
+    token = RECORDER.set(first)
+    try:
+        decide(rows, entry)
+    finally:
+        RECORDER.reset(token)
+    survives = holm([r["p"] for r in first.records if r["decision"] in ("better", "worse")])
+    second = Recorder(survives=expand(survives, first.records))
+    token = RECORDER.set(second)
+    try:
+        return decide(rows, entry), second
+    finally:
+        RECORDER.reset(token)
+
+
+def expand(survives: list[bool], records: list[dict]) -> list[bool]:
+    """Holm's answers (one per decisive comparison) spread over every comparison, in call order."""
+    answers, out = iter(survives), []
+    for r in records:
+        out.append(next(answers) if r["decision"] in ("better", "worse") else True)
+    return out
+
+
+def regime_reached(rows: pd.DataFrame, regime: dict | None) -> str | None:
+    """None when the rows reach the claim's regime, else what they reached, in words."""
+    if not regime:
+        return None
+    done = ok(rows)
+    short = []
+    if regime.get("min_train"):
+        top = int(pd.to_numeric(done["n_train"], errors="coerce").max()) if len(done) else 0
+        if top < regime["min_train"]:
+            short.append(f"largest training set {top:,} < {regime['min_train']:,}")
+    if regime.get("min_features"):
+        if "n_features" in done and done["n_features"].notna().any():
+            top = int(done["n_features"].max())
+            if top < regime["min_features"]:
+                short.append(f"largest input {top:,} features < {regime['min_features']:,}")
+        else:
+            sizes = regime.get("dataset_features", {})
+            known = [sizes[d] for d in set(done["dataset"]) if d in sizes]
+            if known and max(known) < regime["min_features"]:
+                short.append(f"largest input {max(known):,} features < {regime['min_features']:,}")
+    if regime.get("needs_gpu") and not (done["device"].astype(str) != "cpu").any():
+        short.append("no GPU rows: only the CPU side was measured")
+    if regime.get("min_suites"):
+        have = sorted(set(done["suite"]))
+        if len(have) < regime["min_suites"]:
+            short.append(f"{len(have)} of the {regime['min_suites']} suites it needs ({', '.join(have)})")
+    return "; ".join(short) or None
+
+
+def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Recorder) -> Verdict:
+    """A rule's verdict after the checks every claim shares: budget, regime, seeds."""
+    regime = entry.get("regime") or {}
+    regime_text = f"regime: {regime['text']}" if regime.get("text") else ""
+    bound = bound_keys(rows) & recorder.losers()
+    short = regime_reached(rows, regime)
+    if v.verdict in DECISIVE and bound:
+        names = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
+        v.rule_verdict, v.verdict = v.verdict, "budget-limited"
+        v.evidence = f"would read {v.rule_verdict}, but the losing side was still learning at its budget ({names}); {v.evidence}"
+    if v.verdict in JUDGED and short:
+        v.rule_verdict, v.verdict = v.rule_verdict or v.verdict, "out-of-regime"
+        v.evidence = f"would read {v.rule_verdict} inside the data run, but below the claim's scale: {short}; {v.evidence}"
+    if short:
+        regime_text += f" (reached: {short})"
+    v.conditions = conditions_of(rows, rows.attrs.get("run_infos"), paired=[r["n"] for r in recorder.records],
+                                 regime=regime_text)
+    if v.counts is None and recorder.counts is not None:
+        v.counts = dict(recorder.counts)
+    v.scope = v.scope or v.conditions.text()
+    return v
 
 
 def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """One claim: definitional, not-run, not implemented, or its rule's verdict on its suites' rows."""
+    """One claim: definitional, not-run, not-implemented, error, or its rule's verdict held to its conditions."""
     if entry["rule"] == "definitional":
         return verdict(entry, "definitional", entry["why"].strip(), scope="no experiment")
     suites = entry["evidence"]["suites"]
     mine = rows[rows["suite"].isin(suites)]
+    mine.attrs = rows.attrs
     if mine.empty:
         return not_run(entry, f"no results for suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}")
-    decide = RULES.get(entry["rule"]) or (pending if entry.get("planned") else None)
+    decide = RULES.get(entry["rule"])
     if decide is None:
-        return verdict(entry, "inconclusive", f"no rule named `{entry['rule']}`", scope=scope_of(mine))
+        return verdict(entry, "not-implemented", f"rows exist for {', '.join(sorted(mine['suite'].unique()))} but "
+                       f"rule `{entry['rule']}` is not written yet; no verdict is guessed", scope=scope_of(mine),
+                       conditions=conditions_of(mine, rows.attrs.get("run_infos")))
     if ok(mine).empty and not getattr(decide, "reads_failed_cells", False):
         counts = ", ".join(f"{n} {s}" for s, n in mine["status"].value_counts().items())
-        return verdict(entry, "inconclusive", f"no finished cells ({counts})", scope=scope_of(mine))
+        return verdict(entry, "inconclusive", f"no finished cells ({counts})", scope=scope_of(mine),
+                       conditions=conditions_of(mine, rows.attrs.get("run_infos")))
     try:
-        return decide(mine, entry)
+        v, recorder = run_rule(decide, mine, entry)
     except Exception as e:  # noqa: BLE001 - one broken rule must not hide the other verdicts
-        return verdict(entry, "inconclusive", f"rule `{entry['rule']}` failed: {type(e).__name__}: {e}",
-                       scope=scope_of(mine))
+        return verdict(entry, "error", f"rule `{entry['rule']}` failed: {type(e).__name__}: {e}", scope=scope_of(mine),
+                       conditions=conditions_of(mine, rows.attrs.get("run_infos")))
+    return held_to_conditions(v, mine, entry, recorder)
 
 
 def evaluate_claims(df: pd.DataFrame, run_infos: dict | None = None, registry: list[dict] | None = None) -> list[Verdict]:
     """Verdicts for every registry claim, in registry order. `run_infos` ({run folder: run.json}) adds
-    machine details to the scope."""
+    machine details, threads, tuning and load to the conditions."""
     rows = prepare(df, run_infos)
+    rows.attrs["run_infos"] = run_infos or {}
     return [judge(rows, entry) for entry in (registry if registry is not None else load_registry())]
