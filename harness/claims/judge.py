@@ -19,6 +19,7 @@ from harness.claims.registry import RULES, load_registry
 from harness.claims.rows import ok, prepare, scope_of
 from harness.claims.verdict import DECISIVE, RECORDER, Recorder, Verdict, not_run, verdict
 from harness.evaluation.aggregate import holm
+from harness.evaluation.comparisons import MIN_PAIRS
 
 # Which verdicts a condition may override: a verdict about a difference, whatever its direction.
 JUDGED = ("supported", "contradicted", "mixed", "no-difference")
@@ -32,21 +33,13 @@ def run_rule(decide, rows: pd.DataFrame, entry: dict) -> tuple[Verdict, Recorder
         decide(rows, entry)
     finally:
         RECORDER.reset(token)
-    survives = holm([r["p"] for r in first.records if r["decision"] in ("better", "worse")])
-    second = Recorder(survives=expand(survives, first.records))
+    # every comparison counts among Holm's m, decided or not: else one lucky task out of ten survives alone
+    second = Recorder(survives=holm([r["p"] for r in first.records]))
     token = RECORDER.set(second)
     try:
         return decide(rows, entry), second
     finally:
         RECORDER.reset(token)
-
-
-def expand(survives: list[bool], records: list[dict]) -> list[bool]:
-    """Holm's answers (one per decisive comparison) spread over every comparison, in call order."""
-    answers, out = iter(survives), []
-    for r in records:
-        out.append(next(answers) if r["decision"] in ("better", "worse") else True)
-    return out
 
 
 def regime_reached(rows: pd.DataFrame, regime: dict | None) -> str | None:
@@ -78,12 +71,22 @@ def regime_reached(rows: pd.DataFrame, regime: dict | None) -> str | None:
     return "; ".join(short) or None
 
 
+def seeds_per_configuration(rows: pd.DataFrame) -> int:
+    """The most seeds any finished configuration has on one dataset (for rules that pair nothing)."""
+    done = ok(rows)
+    return int(done.groupby(["dataset", "key"])["seed"].nunique().max()) if len(done) else 0
+
+
 def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Recorder) -> Verdict:
     """A rule's verdict after the checks every claim shares: budget, regime, seeds."""
     regime = entry.get("regime") or {}
     regime_text = f"regime: {regime['text']}" if regime.get("text") else ""
     bound = bound_keys(rows) & recorder.losers()
     short = regime_reached(rows, regime)
+    paired = [r["n"] for r in recorder.records]
+    if v.verdict in DECISIVE and max(paired or [seeds_per_configuration(rows)]) < MIN_PAIRS:
+        v.rule_verdict, v.verdict = v.verdict, "indicative"
+        v.evidence = f"leans {v.rule_verdict} on fewer than {MIN_PAIRS} paired seeds; {v.evidence}"
     if v.verdict in DECISIVE and bound:
         names = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
         v.rule_verdict, v.verdict = v.verdict, "budget-limited"
@@ -93,7 +96,7 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
         v.evidence = f"would read {v.rule_verdict} inside the data run, but below the claim's scale: {short}; {v.evidence}"
     if short:
         regime_text += f" (reached: {short})"
-    v.conditions = conditions_of(rows, rows.attrs.get("run_infos"), paired=[r["n"] for r in recorder.records],
+    v.conditions = conditions_of(rows, rows.attrs.get("run_infos"), paired=paired,
                                  regime=regime_text)
     if v.counts is None and recorder.counts is not None:
         v.counts = dict(recorder.counts)

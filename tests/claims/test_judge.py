@@ -18,16 +18,10 @@ def test_no_rows_means_not_run_with_the_command():
     assert verdict_of("T5-end-to-end", empty).verdict == "definitional"
 
 
-def test_planned_rule_with_rows_is_inconclusive_not_guessed():
-    v = verdict_of("T9-use-cases", duel(0.95, 0.9))
-    assert v.verdict == "inconclusive"
-    assert v.evidence == ("rows exist for vision but rule `use_case_winners` is not implemented yet; "
-                          "no verdict is guessed")
-
-
-def test_a_rule_nobody_wrote_or_planned_is_named():
+def test_a_rule_nobody_wrote_is_not_implemented_and_named():
     (v,) = evaluate_claims(duel(0.95, 0.9), registry=[dict(REGISTRY["D1-accuracy"], rule="not_written_yet")])
-    assert v.verdict == "inconclusive" and v.evidence == "no rule named `not_written_yet`"
+    assert v.verdict == "not-implemented"
+    assert v.evidence == "rows exist for vision but rule `not_written_yet` is not written yet; no verdict is guessed"
 
 
 def test_only_failed_cells_are_inconclusive():
@@ -36,13 +30,13 @@ def test_only_failed_cells_are_inconclusive():
     assert v.verdict == "inconclusive" and v.evidence.startswith("no finished cells")
 
 
-def test_a_failing_rule_is_inconclusive_and_says_why(monkeypatch):
+def test_a_failing_rule_is_an_error_and_says_why(monkeypatch):
     def broken(rows, entry):
         raise ValueError("boom")
 
     monkeypatch.setitem(RULES, "best_deep_vs_best_classical", broken)
     v = verdict_of("D1-accuracy", duel(0.95, 0.9))
-    assert v.verdict == "inconclusive" and v.evidence == "rule `best_deep_vs_best_classical` failed: ValueError: boom"
+    assert v.verdict == "error" and v.evidence == "rule `best_deep_vs_best_classical` failed: ValueError: boom"
 
 
 def test_two_rules_of_one_name_are_refused():
