@@ -17,7 +17,14 @@ import pandas as pd
 from harness.claims.conditions import bound_keys, conditions_of
 from harness.claims.registry import RULES, load_registry
 from harness.claims.rows import ok, prepare, scope_of
-from harness.claims.verdict import DECISIVE, RECORDER, Recorder, Verdict, not_run, verdict
+from harness.claims.verdict import (
+    DECISIVE,
+    RECORDER,
+    Recorder,
+    Verdict,
+    not_run,
+    verdict,
+)
 from harness.evaluation.aggregate import holm
 from harness.evaluation.comparisons import MIN_PAIRS
 

@@ -12,10 +12,22 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from harness.evaluation.aggregate import CONTRADICT, NO_DIFFERENCE, SUPPORT, aggregate_verdict
+from harness.evaluation.aggregate import (
+    CONTRADICT,
+    NO_DIFFERENCE,
+    SUPPORT,
+    aggregate_verdict,
+)
 from harness.evaluation.aggregate import UNDECIDED as UNDECIDED_TASK
-from harness.evaluation.comparisons import (BETTER, EQUIVALENT, INDICATIVE_BETTER, INDICATIVE_WORSE, UNDECIDED, WORSE,
-                                            decide)
+from harness.evaluation.comparisons import (
+    BETTER,
+    EQUIVALENT,
+    INDICATIVE_BETTER,
+    INDICATIVE_WORSE,
+    UNDECIDED,
+    WORSE,
+    decide,
+)
 from harness.evaluation.stats import PairedDifference
 
 VERDICTS = ("supported", "contradicted", "mixed", "no-difference", "inconclusive", "indicative", "budget-limited",

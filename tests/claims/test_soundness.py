@@ -90,11 +90,11 @@ def test_two_seeds_are_indicative_never_decisive(rule_a_beats_b):
 
 def test_a_budget_bound_loser_makes_the_verdict_budget_limited(rule_a_beats_b):
     a, b = KNOWN["contradicted"]
-    bound = dict(params=json.dumps({"max_epochs": 2}), epochs=2)
+    bound = {"params": json.dumps({"max_epochs": 2}), "epochs": 2}
     v = judge_one(rows_of(a, b, range(5), **bound))
     assert v.verdict == "budget-limited" and v.rule_verdict == "contradicted"
     assert "a on d0" in v.evidence and v.conditions.bound == ["a"]
-    early_stopped = dict(params=json.dumps({"max_epochs": 30}), epochs=12)
+    early_stopped = {"params": json.dumps({"max_epochs": 30}), "epochs": 12}
     assert judge_one(rows_of(a, b, range(5), **early_stopped)).verdict == "contradicted"
     # a bound winner does not hold the verdict back: more training could only widen its lead
     a, b = KNOWN["supported"]

@@ -2,9 +2,24 @@
 import numpy as np
 import pytest
 
-from harness.claims.verdict import (CONTRADICTS, LEANS_CONTRADICT, LEANS_SUPPORT, LEGEND, MIXED, SUPPORTS, TIE,
-                                    UNKNOWN, VERDICTS, comparison, conjunction, counts_of, outcome, overall, verdict,
-                                    wins_or_ties)
+from harness.claims.verdict import (
+    CONTRADICTS,
+    LEANS_CONTRADICT,
+    LEANS_SUPPORT,
+    LEGEND,
+    MIXED,
+    SUPPORTS,
+    TIE,
+    UNKNOWN,
+    VERDICTS,
+    comparison,
+    conjunction,
+    counts_of,
+    outcome,
+    overall,
+    verdict,
+    wins_or_ties,
+)
 from harness.evaluation.stats import paired_difference
 
 
