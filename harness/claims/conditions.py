@@ -30,28 +30,34 @@ def params_of(row) -> dict:
 
 
 def budget_of(row: pd.Series) -> tuple[str, bool]:
-    """(the cell's budget in words, whether it bound): it bound when the cell used its whole cap of
-    epochs or steps (early stopping did not end it first), hit its wall-clock cap (`budget_hit`), or
-    its recorded learning curve was still rising at the end."""
+    """(the cell's budget in words, whether it bound). It bound when the budget ended training: the row's
+    `stop_reason` is a budget (epochs, steps, seconds) or, in rows written before bench recorded it, the
+    cell used its whole cap of epochs or steps; when its wall-clock cap cut it (`budget_hit`); or when it
+    was still improving at the end (`loss_still_falling`, or a recorded return curve still rising)."""
     params, parts, bound = params_of(row), [], False
     for cap, used_col, unit in CAPS:
         limit, used = params.get(cap), row.get(used_col)
-        if limit is None or used is None or pd.isna(used) or f"{unit}" in " ".join(parts):
+        if limit is None or used is None or pd.isna(used) or unit in " ".join(parts):
             continue
         parts.append(f"{int(used)}/{int(limit)} {unit}")
         bound |= float(used) >= float(limit)
+    reason = row.get("stop_reason")
+    if isinstance(reason, str) and reason:  # recorded: it says what ended training, better than a count
+        bound = reason in ("epochs", "steps", "seconds", "iterations")
+        parts.append(f"stopped by {reason}")
     if params.get("budget_seconds") or params.get("time_limit"):
         parts.append(f"≤{params.get('budget_seconds') or params.get('time_limit')} s")
-    if row.get("budget_hit") is not None and not pd.isna(row.get("budget_hit")):
-        bound |= bool(row.get("budget_hit"))
-    if row.get("stop_reason") in ("epochs", "steps", "seconds"):
-        bound = True
+    for flag in ("budget_hit", "loss_still_falling"):
+        value = row.get(flag)
+        if value is not None and not pd.isna(value) and bool(value):
+            bound = True
+            parts.append("loss still falling" if flag == "loss_still_falling" else "time cap hit")
     curve = row.get("learning_curve")
     if isinstance(curve, str) and curve:
         values = learning_curve_values(curve)
         if len(values) >= 4:
-            span = float(np.nanmax(values) - np.nanmin(values)) or 1.0
-            rising = still_improving(values, higher_is_better=True, tolerance=CURVE_TOLERANCE * span)
+            spread = float(np.nanmax(values) - np.nanmin(values)) or 1.0
+            rising = still_improving(values, higher_is_better=True, tolerance=CURVE_TOLERANCE * spread)
             bound |= rising
             parts.append("return still rising" if rising else "return flat at the end")
     return ", ".join(parts), bound

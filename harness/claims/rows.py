@@ -24,7 +24,8 @@ USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_tra
                 # the rl suite's agents (harness/deep/rl.py)
                 "mean_return", "steps_to_threshold", "seconds_to_threshold", "reward_threshold", "env_steps",
                 # what a cell's budget was and whether it bound (harness/claims/conditions.py)
-                "params", "n_test", "epochs", "steps", "rbm_epochs", "stop_reason", "learning_curve", "n_features",
+                "params", "n_test", "epochs", "steps", "rbm_epochs", "stop_reason", "loss_still_falling", "learning_curve",
+                "n_features",
                 *OPTIONAL_COLUMNS]
 
 

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
 
 from harness.evaluation.boundary import decision_map
+from harness.evaluation.budget import still_improving
 from harness.data import Task
 from harness.evaluation.interpret import COLUMNS as INTERP_COLUMNS, interpret
 from harness.core.measure import count_parameters, measure
@@ -115,8 +116,10 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
     )
     inner = getattr(est, "best_estimator_", est)
     row["epochs"] = getattr(inner, "n_epochs_", None)
+    row["stop_reason"] = stop_reason(inner)
     if hasattr(inner, "history_"):
         row["final_train_loss"] = inner.history_.train_loss[-1]
+        row["loss_still_falling"] = loss_still_falling(inner.history_)
     if hasattr(est, "best_params_"):
         row["best_params"] = json.dumps(est.best_params_, sort_keys=True, default=str)
     if isinstance(est, RandomSearch):  # {} in best_params: the model's own configuration won
@@ -124,6 +127,27 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
     if hasattr(inner, "diagnostics"):  # a model's own measurements on the test split (e.g. gradient norms)
         row.update(inner.diagnostics(task.X_test, task.y_test))
     return row
+
+
+def stop_reason(est) -> str | None:
+    """What ended training: a budget ("epochs", "steps", "seconds", "iterations": the cap was reached) or
+    what the model decided ("early_stopping", "solved", "converged"); None for models that do not iterate."""
+    final = est.steps[-1][1] if hasattr(est, "steps") and isinstance(est.steps, list) else est
+    if getattr(final, "stop_reason_", None):
+        return final.stop_reason_
+    n_iter, max_iter = getattr(final, "n_iter_", None), getattr(final, "max_iter", None)
+    if n_iter is None or not isinstance(max_iter, (int, float)):
+        return None
+    return "iterations" if float(np.max(n_iter)) >= max_iter else "converged"
+
+
+def loss_still_falling(history) -> bool:
+    """Whether training stopped while its loss (validation if measured, else training) was still falling
+    by more than 1% over the last quarter of epochs: more budget would likely have helped."""
+    curve = [x for x in (history.val_loss or history.train_loss) if x == x]
+    if len(curve) < 4:
+        return False
+    return still_improving(curve, higher_is_better=False, tolerance=0.01 * abs(float(np.median(curve))))
 
 
 def failure(e: BaseException) -> tuple[str, str]:

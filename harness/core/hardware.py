@@ -104,4 +104,6 @@ def machine_info(device: str, threads: int) -> dict:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "hostname": platform.node(),
+        # what else the machine was doing when the run started: timings are read against it
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }

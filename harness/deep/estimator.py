@@ -96,6 +96,7 @@ class DeepEstimator(BaseEstimator):
                              batch_size=self.batch_size, generator=generator, on_epoch=on_epoch, **(settings | loop))
         self.history_ = state.history
         self.n_epochs_ = len(self.history_.train_loss)
+        self.stop_reason_ = state.stop_reason  # "epochs", "steps", "seconds": the budget ended it
         return state
 
     @property

@@ -60,7 +60,8 @@ class DeepGenerator(GenerativeModel):
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         step = self.build(X, y)
         policy = [*self.callbacks(), Divergence(), Progress(on_epoch), TimeLimit(self.time_limit)]
-        self.losses_ = run_loop(step, Budget(steps=self.max_steps), policy).losses
+        state = run_loop(step, Budget(steps=self.max_steps), policy)
+        self.losses_, self.stop_reason_ = state.losses, state.stop_reason
 
     def callbacks(self) -> list[Callback]:
         return []
