@@ -144,7 +144,7 @@ def stop_reason(est) -> str | None:
 def loss_still_falling(history) -> bool:
     """Whether training stopped while its loss (validation if measured, else training) was still falling
     by more than 1% over the last quarter of epochs: more budget would likely have helped."""
-    curve = [x for x in (history.val_loss or history.train_loss) if x == x]
+    curve = [x for x in (history.val_loss or history.train_loss) if np.isfinite(x)]
     if len(curve) < 4:
         return False
     return still_improving(curve, higher_is_better=False, tolerance=0.01 * abs(float(np.median(curve))))
