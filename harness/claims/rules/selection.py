@@ -104,3 +104,26 @@ def unrecorded():
         yield
     finally:
         RECORDER.reset(token)
+
+
+def family_curves(d: pd.DataFrame, y: str, title: str, log_x: bool = True,
+                  families: tuple = ("deep", "classical")) -> list:
+    """One Curve of `y` against training size: per dataset and family, at each size the mean over seeds
+    of `y` for the family's most accurate configuration there (chosen leave one seed out). Plain floats."""
+    from harness.claims.verdict import Curve
+
+    series = {}
+    several = d["dataset"].nunique() > 1
+    for dataset, g in d.groupby("dataset", sort=False):
+        for family in families:
+            points = []
+            for n, at_n in g.groupby("n_train"):
+                pick = loso_pick(at_n, family)
+                if pick is None:
+                    continue
+                v = pick.scores(at_n, y).mean()
+                if pd.notna(v):
+                    points.append((float(n), float(v)))
+            if points:
+                series[f"{dataset} · {family}" if several else family] = points
+    return [Curve("n_train", y, series, log_x=log_x, title=title)] if series else []
