@@ -9,6 +9,7 @@ import pandas as pd
 
 from harness.claims.registry import rule
 from harness.claims.rows import acc, at_top_size, best_key, md_table, ok, paired, pts, scope_of, seed_scores, times
+from harness.claims.rules.curves import linked_note
 from harness.claims.rules.kinds import shallow_note, without_shallow
 from harness.claims.rules.selection import SELECTION_NOTE, family_curves, loso_pick
 from harness.claims.verdict import (CONTRADICTS, LARGE_LOG_RATIO, SUPPORTS, TIE, UNKNOWN, Curve, Verdict, not_run,
@@ -136,7 +137,7 @@ def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
     within = [r for r in readings if r.outcome == CONTRADICTS]
     over = [r for r in readings if r.outcome == SUPPORTS]
     classical = ok(rows[rows["family"] == "classical"])
-    evidence = (f"{len(within)}/{len(readings)} deep model-dataset pairs train on CPU within "
+    evidence = (linked_note(entry) + f"{len(within)}/{len(readings)} deep model-dataset pairs train on CPU within "
                 f"{CPU_BUDGET_SECONDS // 60} min" + (f" (slowest {max(within, key=lambda r: r.seconds).model} "
                                                      f"{fmt_seconds(max(r.seconds for r in within))})" if within else "")
                 + (f"; over budget: {', '.join(f'{r.dataset}/{r.model}' for r in over)}" if over else "")
@@ -198,7 +199,7 @@ def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
     need = overall([r.outcome for r in budget]) if budget else "inconclusive"
     value = cost if cost == need else "mixed" if {cost, need} & {"supported", "contradicted", "mixed"} else "inconclusive"
     within = sum(r.outcome == CONTRADICTS for r in budget)
-    evidence = (f"cost {cost}: deep/classical CPU-seconds " + ", ".join(f"{t[0]} {t[2]}" for t in table)
+    evidence = (linked_note(entry) + f"cost {cost}: deep/classical CPU-seconds " + ", ".join(f"{t[0]} {t[2]}" for t in table)
                 + f"; GPU need {need}: {within}/{len(budget)} deep models train on CPU within "
                 f"{CPU_BUDGET_SECONDS // 60} min")
     detail = (md_table(["dataset", "best classical / best deep", "CPU-seconds deep / classical",

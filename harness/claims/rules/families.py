@@ -165,6 +165,55 @@ def winner_outcome(d: Duel, expected: str) -> str:
     return as_outcome(d.side, better) if d.side else UNKNOWN
 
 
+# T9: the use cases the article names, and the suite standing for each (None: no suite measures it).
+USE_CASES = {"image recognition": ("vision", "deep"), "language (NLP)": ("text", "deep"),
+             "speech recognition": (None, "deep"), "spam filtering": (None, "classical"),
+             "recommendation": (None, "classical")}
+
+
+@rule
+def use_case_winners(rows: pd.DataFrame, entry: dict) -> Verdict:
+    """T9: per use case the article names, whether the family it assigns wins the suite standing for it
+    (image recognition: vision, language: text; both deep). The winners of the other suites run are
+    reported, not judged (the article names no use case for them); spam filtering, recommendation and
+    speech recognition have no suite: reported as not-run inside the evidence."""
+    judged_suites = {suite: family for suite, family in USE_CASES.values() if suite}
+    named = rows["suite"].isin(judged_suites)
+    judged = family_duels(rows[named])
+    with unrecorded():  # reported beside, never counted
+        other = family_duels(rows[~named])
+    outcomes = [winner_outcome(d, judged_suites[d.suite]) for d in judged]
+    per_case, not_run_cases = [], []
+    for case, (suite, family) in USE_CASES.items():
+        mine = [d for d in judged if d.suite == suite] if suite else []
+        if not suite or not mine:
+            not_run_cases.append(f"{case} ({'no suite measures it' if not suite else f'suite {suite} not run'}; "
+                                 f"the article gives it to {family} learning)")
+            continue
+        wins = ", ".join(f"{d.dataset} {d.winner}" for d in mine)
+        per_case.append(f"{case} → {family} expected ({suite}: {wins})")
+    evidence = "; ".join(per_case) or "no suite standing for a named use case ran"
+    if not_run_cases:
+        evidence += "; not-run: " + "; ".join(not_run_cases)
+    if other:
+        by_suite = {}
+        for d in other:
+            by_suite.setdefault(d.suite, []).append(f"{d.dataset} {d.winner}")
+        evidence += "; other suites (no use case named, not judged): " + "; ".join(
+            f"{s}: {', '.join(w)}" for s, w in by_suite.items())
+    if not judged:
+        return verdict(entry, "not-run" if not ok(rows[named]).size else "inconclusive", evidence,
+                       duel_table(other) if other else "", scope=scope_of(ok(rows)))
+    detail = ("Judged (the article's use cases with a suite):\n\n" + duel_table(judged)
+              + ("\n\nOther suites, winners reported, not judged:\n\n" + duel_table(other) if other else "")
+              + "\n\nUse cases and the family the article gives them: "
+              + "; ".join(f"{c}: {f} ({'suite ' + s if s else 'no suite: not run'})" for c, (s, f) in USE_CASES.items())
+              + ". A dataset supports when the named family wins beyond the noise, contradicts when the other does. "
+              + SELECTION_NOTE)
+    return verdict(entry, overall(outcomes), evidence, detail, scope_of(ok(rows[named])),
+                   curves=duel_curves(judged + other, "best score per family"))
+
+
 # ---------------------------------------------------------------- learned against hand-made features
 
 @rule
