@@ -72,7 +72,7 @@ def reach_outcome(hit: pd.Series) -> str:
 
 @rule
 def deep_q_vs_tabular(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """A12, read as the article states it (deep networks *let* agents learn to control systems): per control
+    """A12: read as the article states it (deep networks *let* agents learn to control systems): per control
     task (real-valued states, `task: control` in the dataset config), whether DQN reaches the task's reward
     threshold, over seeds. The grid games (`tabular_control`: a finite set of states, where a table is the
     optimal representation) are reported, not judged; the classical agents beside DQN give context (return,

@@ -103,7 +103,7 @@ def duel_curves(duels: list[Duel], title: str) -> list[Curve]:
 
 @rule
 def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """D1, read as the article states it: deep learning *can* reach the best accuracy in image recognition
+    """D1: read as the article states it: deep learning *can* reach the best accuracy in image recognition
     and language. Per image and text dataset: the best deep model reaches the best figure when it wins or
     ties the best classical one inside the noise (paired over seeds, each family's best chosen leave one
     seed out); the other suites' duels are reported, not judged."""
