@@ -92,8 +92,8 @@ def test_a6_supported_when_mamba_matches_and_scales_linearly():
                     memory_rows({"lstm": 100, "transformer": 100, "mamba": 100},
                                 {"lstm": 1, "transformer": 1, "mamba": 1}, QUADRATIC)])
     v = verdict_of("A6-mamba", df)
-    assert v.verdict == "supported", v.evidence
+    assert v.reproduction.startswith("reproduction: supported"), v.evidence
     behind = pd.concat([sequence_accuracy_rows(accuracy | {"mamba": 0.80}),
                         memory_rows({"mamba": 100, "transformer": 100}, {"mamba": 1, "transformer": 1},
                                     {"mamba": (2.0, 2.0), "transformer": (2.0, 2.0)})])
-    assert verdict_of("A6-mamba", behind).verdict == "contradicted"
+    assert verdict_of("A6-mamba", behind).reproduction.startswith("reproduction: contradicted")

@@ -62,13 +62,13 @@ def few_label_rows(gain_all, gain_labelled, seeds=SEEDS, sizes=(50, 100)):
 
 def test_a10_pretraining_supported_mixed_contradicted_inconclusive():
     v = verdict_of("A10-dbn", few_label_rows(0.05, 0.04))
-    assert v.verdict == "supported", v.evidence
+    assert v.reproduction.startswith("reproduction: supported"), v.evidence
     assert "ahead of random init in 4" in v.evidence and "RBMs on labelled images" in v.detail
-    assert verdict_of("A10-dbn", few_label_rows(0.05, 0.0)).verdict == "mixed"
-    assert verdict_of("A10-dbn", few_label_rows(-0.05, -0.03)).verdict == "contradicted"
-    assert verdict_of("A10-dbn", few_label_rows(0.005, 0.005, seeds=(0,))).verdict == "inconclusive"
+    assert verdict_of("A10-dbn", few_label_rows(0.05, 0.0)).reproduction.startswith("reproduction: mixed")
+    assert verdict_of("A10-dbn", few_label_rows(-0.05, -0.03)).reproduction.startswith("reproduction: contradicted")
+    assert verdict_of("A10-dbn", few_label_rows(0.005, 0.005, seeds=(0,))).reproduction.startswith("reproduction: inconclusive")
     nothing = few_label_rows(0.05, 0.05).query("variant != 'pretrain=none'")
-    assert verdict_of("A10-dbn", nothing).verdict == "inconclusive"
+    assert verdict_of("A10-dbn", nothing).reproduction.startswith("reproduction: inconclusive")
 
 
 def test_a10_counts_dbn_samples_only_where_the_generative_suite_ran_them():
@@ -77,8 +77,8 @@ def test_a10_counts_dbn_samples_only_where_the_generative_suite_ran_them():
         cell("mnist5k", model, family, s, suite="generative", accuracy=np.nan, frechet_distance=noisy(fd, 1)(s))
         for s in SEEDS for model, family, fd in (("dbn", "deep", dbn), ("gmm", "classical", gmm))])
     usable = verdict_of("A10-dbn", pd.concat([pretraining, samples(30, 60)]))
-    assert usable.verdict == "supported" and "generation: DBN's Fréchet distance not worse than GMM's on 1/1" in \
+    assert usable.reproduction.startswith("reproduction: supported") and "generation: DBN's Fréchet distance not worse than GMM's on 1/1" in \
         usable.evidence
     poor = verdict_of("A10-dbn", pd.concat([pretraining, samples(200, 60)]))
-    assert poor.verdict == "mixed" and "0/1" in poor.evidence
-    assert verdict_of("A10-dbn", samples(30, 60)).verdict == "supported"  # generative rows alone
+    assert poor.reproduction.startswith("reproduction: mixed") and "0/1" in poor.evidence
+    assert verdict_of("A10-dbn", samples(30, 60)).reproduction.startswith("reproduction: supported")  # generative rows alone

@@ -9,8 +9,11 @@ import pandas as pd
 
 from harness.claims.registry import rule
 from harness.claims.rows import acc, at_top_size, best_key, md_table, ok, paired, pts, scope_of, seed_scores, times
-from harness.claims.verdict import (CONTRADICTS, LARGE_LOG_RATIO, SUPPORTS, TIE, UNKNOWN, Verdict, not_run, outcome,
-                                    overall, verdict)
+from harness.claims.rules.curves import linked_note
+from harness.claims.rules.kinds import shallow_note, without_shallow
+from harness.claims.rules.selection import SELECTION_NOTE, family_curves, loso_pick
+from harness.claims.verdict import (CONTRADICTS, LARGE_LOG_RATIO, SUPPORTS, TIE, UNKNOWN, Curve, Verdict, not_run,
+                                    outcome, overall, verdict)
 from harness.core.display import fmt_count, fmt_seconds
 
 
@@ -31,12 +34,13 @@ def time_to_reach(d: pd.DataFrame, family: str, target: float) -> str:
 
 
 def best_pair_ratio(d: pd.DataFrame, column: str):
-    """Most accurate deep and classical configurations and the paired log-ratio of their `column`
-    (deep over classical) with its outcome; None when a family is missing."""
-    deep, classical = best_key(d, "deep"), best_key(d, "classical")
+    """Most accurate deep and classical configurations (chosen leave one seed out, rules/selection.py)
+    and the paired log-ratio of their `column` (deep over classical) with its outcome; None when a
+    family is missing."""
+    deep, classical = loso_pick(d, "deep"), loso_pick(d, "classical")
     if deep is None or classical is None:
         return None
-    ratio = paired(seed_scores(d, deep, column), seed_scores(d, classical, column), log=True)
+    ratio = paired(deep.scores(d, column), classical.scores(d, column), log=True)
     result = outcome(ratio, LARGE_LOG_RATIO)
     return deep, classical, ratio, {"a": SUPPORTS, "b": CONTRADICTS}.get(result, result)
 
@@ -52,18 +56,21 @@ def training_time(rows: pd.DataFrame, entry: dict) -> Verdict:
             continue
         deep, classical, ratio, result = pair
         outcomes.append(result)
-        target = min(seed_scores(d, deep, "accuracy").mean(), seed_scores(d, classical, "accuracy").mean())
-        table.append([dataset, hardware, f"{classical} {fmt_seconds(seed_scores(d, classical, 'train_seconds').mean())}",
-                      f"{deep} {fmt_seconds(seed_scores(d, deep, 'train_seconds').mean())}", times(ratio),
+        target = min(deep.scores(d, "accuracy").mean(), classical.scores(d, "accuracy").mean())
+        table.append([dataset, hardware, f"{classical.name} {fmt_seconds(classical.scores(d, 'train_seconds').mean())}",
+                      f"{deep.name} {fmt_seconds(deep.scores(d, 'train_seconds').mean())}", times(ratio),
                       acc(target), time_to_reach(d_all, "classical", target), time_to_reach(d_all, "deep", target)])
-        lines.append(f"{dataset} on {hardware}: {deep} takes {times(ratio)} the time of {classical}")
+        lines.append(f"{dataset} on {hardware}: {deep.name} takes {times(ratio)} the time of {classical.name}")
     if not outcomes:
         return verdict(entry, "inconclusive", "no dataset has finished cells of both families", scope=scope_of(rows))
     detail = (md_table(["dataset", "hardware", "best classical: train", "best deep: train", "deep / classical",
                         "accuracy both reach", "classical time to reach it", "deep time to reach it"], table)
               + "\n\nTime to reach an accuracy is read across the models and training sizes run; bench does not "
-              "record accuracy during training, so time-to-accuracy inside one training run is not derivable.")
-    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(ok(rows)))
+              "record accuracy during training, so time-to-accuracy inside one training run is not derivable. "
+              + SELECTION_NOTE)
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(ok(rows)),
+                   curves=family_curves(ok(rows), "train_seconds", "training seconds over training size, "
+                                        "most accurate configuration per family"))
 
 
 @dataclass
@@ -78,7 +85,9 @@ class BudgetReading:
 
 
 def cpu_budget_readings(rows: pd.DataFrame) -> list[BudgetReading]:
-    """Every deep configuration trained on a CPU, at its dataset's largest CPU size: within budget or not."""
+    """Every deep configuration trained on a CPU, at its dataset's largest CPU size: within budget or not.
+    Models of `kind: shallow` (no hidden layer) are not deep in the article's sense and left out."""
+    rows, _ = without_shallow(rows)
     deep_cpu = rows[(rows["family"] == "deep") & (rows["device"] == "cpu")]
     readings = []
     for dataset, d in deep_cpu.groupby("dataset", sort=False):
@@ -121,13 +130,14 @@ def gpu_speedups(rows: pd.DataFrame) -> list[list]:
 @rule
 def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
     """T8: a deep model that trains on a CPU within budget contradicts 'needs a GPU' for that task."""
+    rows, shallow = without_shallow(rows)
     readings = cpu_budget_readings(rows)
     if not readings:
-        return not_run(entry, "no deep model was trained on a CPU")
+        return not_run(entry, "no deep model was trained on a CPU" + (f" ({shallow_note(shallow)})" if shallow else ""))
     within = [r for r in readings if r.outcome == CONTRADICTS]
     over = [r for r in readings if r.outcome == SUPPORTS]
     classical = ok(rows[rows["family"] == "classical"])
-    evidence = (f"{len(within)}/{len(readings)} deep model-dataset pairs train on CPU within "
+    evidence = (linked_note(entry) + f"{len(within)}/{len(readings)} deep model-dataset pairs train on CPU within "
                 f"{CPU_BUDGET_SECONDS // 60} min" + (f" (slowest {max(within, key=lambda r: r.seconds).model} "
                                                      f"{fmt_seconds(max(r.seconds for r in within))})" if within else "")
                 + (f"; over budget: {', '.join(f'{r.dataset}/{r.model}' for r in over)}" if over else "")
@@ -136,6 +146,8 @@ def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
     speedups = gpu_speedups(rows)
     if speedups:
         evidence += f"; GPU speedup {', '.join(f'{s[1]} {s[5]}' for s in speedups[:4])}"
+    if shallow:
+        evidence += f"; not counted as deep (kind: shallow): {', '.join(shallow)}"
     detail = md_table(["dataset", "deep model", "n_train", "CPU train time", "accuracy", "cells", "within budget"],
                       [[r.dataset, r.model, r.n_train, fmt_seconds(r.seconds), acc(r.accuracy), r.statuses,
                         {CONTRADICTS: "yes", SUPPORTS: "no"}.get(r.outcome, "unknown")] for r in readings])
@@ -144,8 +156,25 @@ def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
     if speedups:
         detail += "\n\nGPU speedup (does not change the verdict: faster is not needed):\n\n" + md_table(
             ["dataset", "model", "n_train", "CPU", "GPU", "speedup", "GPU − CPU accuracy", "GPU"], speedups)
+    if shallow:
+        detail += "\n\n" + shallow_note(shallow)
     deep_cpu = rows[(rows["family"] == "deep") & (rows["device"] == "cpu")]
-    return verdict(entry, overall([r.outcome for r in readings]), evidence, detail, scope_of(deep_cpu))
+    return verdict(entry, overall([r.outcome for r in readings]), evidence, detail, scope_of(deep_cpu),
+                   curves=accuracy_vs_cpu_seconds(rows))
+
+
+def accuracy_vs_cpu_seconds(rows: pd.DataFrame) -> list[Curve]:
+    """T8's evidence over an axis: accuracy against CPU-seconds of training, one point per configuration
+    (means over seeds) at each dataset's largest size on a CPU, one series per dataset and family."""
+    d = ok(rows[rows["device"] == "cpu"])
+    series = {}
+    for dataset, g in d.groupby("dataset", sort=False):
+        g = g[g["n_train"] == g["n_train"].max()]
+        per_key = g.groupby(["family", "key"]).agg(x=("train_cpu_seconds", "mean"), y=("accuracy", "mean")).dropna()
+        for family, f in per_key.groupby(level="family"):
+            series[f"{dataset} · {family}"] = sorted((float(r.x), float(r.y)) for r in f.itertuples())
+    return [Curve("train_cpu_seconds", "accuracy", series, log_x=True,
+                  title="accuracy against CPU-seconds of training, one point per configuration")] if series else []
 
 
 @rule
@@ -160,8 +189,8 @@ def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
             continue
         deep, classical, ratio, result = pair
         cost_outcomes.append(result)
-        memory = seed_scores(d, deep, "peak_memory_mb").mean() / seed_scores(d, classical, "peak_memory_mb").mean()
-        table.append([dataset, f"{classical} / {deep}", times(ratio),
+        memory = deep.scores(d, "peak_memory_mb").mean() / classical.scores(d, "peak_memory_mb").mean()
+        table.append([dataset, f"{classical.name} / {deep.name}", times(ratio),
                       f"{memory:.2g}x" if np.isfinite(memory) else "–"])
     budget = cpu_budget_readings(rows)
     if not cost_outcomes and not budget:
@@ -170,21 +199,26 @@ def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
     need = overall([r.outcome for r in budget]) if budget else "inconclusive"
     value = cost if cost == need else "mixed" if {cost, need} & {"supported", "contradicted", "mixed"} else "inconclusive"
     within = sum(r.outcome == CONTRADICTS for r in budget)
-    evidence = (f"cost {cost}: deep/classical CPU-seconds " + ", ".join(f"{t[0]} {t[2]}" for t in table)
+    evidence = (linked_note(entry) + f"cost {cost}: deep/classical CPU-seconds " + ", ".join(f"{t[0]} {t[2]}" for t in table)
                 + f"; GPU need {need}: {within}/{len(budget)} deep models train on CPU within "
                 f"{CPU_BUDGET_SECONDS // 60} min")
     detail = (md_table(["dataset", "best classical / best deep", "CPU-seconds deep / classical",
                         "peak memory deep / classical"], table)
               + f"\n\nCost part: {cost}. GPU-need part (T8's rule, budget {CPU_BUDGET_SECONDS} s on CPU): {need}."
-              " Peak memory is the process's resident memory above its start, sampled every 5 ms: a guide, not a decision.")
-    return verdict(entry, value, evidence, detail, scope_of(cpu_runs))
+              " Peak memory is the process's resident memory above its start, sampled every 5 ms: a guide, not a decision. "
+              + SELECTION_NOTE + " The GPU-need part leaves out models of `kind: shallow`, as T8 does.")
+    return verdict(entry, value, evidence, detail, scope_of(cpu_runs),
+                   curves=family_curves(cpu_runs, "train_cpu_seconds", "CPU-seconds of training over training size, "
+                                        "most accurate configuration per family"))
 
 
 # ---------------------------------------------------------------- model size and architecture
 
 @rule
 def parameter_counts(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """T6: median stored numbers of deep models vs classical models per dataset."""
+    """T6: median stored numbers of deep models vs classical models per dataset; models of `kind: shallow`
+    (no hidden layer) are not deep in the article's sense and stay off the deep side."""
+    rows, shallow = without_shallow(rows)
     outcomes, lines, detail = [], [], []
     for dataset, d in ok(rows).groupby("dataset", sort=False):
         d = at_top_size(d)
@@ -207,8 +241,9 @@ def parameter_counts(rows: pd.DataFrame, entry: dict) -> Verdict:
         return verdict(entry, "inconclusive", "no dataset has parameter counts for both families", scope=scope_of(rows))
     detail.append("Stored numbers: trainable weights for deep models; coefficients, support vectors, stored "
                   "training points (k-NN) and tree nodes for classical ones, so memory-based models count their data. "
-                  "Fitted model size in bytes is not recorded.")
-    return verdict(entry, overall(outcomes), "; ".join(lines), "\n\n".join(detail), scope_of(ok(rows)))
+                  "Fitted model size in bytes is not recorded." + (" " + shallow_note(shallow) if shallow else ""))
+    evidence = "; ".join(lines) + (f"; not counted as deep (kind: shallow): {', '.join(shallow)}" if shallow else "")
+    return verdict(entry, overall(outcomes), evidence, "\n\n".join(detail), scope_of(ok(rows)))
 
 
 @rule

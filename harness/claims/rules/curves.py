@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from harness.claims.registry import rule
-from harness.claims.rows import (acc, best_key, common_sizes, md_table, ok, paired, pts, scope_of, seed_scores,
-                                 sizes_text)
+from harness.claims.rows import acc, common_sizes, md_table, ok, paired, pts, scope_of, seed_scores, sizes_text
+from harness.claims.rules.selection import SELECTION_NOTE, family_curves, loso_pick
 from harness.claims.verdict import CONTRADICTS, SUPPORTS, TIE, UNKNOWN, Verdict, outcome, overall, verdict
 from harness.evaluation.stats import PairedDifference, crossover, fit_power_law
 
@@ -26,23 +26,27 @@ class CurveReading:
     large_keys: tuple[str, str]
     cross: object             # harness.evaluation.stats.Crossover
     rows: pd.DataFrame
+    small_classical: float = np.nan  # the best classical model's mean accuracy at the smallest size
 
 
 def curve_readings(rows: pd.DataFrame) -> list[CurveReading]:
-    """Every dataset with at least two training sizes that both families ran."""
+    """Every dataset with at least two training sizes that both families ran. At each end each family's
+    best configuration is chosen leave one seed out (rules/selection.py)."""
     readings = []
     for (suite, dataset), d in ok(rows).groupby(["suite", "dataset"], sort=False):
         sizes = common_sizes(d)
         if len(sizes) < 2:
             continue
         d = d[d["n_train"].isin(sizes)]
-        ends = []
+        ends, means = [], []
         for n, first, second in ((sizes[0], "classical", "deep"), (sizes[-1], "deep", "classical")):
             at_n = d[d["n_train"] == n]
-            ka, kb = best_key(at_n, first), best_key(at_n, second)
-            ends.append((paired(seed_scores(at_n, ka, "accuracy"), seed_scores(at_n, kb, "accuracy")), (ka, kb)))
+            pa, pb = loso_pick(at_n, first), loso_pick(at_n, second)
+            a, b = pa.scores(at_n, "accuracy"), pb.scores(at_n, "accuracy")
+            ends.append((paired(a, b), (pa.name, pb.name)))
+            means.append(a.mean())
         cross = crossover(d[["n_train", "seed", "family", "accuracy", "key"]].rename(columns={"key": "model"}))
-        readings.append(CurveReading(suite, dataset, sizes, *ends[0], *ends[1], cross, d))
+        readings.append(CurveReading(suite, dataset, sizes, *ends[0], *ends[1], cross, d, means[0]))
     return readings
 
 
@@ -69,6 +73,17 @@ def gap_table(r: CurveReading) -> str:
                     [[n, f"{100 * g:+.1f} pts"] for n, g in zip(r.cross.sizes, r.cross.gap)])
 
 
+def accuracy_curves(readings: list[CurveReading]) -> list:
+    """Accuracy over training size per family (mean over seeds of the best configuration at each size)."""
+    return family_curves(pd.concat([r.rows for r in readings]), "accuracy",
+                         "accuracy over training size, best configuration per family at each size")
+
+
+def linked_note(entry: dict) -> str:
+    """'same comparison as X; counted once: ' for a claim resting on another's comparison, else ''."""
+    return f"same comparison as {entry['linked']}; counted once: " if entry.get("linked") else ""
+
+
 def no_curves(entry: dict, rows: pd.DataFrame) -> Verdict:
     sizes = ", ".join(f"{ds} n={int(g['n_train'].max())}" for ds, g in ok(rows).groupby("dataset"))
     return verdict(entry, "not-run", f"one training size per dataset ({sizes}); learning curves need "
@@ -90,12 +105,14 @@ def learning_curve_crossover(rows: pd.DataFrame, entry: dict) -> Verdict:
             outcomes.append(UNKNOWN)
         else:
             outcomes.append(SUPPORTS if large == "a" else TIE)
-    evidence = "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}, "
-                         f"deep−classical {pts(r.large)} at n={r.sizes[-1]}, {n_star_text(r.cross)}" for r in readings)
+    evidence = linked_note(entry) + "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}, "
+                                              f"deep−classical {pts(r.large)} at n={r.sizes[-1]}, {n_star_text(r.cross)}"
+                                              for r in readings)
     detail = curve_table(readings) + "\n\n" + "\n\n".join(f"{r.dataset}:\n\n{gap_table(r)}" for r in readings) + (
         "\n\nCrossover curves follow each family's best model at the largest size down to the small sizes; "
-        "the end comparisons use the best model of each family at that size.")
-    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])))
+        "the end comparisons use the best model of each family at that size. " + SELECTION_NOTE)
+    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])),
+                   curves=accuracy_curves(readings))
 
 
 def size_to_reach(sizes: list[int], means: np.ndarray, target: float) -> float:
@@ -120,16 +137,18 @@ def small_data_gap(rows: pd.DataFrame, entry: dict) -> Verdict:
         small = outcome(r.small)
         outcomes.append({"a": SUPPORTS, "b": CONTRADICTS}.get(small, small))
         deep_curve = r.rows[r.rows["key"] == r.cross.models.get("deep")].groupby("n_train")["accuracy"].mean()
-        target = seed_scores(r.rows[r.rows["n_train"] == r.sizes[0]], r.small_keys[0], "accuracy").mean()
+        target = r.small_classical
         need = size_to_reach(list(deep_curve.index), deep_curve.to_numpy(), target)
         need_text = (f"> {r.sizes[-1]} (not reached)" if np.isinf(need) else
                      f"{need:.0f} ({need / r.sizes[0]:.1f}x n)")
         table.append([r.dataset, r.sizes[0], f"{r.small_keys[0]} {acc(target)}", r.small_keys[1], pts(r.small),
                       f"{r.cross.models.get('deep')}: {need_text}", n_star_text(r.cross)])
-    evidence = "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}" for r in readings)
+    evidence = linked_note(entry) + "; ".join(f"{r.dataset}: classical−deep {pts(r.small)} at n={r.sizes[0]}"
+                                              for r in readings)
     detail = md_table(["dataset", "smallest n", "best classical", "best deep", "classical − deep",
-                       "n deep needs to match classical at smallest n", "crossover"], table)
-    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])))
+                       "n deep needs to match classical at smallest n", "crossover"], table) + "\n\n" + SELECTION_NOTE
+    return verdict(entry, overall(outcomes), evidence, detail, scope_of(pd.concat([r.rows for r in readings])),
+                   curves=accuracy_curves(readings))
 
 
 @rule
@@ -168,4 +187,5 @@ def curve_slope_at_top(rows: pd.DataFrame, entry: dict) -> Verdict:
               "(b: how fast error falls; c: the error it levels off at):\n\n"
               + md_table(["dataset", "model", "b", "c (asymptotic error)"], fits)
               + "\n\nThe sizes run are small to medium; \"massive\" data lies beyond them.")
-    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(pd.concat([r.rows for r in readings])))
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(pd.concat([r.rows for r in readings])),
+                   curves=accuracy_curves(readings))

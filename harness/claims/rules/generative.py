@@ -8,8 +8,8 @@ import pandas as pd
 
 from harness.claims.registry import rule
 from harness.claims.rows import diff_text, md_table, ok, paired, scope_of, seed_scores, times
-from harness.claims.verdict import (CONTRADICTS, MIXED, SUPPORTS, TIE, UNKNOWN, Verdict, as_outcome, conjunction,
-                                    outcome, overall, verdict)
+from harness.claims.verdict import (CONTRADICTS, MIXED, SUPPORTS, TIE, UNKNOWN, Curve, Verdict, as_outcome,
+                                    conjunction, outcome, overall, verdict)
 from harness.evaluation.stats import PairedDifference
 
 FD_LOG_GAP = np.log(1.25)  # A7, A8 with one seed: a Fréchet distance counts as lower only beyond 1.25x
@@ -33,6 +33,27 @@ def lowest_fd_key(d: pd.DataFrame, arch: str) -> str | None:
 def fd_ratio(diff: PairedDifference) -> str:
     """A log ratio of Fréchet distances (a over b) as a factor, with its interval."""
     return times(diff).replace("x", "×")
+
+
+def fd_curves(d: pd.DataFrame, archs: tuple) -> list[Curve]:
+    """Fréchet distance against training steps, per dataset and model, where some model ran at two step
+    budgets or more; else the mean Fréchet distance per model (x: its position, named in the title)."""
+    d = d[d["arch"].isin(archs)]
+    if d.empty:
+        return []
+    steps = pd.to_numeric(d["steps"], errors="coerce") if "steps" in d else pd.Series(np.nan, d.index)
+    if (steps.groupby([d["dataset"], d["key"]]).nunique() >= 2).any():
+        series = {}
+        for (dataset, key), g in d.assign(_steps=steps).dropna(subset=["_steps"]).groupby(["dataset", "key"]):
+            means = g.groupby("_steps")["frechet_distance"].mean()
+            series[f"{dataset} · {key}"] = [(float(x), float(y)) for x, y in means.items()]
+        return [Curve("training steps", "frechet_distance", series, log_x=True, title="Fréchet distance over training")]
+    keys = sorted(d["key"].unique())
+    series = {dataset: [(float(keys.index(k)), float(v)) for k, v in g.groupby("key")["frechet_distance"].mean().items()]
+              for dataset, g in d.groupby("dataset")}
+    return [Curve("model", "frechet_distance", series,
+                  title="mean Fréchet distance per model (no step axis in the rows): "
+                        + ", ".join(f"{i}={k}" for i, k in enumerate(keys)))]
 
 
 # ---------------------------------------------------------------- GAN
@@ -76,7 +97,8 @@ def gan_quality(rows: pd.DataFrame, entry: dict) -> Verdict:
               "every dataset. The features are a LeNet-5's trained on the real training split "
               "(harness/evaluation/generative_metrics.py), and the deep models' budgets are the suite's fixed step counts: "
               "read the verdict for these budgets, not for converged models.")
-    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d))
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d),
+                   curves=fd_curves(d, ("gan", "gmm", "kde")))
 
 
 # ---------------------------------------------------------------- diffusion
@@ -145,7 +167,8 @@ def diffusion_quality_stability(rows: pd.DataFrame, entry: dict) -> Verdict:
               "part that could not be measured leaves the dataset inconclusive. Budgets are the suite's fixed step "
               "counts, the diffusion model sampled with fewer steps than it was trained on (DDIM, "
               "suites/model/ddpm.yaml).")
-    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d))
+    return verdict(entry, overall(outcomes), "; ".join(lines), detail, scope_of(d),
+                   curves=fd_curves(d, ("ddpm", "gan", "vae")))
 
 
 def acc_fd(g: pd.DataFrame, key: str | None) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from harness.claims.registry import rule
 from harness.claims.rows import at_top_size, md_table, ok, paired, scope_of
+from harness.claims.rules.kinds import shallow_note, without_shallow
 from harness.claims.verdict import (CLASSICAL_BETTER, CONTRADICTS, DEEP_BETTER, MIXED, SUPPORTS, TIE, UNKNOWN, Verdict,
                                     aspect_outcome, not_run, outcome, overall, verdict)
 
@@ -46,9 +47,12 @@ def family_per_seed(d: pd.DataFrame, metric: str, family: str) -> pd.Series:
 
 @rule
 def interpretability_by_family(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """T7: per dataset, classical vs deep family means of each measured interpretability figure."""
+    """T7: per dataset, classical vs deep family means of each measured interpretability figure. Models
+    of `kind: shallow` (a single-layer perceptron, fastText) are not deep in the article's sense: they stay
+    off the deep side."""
     from harness.evaluation.interpret import between_seed_stability
 
+    rows, shallow = without_shallow(rows)
     measured = interp_rows(rows)
     if measured.empty:
         return not_run(entry, "no finished cell has interpretability columns (`interpret=on`)")
@@ -109,5 +113,6 @@ def interpretability_by_family(rows: pd.DataFrame, entry: dict) -> Verdict:
         "and deep on no aspect; contradicts when classical is ahead on no aspect and deep is ahead or level on "
         "some; mixed otherwise.\n\n"
         "Readable by construction (a property of the model class, not a measurement, and not part of the "
-        f"verdict): {', '.join(by_construction) or 'none of the models run'}.")
-    return verdict(entry, overall(outcomes), "; ".join(lines), "\n\n".join(details), scope_of(measured))
+        f"verdict): {', '.join(by_construction) or 'none of the models run'}." + (" " + shallow_note(shallow) if shallow else ""))
+    evidence = "; ".join(lines) + (f"; not counted as deep (kind: shallow): {', '.join(shallow)}" if shallow else "")
+    return verdict(entry, overall(outcomes), evidence, "\n\n".join(details), scope_of(measured))
