@@ -65,13 +65,16 @@ def legend_lines(verdicts: list[Verdict]) -> list[tuple[str, str]]:
 
 
 def legend(verdicts: list[Verdict]):
+    """The meaning of each verdict shown, one line each (a grid: long meanings wrap under themselves)."""
+    from rich.table import Table
     from rich.text import Text
 
-    out = Text()
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for value, meaning in legend_lines(verdicts):
-        out.append(f"{value:<16}", style=verdict_style(value))
-        out.append(f" {meaning}\n")
-    return out
+        grid.add_row(Text(value, style=verdict_style(value)), Text(meaning))
+    return grid
 
 
 def read_results(paths: list[str]) -> tuple[pd.DataFrame, dict, str]:
