@@ -261,8 +261,13 @@ def report(paths: list[str], out: str | None = None) -> int:
     return EXIT_OK
 
 
-def claims(paths: list[str]) -> int:
-    """`bench claims`: the verdicts of the document's claims from the results in these folders."""
+def claims(paths: list[str], explain: str | None = None) -> int:
+    """`bench claims`: the verdicts of the document's claims from the results in these folders;
+    `explain` (a claim id): that claim alone, in full (2 for an unknown id)."""
+    if explain is not None:
+        from harness.claims.explain import explain_claim
+
+        return explain_claim(explain, paths)
     from harness.claims import cmd_claims
 
     return cmd_claims(paths)

@@ -3,7 +3,7 @@
     bench run suite=vision [hydra overrides...] [-m] [--force] [--split=model|dataset]
     bench list
     bench report RESULTS_FOLDER...
-    bench claims [RESULTS_FOLDER...]
+    bench claims [RESULTS_FOLDER...] [--explain ID]
     bench compare BASE NEW [--markdown FILE] [thresholds]
     bench reference update|check [SUITE...]
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--out", help="folder for report.md/report.html (default: the first path)")
     clm = sub.add_parser("claims", help="verdicts of the document's claims from results on disk")
     clm.add_argument("paths", nargs="*", default=["results"], help="result folders (default: results)")
+    clm.add_argument("--explain", metavar="ID", help="one claim in full: its rule, verdict, tally, comparisons, "
+                     "conditions and what would change the verdict")
     cmp = sub.add_parser("compare", help="changes from BASE to NEW beyond noise; exit 1 on a regression")
     cmp.add_argument("base", help="run folder, suite folder (its newest run) or reference (results/reference/SUITE)")
     cmp.add_argument("new", help="run folder or suite folder (its newest run)")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return app.report(args.paths, args.out)
     if args.command == "claims":
-        return app.claims(args.paths)
+        return app.claims(args.paths, args.explain)
     if args.command in ("compare", "reference"):
         th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds, args.bpc_rise)
         if min(th.accuracy_drop, th.z, th.min_seconds, th.bpc_rise) < 0 or th.time_ratio < 1:

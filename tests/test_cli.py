@@ -234,3 +234,23 @@ def test_depth_suite_runs_one_chosen_model(run_bench):
     df = rows(folder)
     assert folder.parent.name == "depth"
     assert list(df["model"]) == ["resnet"] and list(df["variant"]) == ["depth=1"] and list(df["epochs"]) == [1]
+
+
+def test_claims_explain_one_claim(smoke_run, capsys):
+    _, folder, _ = smoke_run
+    assert main(["claims", "--explain", "T6-model-complexity", str(folder)]) == 0
+    out = " ".join(capsys.readouterr().err.split())
+    assert "T6-model-complexity:" in out and "What would change the verdict" in out
+    assert "no rows read" not in out and "Verdict not-run" not in out and "datasets digits" in out
+
+
+def test_claims_explain_an_unknown_id_is_bad_input_and_lists_the_ids(capsys, tmp_path):
+    assert main(["claims", "--explain", "Z9-nothing", str(tmp_path)]) == 2
+    out = " ".join(capsys.readouterr().err.split())
+    assert "no claim 'Z9-nothing'" in out and "A8-diffusion" in out and "D4-compute" in out
+
+
+def test_claims_explain_without_results_is_not_run_with_its_command(capsys, tmp_path):
+    assert main(["claims", "--explain", "A1-xor", str(tmp_path / "nowhere")]) == 0
+    out = " ".join(capsys.readouterr().err.split())
+    assert "Verdict not-run:" in out and "`bench run suite=foundations`" in out

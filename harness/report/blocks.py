@@ -102,6 +102,18 @@ class Pre:
         return f"<pre>{html.escape(visible(self.text))}</pre>"
 
 
+@dataclass
+class Bullets:
+    """A plain list of short lines (a verdict's conditions); each escaped, none read as Markdown."""
+    items: list[str]
+
+    def md(self) -> str:
+        return "\n".join(f"- {md_text(' '.join(str(item).split()))}" for item in self.items)
+
+    def html(self) -> str:
+        return "<ul>" + "".join(f"<li>{html.escape(str(item))}</li>" for item in self.items) + "</ul>"
+
+
 def md_text(text: str) -> str:
     """Text from config or data, safe in Markdown: a viewer that renders raw HTML gets no tags."""
     return text.replace("<", "&lt;").replace(">", "&gt;")

@@ -30,9 +30,14 @@ tr.classical.best { background: #eef8fa; } tr.deep.best { background: #faeff6; }
 .fam { font-weight: 600; } .fam-classical { color: var(--classical); } .fam-deep { color: var(--deep); }
 .pill { display: inline-block; padding: .05rem .55rem; border-radius: 999px; font-size: .78rem; font-weight: 600;
         color: #fff; background: #6e7781; white-space: nowrap; }
+/* one pill per verdict (harness.claims.verdict.VERDICTS), each its own colour */
 .verdict-supported { background: #1a7f37; } .verdict-contradicted { background: #cf222e; }
-.verdict-mixed { background: #bf8700; } .verdict-inconclusive { background: #6e7781; }
-.verdict-not-run { background: #d0d7de; color: #24292f; } .verdict-definitional { background: #8250df; }
+.verdict-mixed { background: #bf8700; } .verdict-no-difference { background: #1b7c83; }
+.verdict-inconclusive { background: #6e7781; } .verdict-indicative { background: #54aeff; color: #0a3069; }
+.verdict-budget-limited { background: #bc4c00; } .verdict-out-of-regime { background: #0550ae; }
+.verdict-definitional { background: #8250df; } .verdict-not-run { background: #d0d7de; color: #24292f; }
+.verdict-not-implemented { background: #ffffff; color: #57606a; border: 1px dashed #8c959f; }
+.verdict-error { background: #24292f; color: #ff8182; }
 .status-failed { background: #cf222e; }
 .error { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; color: #82071e; }
 .key { color: var(--muted); white-space: nowrap; }

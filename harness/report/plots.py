@@ -140,3 +140,26 @@ def draw_curves(ax, g: pd.DataFrame, x: str, y: str, by: str, colours: dict, ban
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.grid(alpha=0.3)
+
+
+def curve_figure(curve) -> MplFigure | None:
+    """A claim's Curve (harness.claims.verdict): one line per series, y against x, log x when the
+    curve asks; its title and axes named. None when no series has a point."""
+    series = [(name, sorted((float(x), float(y)) for x, y in points if x is not None and y is not None))
+              for name, points in (curve.series or {}).items()]
+    series = [(name, points) for name, points in series if points]
+    if not series:
+        return None
+    fig, (ax,) = panels(1, width=6.0, height=4.0)
+    palette = [cm.tab10(i) for i in range(10)]
+    for i, (name, points) in enumerate(series):
+        ax.plot([x for x, _ in points], [y for _, y in points], "-", marker="o", ms=3, color=palette[i % 10],
+                label=str(name))
+    if curve.log_x:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set(title=curve.title or f"{curve.y} against {curve.x}",
+           xlabel=f"{curve.x} (log)" if curve.log_x else str(curve.x), ylabel=str(curve.y))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return fig

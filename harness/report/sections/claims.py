@@ -1,15 +1,29 @@
-"""The claims scorecard (one row per claim of the source document, its verdict from these rows) and
-each claim's detail further down the page."""
+"""The claims scorecard (one row per claim of the source document, its verdict from these rows), a
+legend of the verdicts, and each claim's detail further down the page: its verdict and what the rule
+alone said, the tally of tasks, the conditions it was tested on, its comparisons and its curves."""
 from __future__ import annotations
 
 import pandas as pd
 
-from harness.report.blocks import Cell, Heading, Markdown, Para, Table, note
+from harness.report.blocks import Bullets, Cell, Heading, Markdown, Para, Table, note
+from harness.report.plots import curve_figure, guarded_plot
 from harness.results.store import safe_name
 
 
+def pill(verdict: str) -> Cell:
+    return Cell(verdict, cls=f"pill verdict-{safe_name(verdict)}")
+
+
+def legend_blocks() -> list:
+    """Every verdict bench can give, with its one-line meaning."""
+    from harness.claims.verdict import LEGEND, VERDICTS
+
+    rows = [[pill(v), LEGEND.get(v, "")] for v in (*VERDICTS, *(v for v in LEGEND if v not in VERDICTS))]
+    return [Heading(3, "What the verdicts mean", "claims-legend"), Table(["verdict", "meaning"], rows)]
+
+
 def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, list]:
-    """The scorecard table (ids link to details) and the detail blocks further down."""
+    """The scorecard table (ids link to details) and its legend, and the detail blocks further down."""
     try:
         from harness.claims import evaluate_claims
 
@@ -20,10 +34,61 @@ def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, l
         return [note("The claims registry returned no claims.")], []
     rows, details = [], []
     for v in verdicts:
-        cid, verdict = str(v.id), str(v.verdict)
+        cid = str(v.id)
         anchor = "claim-" + safe_name(cid)
-        rows.append([Cell(cid, href=anchor), str(v.claim), Cell(verdict, cls=f"pill verdict-{safe_name(verdict)}"),
-                     str(v.evidence)])
-        details += [Heading(3, f"{cid}: {verdict}", anchor), Para(str(v.claim)),
-                    Para(f"Scope: {v.scope}"), Markdown(str(v.detail or ""))]
-    return [Table(["id", "claim", "verdict", "evidence"], rows)], details
+        evidence = str(v.evidence)
+        tally = getattr(v, "counts_text", "")
+        rows.append([Cell(cid, href=anchor), str(v.claim), pill(str(v.verdict)),
+                     f"{evidence} ({tally})" if tally else evidence])
+        details += detail_blocks(v, anchor)
+    try:
+        legend = legend_blocks()
+    except Exception as e:  # noqa: BLE001 - a legend is no reason to lose the scorecard
+        legend = [note(f"The verdict legend could not be written: {type(e).__name__}: {e}")]
+    return [Table(["id", "claim", "verdict", "evidence"], rows), *legend], details
+
+
+def detail_blocks(v, anchor: str) -> list:
+    """One claim's detail. Fields a verdict lacks (an older claims engine) are left out."""
+    try:
+        from harness.claims.verdict import LEGEND
+    except Exception:  # noqa: BLE001
+        LEGEND = {}
+    cid, verdict = str(v.id), str(v.verdict)
+    facts = [[Cell("verdict", cls="key"), pill(verdict)]]
+    if LEGEND.get(verdict):
+        facts.append([Cell("meaning", cls="key"), LEGEND[verdict]])
+    rule_alone = getattr(v, "rule_verdict", "")
+    if rule_alone:
+        facts.append([Cell("rule alone", cls="key"), pill(str(rule_alone))])
+        facts.append([Cell("", cls="key"), f"the rule said {rule_alone}; a condition (budget, regime or seeds) "
+                                           f"made it {verdict}"])
+    facts.append([Cell("evidence", cls="key"), str(v.evidence)])
+    tally = getattr(v, "counts_text", "")
+    if tally:
+        facts.append([Cell("tally", cls="key"), tally])
+    linked = str(getattr(v, "linked", "") or "")
+    if linked:
+        text = f"same comparison as {linked}; counted once" if len(linked.split()) == 1 else linked
+        facts.append([Cell("linked", cls="key"), Cell(text, href="claim-" + safe_name(linked))
+                      if len(linked.split()) == 1 else text])
+    reproduction = str(getattr(v, "reproduction", "") or "")
+    if reproduction:
+        facts.append([Cell("reproduction", cls="key"), reproduction])
+
+    blocks = [Heading(3, f"{cid}: {verdict}", anchor), Para(str(v.claim)), Table(["", ""], facts)]
+    conditions = getattr(v, "conditions", None)
+    lines = conditions.lines() if conditions is not None else []
+    if lines:
+        blocks += [Para("Tested on:"), Bullets(lines)]
+    elif getattr(v, "scope", ""):
+        blocks.append(Para(f"Scope: {v.scope}"))
+    if str(getattr(v, "detail", "") or "").strip():
+        blocks.append(Markdown(str(v.detail)))
+    for i, curve in enumerate(getattr(v, "curves", None) or []):
+        title = curve.title or f"{curve.y} against {curve.x}"
+        caption = f"{cid}: {title}" + (" (log x)" if curve.log_x else "")
+        plot = guarded_plot(curve_figure, curve, f"claim-{safe_name(cid)}-curve-{i + 1}", caption)
+        if plot is not None:
+            blocks.append(plot)
+    return blocks
