@@ -50,11 +50,15 @@ def test_a8_supported_when_diffusion_matches_the_gan_and_varies_no_more_than_the
     assert v.verdict == "supported", v.evidence
     worse = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.3), "ddpm": steady(30, 0.05)}, seeds=seeds)
     assert verdict_of("A8-diffusion", worse).verdict == "mixed"  # steadier than the VAE, but behind the GAN
-    shaky = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.01), "ddpm": steady(30, 0.8)}, seeds=seeds)
+    shaky = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.01), "ddpm": steady(30, 0.3)}, seeds=seeds)
     assert verdict_of("A8-diffusion", shaky).verdict == "contradicted"
+    # so shaky that its mean gap to the GAN is inside its own noise: only the stability part is decided
+    shakier = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.01), "ddpm": steady(30, 0.8)}, seeds=seeds)
+    assert verdict_of("A8-diffusion", shakier).verdict == "mixed"
     # one seed: the quality part may hold, but a spread over seeds cannot be measured
     one = generation_rows({"gan": 20.0, "vae": 40.0, "ddpm": 15.0}, seeds=(0,))
     v = verdict_of("A8-diffusion", one)
     assert v.verdict == "inconclusive" and "spread not measured" in v.evidence
     behind_one = generation_rows({"gan": 10.0, "vae": 40.0, "ddpm": 30.0}, seeds=(0,))
-    assert verdict_of("A8-diffusion", behind_one).verdict == "contradicted"
+    # behind on quality, but one part unmeasured and one seed: the conjunction is not decided
+    assert verdict_of("A8-diffusion", behind_one).verdict == "inconclusive"

@@ -82,7 +82,10 @@ def test_report_writes_self_contained_html_and_markdown_twin(run_folder, tmp_pat
 
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page), "external resource in HTML"
     assert "<script" not in page and "<link" not in page
-    assert page.count("data:image/png;base64,") == 5  # time, parameters, learning curves, train time, depth
+    # time, parameters, learning curves, train time, depth; then one per curve a claim's verdict carries
+    claim_curves = sorted(p.name for p in (out / "plots").glob("claim-*-curve-*.png"))
+    assert claim_curves, "no claim curve drawn"
+    assert page.count("data:image/png;base64,") == 5 + len(claim_curves)
     assert (out / "plots" / "vision-learning-curves.png").exists()
     assert (out / "plots" / "vision-depth.png").exists()
 

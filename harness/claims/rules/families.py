@@ -118,7 +118,9 @@ def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
                        duel_table(other) if other else "", scope=scope_of(ok(rows)))
     outcomes = [reaches_best(d) for d in judged]
     reached = sum(o == SUPPORTS for o in outcomes)
-    evidence = (f"best deep reaches the best figure on {reached}/{len(judged)} image/text datasets: "
+    leans = sum(o == LEANS_SUPPORT for o in outcomes)
+    evidence = (f"best deep reaches the best figure on {reached}/{len(judged)} image/text datasets"
+                + (f" (ahead on {leans} more, with too few seeds to decide)" if leans else "") + ": "
                 + "; ".join(f"{d.suite}/{duel_line(d)}" for d in judged))
     if other:
         evidence += "; not judged (other domains): " + "; ".join(f"{d.suite}/{d.dataset} {d.winner}" for d in other)

@@ -55,10 +55,12 @@ def recurrent_memory(rows: pd.DataFrame, entry: dict) -> Verdict:
                   else "shorter" for g in gated]
         if not any(longest[a] for a in (RECURRENT, *gated)):
             solve = UNKNOWN  # nothing solved even the shortest length: the budget shows, not the cell
+        elif all(longest[a] == d["length"].max() for a in (RECURRENT, *gated)):
+            solve = UNKNOWN  # all solve the longest length run: the lengths never reached the RNN's limit
         elif all(v == "longer" for v in versus):
             solve = SUPPORTS
         elif all(v == "same" for v in versus):
-            solve = TIE  # the lengths run did not reach where the RNN fails
+            solve = TIE  # all fail from the same length on
         elif "longer" not in versus:
             solve = CONTRADICTS
         else:
@@ -97,8 +99,8 @@ def recurrent_memory(rows: pd.DataFrame, entry: dict) -> Verdict:
         return verdict(entry, "inconclusive", "no task ran the plain RNN and a gated cell over lengths",
                        scope=scope_of(rows))
     detail.append(f"Per task: supports when LSTM and GRU both solve a longer length than the RNN; contradicts when "
-                  "neither does and one solves less; a tie when all solve the same lengths; unknown when none of the "
-                  f"three solves any. The initial gradient ratio at the longest length supports when the RNN's is "
+                  "neither does and one solves less; a tie when all fail from the same length on; unknown when none of "
+                  f"the three solves any or all solve the longest length run. The initial gradient ratio at the longest length supports when the RNN's is "
                   f"{GRADIENT_GAP:g}x below both gated cells'; a gradient reading opposite to the solving one makes "
                   "the task mixed.")
     return verdict(entry, overall(outcomes), "; ".join(lines), "\n\n".join(detail), scope_of(rows))
