@@ -25,7 +25,7 @@ import argparse
 import json
 import math
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -95,12 +95,12 @@ def _when(text: str | None) -> datetime | None:
         t = datetime.fromisoformat(str(text))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _cell_time(stamp) -> datetime | None:
     try:
-        return datetime.strptime(str(stamp), "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc)
+        return datetime.strptime(str(stamp), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -279,17 +279,32 @@ def tables(figs: dict, cmp: dict | None = None) -> list[tuple[str, list[str], li
     return out
 
 
+def _numeric(v: str) -> bool:
+    try:
+        float(v.removesuffix("x"))
+    except ValueError:
+        return v in ("", "–")
+    return True
+
+
+def text_columns(rows: list[list[str]], n: int) -> list[bool]:
+    """Which columns hold text (left-aligned) rather than figures (right-aligned)."""
+    return [not all(_numeric(r[i]) for r in rows) for i in range(n)]
+
+
 def plain(title: str, header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    left = text_columns(rows, len(header))
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(v.ljust(w) if lf else v.rjust(w) for v, w, lf in zip(r, widths, left)).rstrip()
     return "\n".join([title, fmt(header), *map(fmt, rows)]).rstrip() + "\n"
 
 
 def markdown(title: str, header: list[str], rows: list[list[str]]) -> str:
-    esc = lambda v: v.replace("|", "\\|")  # noqa: E731
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(map(esc, r)) + " |" for r in rows]) + "\n"
+             "|" + "|".join("---" if lf else "---:" for lf in text_columns(rows, len(header))) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in rows]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
