@@ -118,3 +118,15 @@ def test_profile_difference_flagged():
 def test_unreadable_input_exits_2(tmp_path, capsys):
     assert st.main([str(tmp_path / "missing")]) == 2
     assert "no such results folder" in capsys.readouterr().err
+
+
+def test_sweep_wall_spans_every_job(tmp_path):
+    """A sweep's jobs share the folder, each with its run.json: first start to last end."""
+    run = make_run(tmp_path / "run", [row("cnn", 0, 10.0), row("knn", 0, 1.0)],
+                   ended="2026-01-01T00:01:00+00:00")
+    RunStore(run).write_json("jobs/1/run.json", {"suite": "vision", "started": "2026-01-01T00:00:10+00:00",
+                                                "ended": "2026-01-01T00:02:00+00:00"})
+    assert st.figures(run)["wall_seconds"] == 120.0
+    RunStore(run).write_json("jobs/2/run.json", {"suite": "vision", "started": "2026-01-01T00:00:10+00:00",
+                                                "ended": None})  # killed: the cells' span instead
+    assert st.figures(run)["wall_from"] == "cells"
