@@ -57,3 +57,57 @@ def _no_results_env(monkeypatch):
     # paths.results and paths.data_dir read these; a developer's own settings must not leak into tests.
     monkeypatch.delenv("BENCH_RESULTS", raising=False)
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+
+
+# Tests that take longer than a few seconds on 2 cores (measured with `pytest --durations=60`, seconds
+# in the comments). They are marked `slow` here, in one place, because most are single parameters of a
+# parametrised test; `.ci/run` runs them with `pytest -m slow`. Each area keeps a fast representative in
+# the default run (e.g. test_model_learns_digits[cnn], the first XOR seed, the suites' unit tests), and
+# every suite runs end to end in CI's `bench reference check`.
+SLOW_TESTS = {
+    "tests/suites/test_rl.py::test_smoke_suite_runs_every_agent_on_every_environment",  # 33
+    "tests/suites/test_memory.py::test_memory_suite_runs_end_to_end_in_smoke",  # 27
+    "tests/suites/test_foundations.py::test_suite_runs_end_to_end_in_smoke",  # 26 (its fixture)
+    "tests/suites/test_text.py::test_text_suite_smoke_run",  # 24
+    "tests/suites/test_unsupervised.py::test_suite_runs_end_to_end_in_smoke",  # 14 (its fixture)
+    "tests/suites/test_charlm.py::test_charlm_suite_writes_rows_with_bits_per_character",  # 10 (fixture)
+    "tests/suites/test_charlm.py::test_report_shows_samples_escaped_and_sorted_by_bpc",  # shares that fixture
+    "tests/suites/test_tabular.py::test_smoke_suite_records_budget_tuning_and_depth",  # 11
+    "tests/suites/test_tabular.py::test_table_models_learn_both_kinds_from_mixed_columns[<lambda>1]",  # 8
+    "tests/suites/test_tabular.py::test_table_models_learn_both_kinds_from_mixed_columns[<lambda>2]",  # 8
+    "tests/suites/test_generative.py::test_evaluator_tells_copies_from_noise_and_records_what_it_used",  # 9
+    "tests/models/test_models.py::test_model_learns_digits[resnet1d]",  # 30
+    "tests/models/test_models.py::test_model_learns_digits[mlp]",  # 30
+    "tests/models/test_models.py::test_model_learns_digits[transformer]",  # 26
+    "tests/models/test_models.py::test_model_learns_digits[ft_transformer]",  # 21
+    "tests/models/test_models.py::test_model_learns_digits[plain_net]",  # 19
+    "tests/models/test_models.py::test_model_learns_digits[highway_net]",  # 17
+    "tests/models/test_models.py::test_model_learns_digits[resnet]",  # 12
+    "tests/models/test_models.py::test_model_learns_digits[fcn]",  # 10
+    "tests/models/test_models.py::test_model_learns_digits[dbn_classifier]",  # 10
+    "tests/models/test_models.py::test_agent_learns_to_balance_a_pole[dqn]",  # 19
+    "tests/models/test_models.py::test_language_model_beats_a_uniform_guess[char_mamba]",  # 19
+    "tests/models/test_models.py::test_language_model_beats_a_uniform_guess[char_transformer]",  # 7
+    "tests/models/test_models.py::test_regressor_predicts_miles_per_gallon[ft_transformer]",  # 13
+    "tests/models/test_models.py::test_text_model_learns_topics[gru_text]",  # 13
+    "tests/models/test_models.py::test_text_model_learns_topics[mamba_text]",  # 11
+    "tests/models/test_models.py::test_text_model_learns_topics[transformer_text]",  # 8
+    "tests/models/test_models.py::test_claim_a1_perceptron_cannot_learn_xor_but_an_mlp_can[1]",  # 8
+    "tests/models/test_models.py::test_claim_a1_perceptron_cannot_learn_xor_but_an_mlp_can[2]",  # 8
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[tdnn]",  # 19
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[bidirectional_lstm]",  # 8
+    "tests/core/test_faults.py::test_joblib_sweep_with_two_workers_lands_in_one_results_set",  # 23
+    "tests/core/test_faults.py::test_a_fit_that_overruns_is_killed_and_recorded_as_timeout",  # 18
+    "tests/results/test_compare.py::test_real_regression_is_caught_end_to_end",  # 17
+    "tests/test_bad_input.py::test_generated_overrides_are_either_valid_or_a_config_error",  # 21
+    "tests/test_bad_input.py::test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing",  # 9
+    "tests/test_cli.py::test_second_identical_run_reuses_finished_cells_into_a_new_folder",  # 15
+    "tests/evaluation/test_interpret.py::test_interpret_on_writes_the_interp_columns",  # 8
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m 'not slow'` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

@@ -111,7 +111,9 @@ def test_split_refuses_what_it_cannot_do(run_bench, capsys):
 
 @pytest.mark.slow
 def test_submitit_local_sweep_lands_in_one_results_set(run_bench):
-    # submitit's local executor runs the same code path as its SLURM executor, without a cluster
+    # submitit's local executor runs the same code path as its SLURM executor, without a cluster;
+    # the launcher is the optional `slurm` extra (pip install -e '.[slurm]')
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the slurm extra")
     code, folder = run_bench(*SMALL, "suite.models=[gaussian_nb,knn]", "--split=model",
                              "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5")
     assert code == 0
