@@ -167,7 +167,8 @@ class Plot:
     png: bytes
 
     def md(self) -> str:
-        return f"![{self.caption}](plots/{self.name}.png)\n\n*{self.caption}*"
+        caption = md_text(self.caption)  # captions carry dataset and model names
+        return f"![{caption}](plots/{self.name}.png)\n\n*{caption}*"
 
     def html(self) -> str:
         data = base64.b64encode(self.png).decode()
