@@ -22,20 +22,26 @@ EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The committed smoke references (harness/results/reference.py), read here for --split's job order.
 REFERENCE_ROOT = Path("results/reference")
 SPLITTABLE = ("model", "dataset")
+ALL = "all"  # `suite=all`: every suite of suites/all.yaml
 _job_exit_codes: list[int] = []
 
 
-def run(overrides: list[str], *, force: bool = False, split: str | None = None) -> int:
+def run(overrides: list[str], *, force: bool = False, split: str | None = None, stamp: str | None = None) -> int:
     """`bench run`: Hydra overrides (and Hydra's flags, `-m` for a sweep, as on the command line)
     in one run folder per suite, then its report. `force` runs every cell again instead of reusing
     finished ones; `split` ("model", "dataset" or both, comma-separated) makes one job per model or
-    dataset of the suite (harness/app.py split_overrides)."""
+    dataset of the suite (harness/app.py split_overrides); `stamp` names the run folders (a new
+    one by default). `suite=all` runs every suite (harness/all_suites.py)."""
     import hydra
 
     from harness.core.hardware import HardwareError
     from harness.results.store import ResultsError, RunStore, load_results
     from suites import CONFIG_DIR
 
+    if any(a.split("=", 1)[0] == "suite" and ALL in a.split("=", 1)[1].split(",") for a in overrides if "=" in a):
+        from harness.all_suites import run_all
+
+        return run_all(list(overrides), force=force, split=split)
     args = list(overrides) + (["resume=false"] if force else [])  # --force: resume=false, last
     overrides = [a for a in args if not a.startswith("-")]
     try:
@@ -49,7 +55,7 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None) 
         console.print(f"[red]error:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
     results = Path(cfg.paths.results)
-    stamp = new_run_stamp(results, suites)
+    stamp = stamp or new_run_stamp(results, suites)
     folder = "${paths.results}/${suite.name}/" + stamp
     fixed = [f"hydra.run.dir={folder}", f"hydra.sweep.dir={folder}"]
     user_set = {a.split("=", 1)[0] for a in overrides}
@@ -242,6 +248,9 @@ def list_items() -> int:
                 note = (f"seeds={list(node.seeds)} max_epochs={node.max_epochs} "
                         f"max_train={node.max_train} max_test={node.max_test}")
             t.add_row(f"[bold]{name}[/]", note)
+        if group == "suite":
+            members = OmegaConf.load(group_dir("all.yaml"))
+            t.add_row(f"[bold]{ALL}[/]", f"{members.description} ({', '.join(m.suite for m in members.members)})")
         console.print(t)
         console.print()
     return EXIT_OK

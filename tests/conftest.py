@@ -103,6 +103,7 @@ SLOW_TESTS = {
     "tests/test_bad_input.py::test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing",  # 9
     "tests/test_cli.py::test_second_identical_run_reuses_finished_cells_into_a_new_folder",  # 15
     "tests/evaluation/test_interpret.py::test_interpret_on_writes_the_interp_columns",  # 8
+    "tests/test_all_suites.py::test_two_real_members_give_one_report_over_both",  # 20
 }
 
 

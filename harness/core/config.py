@@ -259,6 +259,7 @@ def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictCo
 
 
 ISOLATION = ("process", "none")
+INTERPRET_SIZES = ("all", "largest")
 
 # Scalar settings: (allowed types, smallest allowed value). None in the types means the key may be null.
 SETTINGS = {
@@ -297,6 +298,8 @@ def check_types(cfg: DictConfig) -> None:
             raise ConfigError(f"{key} must be at least {minimum}, got {value}")
     if cfg.get("isolation", "process") not in ISOLATION:
         raise ConfigError(f"isolation must be one of {', '.join(ISOLATION)}, got {cfg.get('isolation')!r}")
+    if cfg.interpret.get("sizes", "all") not in INTERPRET_SIZES:
+        raise ConfigError(f"interpret.sizes must be one of {', '.join(INTERPRET_SIZES)}, got {cfg.interpret.get('sizes')!r}")
     for s in cfg.profile.seeds:
         if not isinstance(s, int) or isinstance(s, bool) or s < 0:
             raise ConfigError(f"profile.seeds must be non-negative integers, got {s!r}")

@@ -205,10 +205,13 @@ class Runner:
                           + (f"(it is a {full.kind} task: see `task:` in their configs)" if mine else
                              "(the suite's dataset_models lists others for it)") + "; nothing runs on it")
         failed = 0
-        for size in self.training_sizes(full):
+        sizes = self.training_sizes(full)
+        for size in sizes:
             task = full.subsample_train(size, seed)
+            # interpret.sizes=largest: the learning curve's smaller cells skip interpretation
+            interpret = self.cfg.interpret.enabled and (size == sizes[-1] or self.cfg.interpret.get("sizes", "all") == "all")
             for model_cfg in models:
-                row = self.run_cell(task, ds_cfg, model_cfg, seed, display)
+                row = self.run_cell(task, ds_cfg, model_cfg, seed, display, interpret)
                 failed += row["status"] != "ok"
         return failed
 
@@ -231,11 +234,12 @@ class Runner:
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
 
-    def cell_spec(self, row: dict, model_cfg: DictConfig, seed: int) -> CellSpec:
+    def cell_spec(self, row: dict, model_cfg: DictConfig, seed: int, interpret: bool | None = None) -> CellSpec:
         model = OmegaConf.to_container(model_cfg, resolve=True)
         limit = model.get("time_limit", self.cfg.get("time_limit"))  # a model's own limit wins
         label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
-        interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if self.cfg.interpret.enabled else None
+        interpret = self.cfg.interpret.enabled if interpret is None else interpret
+        interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if interpret else None
         budget = self.n_configs if row["tuned"] else None
         if budget:  # a column only where a random search ran (its rows also get configs_tried and val_score)
             row["n_configs"] = budget
@@ -256,10 +260,11 @@ class Runner:
             "code_version": self.code_version, "versions": self.versions,
         })
 
-    def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay) -> dict:
+    def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay,
+                 interpret: bool | None = None) -> dict:
         row = self.base_row(task.name, model_cfg, seed, task.n_train, task.n_test)
         row["task_kind"] = task.kind
-        spec = self.cell_spec(row, model_cfg, seed)
+        spec = self.cell_spec(row, model_cfg, seed, interpret)
         row["cell_key"] = self.key_of(spec, row, ds_cfg)
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None
         if done is not None:

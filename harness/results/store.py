@@ -19,6 +19,9 @@ import pandas as pd
 from harness.results.schema import IDENTITY, STATUSES  # noqa: F401 - the store's identity of a row
 
 
+ALL_INDEX = "all.json"  # in results/all/<stamp>/: the suites' run folders of one `bench run suite=all`
+
+
 class ResultsError(Exception):
     """Result folders that cannot be read: missing, empty or corrupt."""
 
@@ -98,12 +101,32 @@ def run_folders(path: Path) -> list[Path]:
     path = Path(path)
     if not path.exists():
         raise ResultsError(f"no such results folder: {path}")
+    members = member_folders(path)  # results/all/<stamp>: the suites' run folders it names
+    if members is not None:
+        return [m for m in members if m.is_dir()] or _no_runs(path)
     if (path / "cells").is_dir() or (path / "results.parquet").is_file():
         return [path]
     found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
     if not found:
         raise ResultsError(f"{path} holds no bench run (no cells/ folder under it)")
     return found
+
+
+def member_folders(folder: Path) -> list[Path] | None:
+    """The run folders that an all-suites folder (results/all/<stamp>, `bench run suite=all`) names in
+    its all.json, relative to the results root; None where `folder` is not one."""
+    path = Path(folder) / ALL_INDEX
+    if not path.is_file():
+        return None
+    try:
+        names = [m["folder"] for m in json.loads(path.read_text())["members"] if m.get("folder")]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ResultsError(f"cannot read {path}: {e}") from e
+    return [Path(folder).parent.parent / name for name in names]
+
+
+def _no_runs(path: Path):
+    raise ResultsError(f"{path} names no run folder that exists (see its all.json)")
 
 
 def read_run_rows(folder: Path) -> pd.DataFrame:

@@ -1,0 +1,142 @@
+"""`bench run suite=all`: every suite of suites/all.yaml, then one report and scorecard over all.
+
+Each member is an ordinary run (harness/app.py `run`) of one suite, with the user's overrides and
+then the member's own (the learning curves and interpretability that the claims need), into
+results/<suite>/<stamp>; every member shares one stamp. Then results/all/<stamp>/ gets `all.json`
+(the members, their folders, overrides, exit codes and times) and the combined report.md and
+report.html; `bench report` and `bench claims` given that folder read its members
+(harness/results/store.py run_folders). Nothing new is scheduled here: members run one after
+another, each through Hydra like `bench run suite=NAME`, so a member resumes as any run does.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from rich.markup import escape
+from rich.table import Table
+
+from harness.core.config import ConfigError, group_options
+from harness.core.display import console
+from harness.results.store import ALL_INDEX as INDEX, atomic_write_bytes
+from suites import CONFIG_DIR
+
+MEMBERS_FILE = CONFIG_DIR / "all.yaml"
+# Each member has its own datasets and models: one name cannot restrict all of them.
+PER_SUITE_KEYS = ("model", "dataset", "suite")
+
+
+@dataclass
+class Member:
+    suite: str
+    overrides: list[str] = field(default_factory=list)
+
+
+def load_members(path: Path | None = None) -> list[Member]:
+    """The members of suites/all.yaml, checked: every suite exists, none twice (two members of one
+    suite would write into one run folder)."""
+    path = path or MEMBERS_FILE
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the members of suite=all from {path}: {e}") from e
+    entries = raw.get("members")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: needs `members:`, a list of {{suite: NAME, overrides: [...]}}")
+    valid, members = group_options("suite"), []
+    for entry in entries:
+        entry = entry if isinstance(entry, dict) else {"suite": entry}
+        name, extra = str(entry.get("suite")), entry.get("overrides") or []
+        if name not in valid:
+            raise ConfigError(f"{path}: unknown suite {name!r} in members; suites: {', '.join(valid)}")
+        if any(m.suite == name for m in members):
+            raise ConfigError(f"{path}: suite {name!r} is a member twice; give it one entry")
+        members.append(Member(name, [str(o) for o in extra]))
+    return members
+
+
+def check_overrides(overrides: list[str]) -> None:
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if key.lstrip("+~") == "suite" and value != "all":
+            raise ConfigError(f"suite=all runs every suite of {MEMBERS_FILE.name}; run {o} on its own, "
+                              "or edit the members there")
+        if key.lstrip("+~") in PER_SUITE_KEYS[:2]:
+            raise ConfigError(f"suite=all runs each suite's own {key}s; {o} names one of a single suite "
+                              f"(run `bench run suite=NAME {o}` instead)")
+
+
+def run_all(overrides: list[str], *, force: bool = False, split: str | None = None,
+            members_file: Path | None = None) -> int:
+    """Run every member, then the combined report; the exit code is the worst member's (130 stops
+    at once: the finished members are kept and reported)."""
+    from harness import app
+    from harness.core.hardware import HardwareError
+
+    user = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "suite"]
+    try:
+        check_overrides(overrides)
+        members = load_members(members_file)
+        # Every member's config is checked before any runs: bad input loses no time and no results.
+        results = None
+        for m in members:
+            cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")], *m.overrides])
+            results = results or Path(cfg.paths.results)
+    except (ConfigError, HardwareError) as e:
+        console.print(f"[red]error:[/] {escape(str(e))}")
+        return app.EXIT_BAD_INPUT
+
+    stamp = app.new_run_stamp(results, [m.suite for m in members] + [app.ALL])
+    out = results / app.ALL / stamp
+    index = {"stamp": stamp, "overrides": user, "force": force, "split": split,
+             "started": now(), "ended": None, "members": []}
+    for m in members:
+        console.rule(f"[bold]suite={m.suite}[/] {escape(' '.join(m.overrides))}")
+        t0 = time.perf_counter()
+        code = app.run([f"suite={m.suite}", *user, *m.overrides], force=force, split=split, stamp=stamp)
+        folder = results / m.suite / stamp
+        index["members"].append({"suite": m.suite, "overrides": m.overrides, "exit_code": code,
+                                 "seconds": round(time.perf_counter() - t0, 1),
+                                 "folder": f"{m.suite}/{stamp}" if (folder / "cells").is_dir() else None})
+        write_index(out, index)  # after each member: an interrupted run still says what it holds
+        if code == app.EXIT_INTERRUPTED:
+            break
+    index["ended"] = now()
+    write_index(out, index)
+    show_members(index)
+    folders = [results / m["folder"] for m in index["members"] if m["folder"]]
+    if folders:
+        from harness.results.store import ResultsError
+
+        console.rule("[bold]all suites[/]")
+        try:
+            app.render_report(folders, out)
+        except ResultsError as e:
+            console.print(f"[yellow]report not written[/]: {escape(str(e))}")
+    console.print(f"results: [bold]{out}[/] ({len(folders)} of {len(members)} suites)")
+    codes = [m["exit_code"] for m in index["members"]]
+    return app.EXIT_INTERRUPTED if app.EXIT_INTERRUPTED in codes else max(codes, default=app.EXIT_OK)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_index(out: Path, index: dict) -> None:
+    atomic_write_bytes(out / INDEX, json.dumps(index, indent=2).encode())
+
+
+def show_members(index: dict) -> None:
+    t = Table(title=f"suite=all ({index['stamp']})", title_justify="left")
+    for col in ("suite", "extra overrides", "exit", "seconds"):
+        t.add_column(col, justify="right" if col in ("exit", "seconds") else "left")
+    for m in index["members"]:
+        code = m["exit_code"]
+        shown = "ok" if code == 0 else {1: "cells failed", 2: "bad input", 130: "interrupted"}.get(code, str(code))
+        t.add_row(m["suite"], escape(" ".join(m["overrides"])), shown, f"{m['seconds']:,.0f}")
+    t.add_row("[bold]total[/]", "", "", f"{sum(m['seconds'] for m in index['members']):,.0f}")
+    console.print(t)
