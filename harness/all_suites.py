@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -22,7 +22,8 @@ from rich.table import Table
 
 from harness.core.config import ConfigError, group_options
 from harness.core.display import console
-from harness.results.store import ALL_INDEX as INDEX, atomic_write_bytes
+from harness.results.store import ALL_INDEX as INDEX
+from harness.results.store import atomic_write_bytes
 from suites import CONFIG_DIR
 
 MEMBERS_FILE = CONFIG_DIR / "all.yaml"
@@ -123,7 +124,7 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def write_index(out: Path, index: dict) -> None:

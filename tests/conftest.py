@@ -57,6 +57,9 @@ def _no_results_env(monkeypatch):
     # paths.results and paths.data_dir read these; a developer's own settings must not leak into tests.
     monkeypatch.delenv("BENCH_RESULTS", raising=False)
     monkeypatch.delenv("BENCH_DATA_DIR", raising=False)
+    # One cell at a time, as tests assert on one run's order and timings; tests of concurrent cells
+    # say hardware.workers=N (tests/core/test_scheduling.py).
+    monkeypatch.setenv("BENCH_WORKERS", "1")
 
 
 # Tests that take longer than a few seconds on 2 cores (measured with `pytest --durations=60`, seconds

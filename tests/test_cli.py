@@ -22,7 +22,7 @@ VISION = OmegaConf.load(CONFIG_DIR / "suite" / "vision.yaml")
 FAMILY = {m: OmegaConf.load(CONFIG_DIR / "model" / f"{m}.yaml").family for m in VISION.models}
 
 COLUMNS = ["suite", "dataset", "model", "variant", "family", "features", "params", "params_id", "seed", "n_train", "n_test",
-           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "git_commit", "code_version", "job",
+           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "workers", "cells_alongside", "git_commit", "code_version", "job",
            "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
            "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",
@@ -39,10 +39,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def smoke_run(bench, tmp_path_factory):
-    """`bench run profile=smoke`: every model of the vision suite on slivers of both embedded datasets
-    (~20 s on two cores with one thread each); shared by the tests below."""
+    """`bench run profile=smoke`: every model of the vision suite on slivers of both embedded datasets,
+    two cells at a time on one thread each (as `hardware.workers=auto` does on two cores); shared by
+    the tests below."""
     results = tmp_path_factory.mktemp("smoke") / "results"
-    code, folder = bench(results, "profile=smoke", "hardware.threads=1")
+    code, folder = bench(results, "profile=smoke", "hardware.threads=1", "hardware.workers=2")
     return code, folder, results
 
 

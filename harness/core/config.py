@@ -298,6 +298,9 @@ def check_types(cfg: DictConfig) -> None:
             raise ConfigError(f"{key} must be at least {minimum}, got {value}")
     if cfg.get("isolation", "process") not in ISOLATION:
         raise ConfigError(f"isolation must be one of {', '.join(ISOLATION)}, got {cfg.get('isolation')!r}")
+    workers = cfg.hardware.get("workers", 1)
+    if workers != "auto" and not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
+        raise ConfigError(f"hardware.workers must be auto or a whole number of at least 1, got {workers!r}")
     if cfg.interpret.get("sizes", "all") not in INTERPRET_SIZES:
         raise ConfigError(f"interpret.sizes must be one of {', '.join(INTERPRET_SIZES)}, got {cfg.interpret.get('sizes')!r}")
     for s in cfg.profile.seeds:

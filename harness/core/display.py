@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 
 import pandas as pd
 from rich.console import Console
@@ -16,15 +17,19 @@ FAMILY_COLOURS = {"classical": "cyan", "deep": "magenta"}
 
 
 class RunDisplay:
-    """Outer bar over (dataset x model x seed) cells; an inner, transient bar over epochs."""
+    """Outer bar over (dataset x model x seed) cells; an inner, transient bar over epochs (one cell
+    at a time only: with several at once their epochs would mix in one bar). Cells call it from the
+    pool's threads, so each update holds a lock."""
 
-    def __init__(self, total_cells: int):
+    def __init__(self, total_cells: int, epochs: bool = True):
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                                  console=console, transient=False)
         self.total = total_cells
         self.cells = None
         self.epochs = None
+        self.show_epochs = epochs
+        self.lock = threading.RLock()
 
     def __enter__(self):
         self.progress.__enter__()
@@ -35,24 +40,30 @@ class RunDisplay:
         return self.progress.__exit__(*exc)
 
     def start_cell(self, dataset: str, model: str, seed: int, n_train: int) -> None:
-        self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {escape(model)} · seed {seed} · n={n_train}")
+        with self.lock:
+            self.progress.update(self.cells, description=f"[bold]{dataset}[/] · {escape(model)} · seed {seed} · n={n_train}")
 
     def on_epoch(self, epoch: int, max_epochs: int, loss: float, label: str | None = None) -> None:
         """`label` says what was done where epochs are not the unit (a language model's steps)."""
-        if self.epochs is None:
-            self.epochs = self.progress.add_task("  epochs", total=max_epochs)
-        self.progress.update(self.epochs, completed=epoch,
-                             description=f"  {escape(label or f'epoch {epoch}')} · loss {loss:.4f}")
+        if not self.show_epochs:
+            return
+        with self.lock:
+            if self.epochs is None:
+                self.epochs = self.progress.add_task("  epochs", total=max_epochs)
+            self.progress.update(self.epochs, completed=epoch,
+                                 description=f"  {escape(label or f'epoch {epoch}')} · loss {loss:.4f}")
 
     def end_cell(self, row: dict) -> None:
-        if self.epochs is not None:
-            self.progress.remove_task(self.epochs)
-            self.epochs = None
-        self.progress.advance(self.cells)
-        self.progress.console.print(cell_line(row))
+        with self.lock:
+            if self.epochs is not None:
+                self.progress.remove_task(self.epochs)
+                self.epochs = None
+            self.progress.advance(self.cells)
+            self.progress.console.print(cell_line(row))
 
     def print(self, *args, **kwargs) -> None:
-        self.progress.console.print(*args, **kwargs)
+        with self.lock:
+            self.progress.console.print(*args, **kwargs)
 
 
 def cell_line(row: dict) -> str:

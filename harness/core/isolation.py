@@ -112,8 +112,10 @@ def _child(conn, spec: CellSpec, task: Task, parent_pid: int) -> None:
 
 
 def run_isolated(spec: CellSpec, task: Task, on_event: EventSink | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> dict:
-    """execute_cell(spec, task) in a child process; a timeout or crash becomes the cell's status."""
+                 clock: Callable[[], float] = time.monotonic, cancel: threading.Event | None = None) -> dict:
+    """execute_cell(spec, task) in a child process; a timeout or crash becomes the cell's status.
+    `cancel` set (Ctrl-C while cells run in the pool's threads) kills the child and raises
+    KeyboardInterrupt: an interrupted cell leaves no row, as when it runs in the main thread."""
     ctx = context()
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, spec, task, os.getpid()), name=f"bench-cell {spec.label}")
@@ -141,6 +143,8 @@ def run_isolated(spec: CellSpec, task: Task, on_event: EventSink | None = None,
                     on_event(kind, payload)
             elif not child.is_alive() and not receive.poll(0):
                 return died(child, scored, phase)
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
             if deadline is not None and clock() > deadline:
                 stop(child)
                 message = (f"killed after {limit:.1f} s of {phase} (time_limit {spec.time_limit:g} s "

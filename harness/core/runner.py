@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
+from concurrent.futures import wait
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from hydra.errors import InstantiationException
@@ -32,6 +35,7 @@ from harness.results.schema import MEASURES
 from harness.results.store import RunStore
 from harness.core.resume import ResumeIndex, cell_key, code_version
 from harness.core.safety import imported_values
+from harness.core.scheduling import CellPool, expected_seconds, resolve_workers, threads_per_cell
 from harness.tasks import default_kinds
 
 log = logging.getLogger("bench")
@@ -95,8 +99,12 @@ class Runner:
         self.device = hardware.resolve_device(cfg.hardware.device)
         # hardware.threads null leaves torch's default (a thread per core) unless the suite names its own
         # (`threads:`, for suites of small networks, which gain nothing from more and lose much on a busy machine)
-        self.threads = hardware.configure_threads(cfg.hardware.threads or cfg.suite.get("threads"))
         self.isolate = str(cfg.get("isolation", "process")) == "process"
+        asked = cfg.hardware.threads or cfg.suite.get("threads")
+        self.workers = resolve_workers(cfg.hardware.get("workers", 1), threads=asked, device=self.device,
+                                       isolated=self.isolate, suite_cap=cfg.suite.get("workers"))
+        self.threads = hardware.configure_threads(threads_per_cell(asked, self.workers))
+        self.cancel = threading.Event()  # Ctrl-C: cells running in the pool's threads stop
         if self.isolate:
             start_server(plan_modules(self.plan))
         self.store = RunStore(run_dir)
@@ -109,6 +117,8 @@ class Runner:
         self.n_configs = search_budget(cfg)
         self.calibration: dict | None = None
         self.reused = 0  # cells copied from earlier runs instead of run
+        self.lock = threading.Lock()
+        self.cost: Callable | None = None  # seconds per training example by model, for longest-first order
 
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
@@ -118,7 +128,7 @@ class Runner:
             "datasets": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.datasets.items()},
             "models": {k: OmegaConf.to_container(v, resolve=True) for k, v in self.plan.models.items()},
             "git_commit": self.commit, "code_version": self.code_version, "versions": self.versions,
-            "machine": self.machine, "calibration": self.calibration,
+            "machine": self.machine, "workers": self.workers, "calibration": self.calibration,
             "started": started, "ended": ended,
         }
 
@@ -148,10 +158,23 @@ class Runner:
         self.store.write_json(info_name, self.provenance(started))
         failed, interrupted = 0, False
         try:
-            with RunDisplay(self.cell_count()) as display:
-                for ds_name, ds_cfg in self.plan.datasets.items():
-                    for seed in self.plan.seeds_for(ds_name):
-                        failed += self.run_dataset(ds_name, ds_cfg, seed, display)
+            with RunDisplay(self.cell_count(), epochs=self.workers == 1) as display, CellPool(self.workers) as pool:
+                try:
+                    for ds_name, ds_cfg in self.plan.datasets.items():
+                        for seed in self.plan.seeds_for(ds_name):
+                            failed += self.run_dataset(ds_name, ds_cfg, seed, display, pool)
+                except KeyboardInterrupt:
+                    self.cancel.set()
+                    raise
+                finally:
+                    wait(pool.futures)
+                rows = [f.result() for f in pool.futures if not f.cancelled() and f.exception() is None]
+                if any(isinstance(f.exception(), KeyboardInterrupt) for f in pool.futures if not f.cancelled()):
+                    raise KeyboardInterrupt
+                failed += sum(row["status"] != "ok" for row in rows)
+                for f in pool.futures:  # a fault of bench itself (not of a model: those are rows) stays loud
+                    if not f.cancelled() and f.exception() is not None:
+                        raise f.exception()
         except KeyboardInterrupt:
             interrupted = True
         ended = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -182,8 +205,9 @@ class Runner:
             task.X_test, task.y_test = take(task.X_test, idx), task.y_test[idx]
         return task
 
-    def run_dataset(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay) -> int:
-        """All models on one dataset and seed; returns how many cells failed."""
+    def run_dataset(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay, pool: CellPool) -> int:
+        """All models on one dataset and seed, submitted to the pool (longest first where several
+        run at once); returns how many cells failed before any ran (a dataset that cannot be had)."""
         try:
             full = self.load_task(ds_cfg, seed)
         except (DatasetError, OSError, ValueError, ImportError) as e:
@@ -204,16 +228,20 @@ class Runner:
             display.print(f"[yellow]{ds_name}[/]: none of the models chosen ({names}) runs on it "
                           + (f"(it is a {full.kind} task: see `task:` in their configs)" if mine else
                              "(the suite's dataset_models lists others for it)") + "; nothing runs on it")
-        failed = 0
         sizes = self.training_sizes(full)
-        for size in sizes:
-            task = full.subsample_train(size, seed)
+        cells = [(size, model_cfg) for size in sizes for model_cfg in models]
+        if self.workers > 1:  # longest first, so that short cells fill the gaps at the end
+            if self.cost is None:
+                self.cost = expected_seconds(Path(self.cfg.paths.results) / self.plan.suite, models)
+            cost = self.cost
+            cells.sort(key=lambda c: -cost(c[1]) * c[0])
+        tasks = {size: full.subsample_train(size, seed) for size in sizes}
+        for size, model_cfg in cells:
             # interpret.sizes=largest: the learning curve's smaller cells skip interpretation
             interpret = self.cfg.interpret.enabled and (size == sizes[-1] or self.cfg.interpret.get("sizes", "all") == "all")
-            for model_cfg in models:
-                row = self.run_cell(task, ds_cfg, model_cfg, seed, display, interpret)
-                failed += row["status"] != "ok"
-        return failed
+            pool.submit(lambda alongside, t=tasks[size], m=model_cfg, i=interpret:
+                        self.run_cell(t, ds_cfg, m, seed, display, i, alongside))
+        return 0
 
     def base_row(self, ds_name: str, model_cfg: DictConfig, seed: int, n_train: int, n_test: int) -> dict:
         params, params_id = params_of(model_cfg)
@@ -228,7 +256,8 @@ class Runner:
                           and tuning_space(model_cfg, self.n_configs)),
             "device": self.device if family == "deep" else "cpu",
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
-            "torch_threads": self.threads, "git_commit": self.commit, "code_version": self.code_version,
+            "torch_threads": self.threads, "workers": self.workers, "cells_alongside": 0,
+        "git_commit": self.commit, "code_version": self.code_version,
             "job": self.job, "cell_key": None, "reused_from": None,
             "status": "ok", "error": None, **MEASURES,
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
@@ -261,7 +290,7 @@ class Runner:
         })
 
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay,
-                 interpret: bool | None = None) -> dict:
+                 interpret: bool | None = None, alongside: Callable[[], int] = lambda: 0) -> dict:
         row = self.base_row(task.name, model_cfg, seed, task.n_train, task.n_test)
         row["task_kind"] = task.kind
         spec = self.cell_spec(row, model_cfg, seed, interpret)
@@ -269,7 +298,8 @@ class Runner:
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None
         if done is not None:
             done = done | {"job": self.job}
-            self.reused += 1
+            with self.lock:
+                self.reused += 1
             self.store.write_row(done)
             display.end_cell(done)
             return done
@@ -280,7 +310,8 @@ class Runner:
             if kind == "epoch":
                 display.on_epoch(*payload)
 
-        result = (run_isolated(spec, task, on_event) if self.isolate else execute_cell(spec, task, on_event))
+        result = (run_isolated(spec, task, on_event, cancel=self.cancel) if self.isolate
+                  else execute_cell(spec, task, on_event))
         trace = result.pop("traceback", None)
         if trace:
             log.debug("cell %s/%s seed %s failed:\n%s", task.name, spec.label, seed, trace)
@@ -288,6 +319,7 @@ class Runner:
             log.debug("cell %s/%s seed %s: %s: %s", task.name, spec.label, seed, result["status"], result["error"])
         row.update(result)
         row["cell_seconds"] = time.perf_counter() - t0
+        row["cells_alongside"] = alongside()
         self.store.write_row(row)
         display.end_cell(row)
         return row

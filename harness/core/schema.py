@@ -72,6 +72,9 @@ class Suite:
     profiles: Dict[str, Optional[SuiteProfile]] = field(default_factory=dict)
     # Torch and BLAS threads per cell when hardware.threads is null (suites of small networks): `threads: 1`
     threads: Optional[int] = None
+    # The most cells at once (hardware.workers), for suites that compare models at equal wall-clock
+    # time, where a neighbour's load would change what a budget buys: `workers: 1`
+    workers: Optional[int] = None
     # Tune every model (as tune=true on the command line): `tune: true`
     tune: bool = False
     # With tuning, the random-search budget per model and cell: a number, or one per profile name;

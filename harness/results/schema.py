@@ -19,7 +19,9 @@ STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
 OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan, "n_parameters": np.nan,
                     "peak_memory_mb": np.nan, "train_cpu_seconds": np.nan, "device": "cpu", "tuned": False,
                     "params_id": "", "run": "", "cpu_model": "", "gpu_name": None, "cell_seconds": np.nan,
-                    "n_test": np.nan, "error": None}
+                    "n_test": np.nan, "error": None,
+                    # before cells ran side by side (harness/core/scheduling.py), each ran alone
+                    "workers": 1, "cells_alongside": 0}
 
 # The measures every cell records, whatever its kind, with their value before the cell ran.
 MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,

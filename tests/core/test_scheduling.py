@@ -1,0 +1,98 @@
+"""Cells at once (hardware.workers): how many, on how many threads, and a pool that says who ran beside whom."""
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+from harness.core import scheduling
+from harness.core.config import ConfigError, check_types, compose_config
+from harness.core.scheduling import CellPool, resolve_workers, threads_per_cell
+
+
+@pytest.fixture
+def four_cores(monkeypatch):
+    monkeypatch.setattr(scheduling, "available_cores", lambda: 4)
+
+
+def test_auto_is_one_cell_per_core_on_the_cpu_and_one_on_a_gpu(four_cores):
+    assert resolve_workers("auto", threads=None, device="cpu", isolated=True, suite_cap=None) == 4
+    assert resolve_workers("auto", threads=2, device="cpu", isolated=True, suite_cap=None) == 2
+    assert resolve_workers("auto", threads=None, device="cuda", isolated=True, suite_cap=None) == 1
+    assert resolve_workers(3, threads=None, device="cpu", isolated=True, suite_cap=None) == 3
+
+
+def test_a_suites_cap_and_in_process_cells_keep_one_at_a_time(four_cores):
+    assert resolve_workers("auto", threads=None, device="cpu", isolated=True, suite_cap=1) == 1
+    assert resolve_workers(4, threads=None, device="cpu", isolated=False, suite_cap=None) == 1
+
+
+def test_cells_side_by_side_share_the_cores_unless_threads_are_given(four_cores):
+    assert threads_per_cell(None, 4) == 1 and threads_per_cell(None, 2) == 2
+    assert threads_per_cell(3, 2) == 3  # asked for: kept, even if it oversubscribes
+    assert threads_per_cell(None, 1) is None  # one at a time: the libraries' default, as before
+
+
+@pytest.mark.parametrize("value", ["0", "two", "true"])
+def test_a_bad_workers_value_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="hardware.workers"):
+        check_types(compose_config([f"hardware.workers={value}"]))
+
+
+def test_the_memory_and_charlm_suites_run_one_cell_at_a_time():
+    for suite in ("memory", "charlm"):
+        assert compose_config([f"suite={suite}"]).suite.workers == 1
+
+
+def test_the_pool_runs_cells_side_by_side_and_records_who_ran_beside_whom():
+    """Cell 1 ends only once cell 2 runs, cell 2 only once cell 3 runs: with two slots, 3 waits for 1's."""
+    first, second = threading.Event(), threading.Event()
+
+    def cell(sets: threading.Event | None, waits: threading.Event | None):
+        def fn(alongside):
+            if sets is not None:
+                sets.set()
+            if waits is not None:
+                assert waits.wait(10), "the cells did not run side by side"
+            return {"alongside": alongside()}
+        return fn
+
+    with CellPool(2) as pool:
+        pool.submit(cell(None, first))
+        pool.submit(cell(first, second))
+        pool.submit(cell(second, None))
+    assert [f.result()["alongside"] for f in pool.futures] == [1, 1, 1]
+
+
+def test_one_worker_runs_each_cell_alone_in_the_callers_thread():
+    seen = []
+    with CellPool(1) as pool:
+        for _ in range(3):
+            pool.submit(lambda alongside: seen.append(threading.current_thread()) or {"alongside": alongside()})
+    assert seen == [threading.main_thread()] * 3
+    assert [f.result()["alongside"] for f in pool.futures] == [0, 0, 0]
+
+
+def test_a_cell_that_raises_keeps_its_error_in_its_future_and_frees_its_slot():
+    def boom(alongside):
+        raise RuntimeError("bench fault")
+    with CellPool(2) as pool:
+        pool.submit(boom)
+        pool.submit(boom)
+        pool.submit(lambda alongside: {})  # would block forever if the failures kept their slots
+    assert [type(f.exception()).__name__ if f.exception() else "ok" for f in pool.futures] == [
+        "RuntimeError", "RuntimeError", "ok"]
+
+
+def test_two_workers_give_the_same_results_as_one_and_say_so_in_the_rows(run_bench):
+    base = ["profile=smoke", "dataset=digits", "model=gaussian_nb", "scaling=on", "scaling.sizes=[60,120,240]",
+            "seed=0", "resume=false"]
+    code1, one = run_bench(*base, "hardware.workers=1")
+    code2, two = run_bench(*base, "hardware.workers=2")
+    assert code1 == code2 == 0
+    a, b = (pd.read_parquet(f / "results.parquet").sort_values("n_train") for f in (one, two))
+    assert list(a["accuracy"]) == list(b["accuracy"]) and list(b["n_train"]) == [60, 120, 240]
+    assert set(a["workers"]) == {1} and set(a["cells_alongside"]) == {0}
+    assert set(b["workers"]) == {2} and set(b["torch_threads"]) == {1}
+    assert b["cells_alongside"].max() == 1  # three cells, two at a time: some ran beside another
