@@ -88,7 +88,7 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
             cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")], *m.overrides])
             results = results or Path(cfg.paths.results)
     except (ConfigError, HardwareError) as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return app.EXIT_BAD_INPUT
 
     stamp = app.new_run_stamp(results, [m.suite for m in members] + [app.ALL])

@@ -52,7 +52,7 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
             args, overrides = multirun + args + sweep, overrides + sweep
             cfg, suites = preflight(overrides)
     except (ConfigError, HardwareError) as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     results = Path(cfg.paths.results)
     stamp = stamp or new_run_stamp(results, suites)
@@ -265,7 +265,7 @@ def report(paths: list[str], out: str | None = None) -> int:
     try:  # an unreadable folder is bad input, not a half-written report
         render_report([Path(p) for p in paths], target)
     except ResultsError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     return EXIT_OK
 

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("compare", "reference"):
         th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds, args.bpc_rise)
         if min(th.accuracy_drop, th.z, th.min_seconds, th.bpc_rise) < 0 or th.time_ratio < 1:
-            console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1")
+            console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1", soft_wrap=True)
             return app.EXIT_BAD_INPUT
         if args.command == "compare":
             return app.compare(args.base, args.new, th, args.markdown)

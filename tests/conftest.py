@@ -62,7 +62,7 @@ def _no_results_env(monkeypatch):
     monkeypatch.setenv("BENCH_WORKERS", "1")
 
 
-# Tests that take longer than a few seconds on 2 cores (measured with `pytest --durations=60`, seconds
+# Tests that take longer than a few seconds on 2 cores (measured with `pytest -n 0 --durations=120`, seconds
 # in the comments). They are marked `slow` here, in one place, because most are single parameters of a
 # parametrised test; `.ci/run` runs them with `pytest -m slow`. Each area keeps a fast representative in
 # the default run (e.g. test_model_learns_digits[cnn], the first XOR seed, the suites' unit tests), and
@@ -107,6 +107,25 @@ SLOW_TESTS = {
     "tests/test_cli.py::test_second_identical_run_reuses_finished_cells_into_a_new_folder",  # 15
     "tests/evaluation/test_interpret.py::test_interpret_on_writes_the_interp_columns",  # 8
     "tests/test_all_suites.py::test_two_real_members_give_one_report_over_both",  # 20
+    "tests/core/test_scheduling.py::test_two_workers_give_the_same_results_as_one_and_say_so_in_the_rows",  # 17
+    "tests/core/test_faults.py::test_sigkill_mid_run_leaves_every_finished_cell_readable_and_resume_completes_it",  # 29
+    "tests/suites/test_generative.py::test_generative_suite_writes_rows_with_finite_metrics_and_a_sample_grid_in_the_report",  # 28 (fixture)
+    "tests/models/test_models.py::test_model_learns_digits[mamba]",  # 27
+    "tests/models/test_models.py::test_claim_a1_perceptron_cannot_learn_xor_but_an_mlp_can[0]",  # 16
+    "tests/report/test_page.py::test_a_failing_plot_becomes_a_note_and_the_rest_is_written",  # 10
+    "tests/test_cli.py::test_report_of_a_run_exits_0",  # 9
+    "tests/models/test_models.py::test_text_model_learns_topics[textcnn]",  # 7
+    "tests/test_cli.py::test_depth_suite_runs_one_chosen_model",  # 6
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[mamba]",  # 6
+    "tests/models/test_models.py::test_model_learns_digits[resnet_mlp]",  # 6
+    "tests/models/test_models.py::test_language_model_beats_a_uniform_guess[char_lstm]",  # 5
+    "tests/models/test_sequence_models.py::test_tagger_learns_a_character_language_model[mamba]",  # 5
+    "tests/models/test_models.py::test_model_learns_digits[tdnn]",  # 4
+    "tests/models/test_models.py::test_model_learns_digits[gru]",  # 3
+    "tests/models/test_models.py::test_model_learns_digits[rnn]",  # 3
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[rnn]",  # 5
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[gru]",  # 4
+    "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[transformer]",  # 3
 }
 
 

@@ -100,7 +100,7 @@ def cmd_claims(paths: list[str]) -> int:
     df, run_infos, problem = read_results(paths)
     verdicts = evaluate_claims(df, run_infos)
     if problem:
-        console.print(f"[red]error:[/] {escape(problem)}")
+        console.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True)
         if list(paths) == ["results"]:
             console.print("No runs under results/ yet: run [bold]bench run suite=vision[/] first.")
         console.print("[dim]Without rows every claim is not-run; each names the command that produces its rows:[/]")

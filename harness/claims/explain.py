@@ -139,7 +139,7 @@ def explain_claim(claim_id: str, paths: list[str]) -> int:
     entries = {str(e["id"]): e for e in registry}
     entry = entries.get(claim_id)
     if entry is None:
-        console.print(f"[red]error:[/] no claim {escape(repr(claim_id))}; valid ids: {escape(', '.join(entries))}")
+        console.print(f"[red]error:[/] no claim {escape(repr(claim_id))}; valid ids: {escape(', '.join(entries))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     df, run_infos, problem = read_results(paths)
     (v,) = evaluate_claims(df, run_infos, registry=[entry])

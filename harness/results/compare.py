@@ -272,7 +272,7 @@ def cmd_compare(base: str, new: str, th: Thresholds, markdown: str | None = None
     except ResultsError as e:
         from rich.markup import escape
 
-        console.print(f"[red]error:[/] {escape(str(e))}")
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return 2
     df = compare(b, n, th)
     warnings = context_warnings(b, n)

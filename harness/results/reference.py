@@ -37,7 +37,7 @@ def cmd_reference(action: str, suites: list[str], results: Path, th: Thresholds,
         try:
             check_choice("suite", s)
         except ConfigError as e:
-            console.print(f"[red]error:[/] {escape(str(e))}")
+            console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
             return app.EXIT_BAD_INPUT
     if action == "update":
         return update(suites)
@@ -88,11 +88,11 @@ def check(suites: list[str], results: Path, th: Thresholds, markdown: str | None
         reference = root / suite
         if not (reference / "results.parquet").is_file():
             console.print(f"[red]error:[/] no reference for suite {suite} in {reference}; "
-                          f"make one with `bench reference update {suite}`")
+                          f"make one with `bench reference update {suite}`", soft_wrap=True)
             return 2
         _, folder = _run(suite, results, force=True)
         if folder is None:
-            console.print(f"[red]error:[/] suite {suite} produced no run folder")
+            console.print(f"[red]error:[/] suite {suite} produced no run folder", soft_wrap=True)
             return 2
         md = None if markdown is None else f"{markdown}.{suite}.part"
         if md:
