@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from harness.app import preflight
 from harness.cli import main
 from harness.core.config import ConfigError
+from harness.core.display import console
 from harness.core.hardware import HardwareError
 from harness.report import write_report
 from harness.results.store import RunStore
@@ -91,7 +93,7 @@ RUN_CASES = [
 
 @pytest.mark.parametrize("overrides,code,words", RUN_CASES, ids=[" ".join(c[0]) for c in RUN_CASES])
 def test_bad_run_input_is_exit_2_one_line_and_loses_nothing(earlier, overrides, code, words, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "1000")
+    monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     before = snapshot(earlier)
     capsys.readouterr()
     keys = {x.split("=")[0].lstrip("~") for x in overrides}
@@ -117,7 +119,7 @@ def run_dataset_case(results: Path, *overrides: str) -> tuple[int, list[str]]:
 
 
 def test_a_results_path_that_is_a_file_is_bad_input(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "1000")
+    monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     (tmp_path / "file").write_text("not a folder")
     assert main(["run", *SMALL, f"paths.results={tmp_path / 'file'}"]) == 2
     assert "cannot hold results" in capsys.readouterr().err
@@ -143,7 +145,7 @@ def test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing(earlier
 
 
 def test_unreadable_result_folders_are_bad_input(earlier, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "1000")
+    monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     broken = tmp_path / "broken"
     store = RunStore(broken)
     (store.cells / "x.parquet").write_bytes(b"not parquet at all")

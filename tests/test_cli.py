@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 
 from harness.cli import main
 from harness.core.config import group_options
+from harness.core.display import console
 from harness.results.store import IDENTITY, STATUSES, load_results
 from suites import CONFIG_DIR
 
@@ -166,7 +167,7 @@ def test_time_limit_is_recorded_as_timeout(run_bench):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_on_a_machine_without_it_is_bad_input(run_bench, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "1000")
+    monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     code, folder = run_bench(*SMALL, "model=mlp", "hardware=cuda")
     out, err = capsys.readouterr()
     assert code == 2 and folder is None
@@ -175,7 +176,7 @@ def test_cuda_on_a_machine_without_it_is_bad_input(run_bench, capsys, monkeypatc
 
 
 def test_list_names_every_model_dataset_and_profile(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(console, "width", 200)  # rich would cut lines and tables at 80 columns
     assert main(["list"]) == 0
     out, err = capsys.readouterr()
     text = out + err

@@ -2,17 +2,29 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 import threading
 
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-console = Console(stderr=True)
+# In a log, a pipe or CI (no terminal, no COLUMNS) rich would assume 80 columns and cut the result
+# tables to `accur…`: a log has no width, so tables get room for every column there.
+LOG_WIDTH = 200
+console = Console(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else LOG_WIDTH)
 FAMILY_COLOURS = {"classical": "cyan", "deep": "magenta"}
 
 

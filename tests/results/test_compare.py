@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
+from harness.core.display import console
 from harness.results.compare import Thresholds, compare, load_side, to_markdown
 from harness.results.store import RunStore
 
@@ -128,7 +129,7 @@ def test_a_suite_folder_means_its_newest_run(tmp_path):
 
 
 def test_real_regression_is_caught_end_to_end(run_bench, tmp_results, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "1000")  # rich wraps and truncates at the console width
+    monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     args = ["profile=smoke", "dataset=digits", "hardware.threads=1", "suite.models=[gaussian_nb,mlp]",
             "profile.max_epochs=5"]
     code, base = run_bench(*args)
