@@ -136,11 +136,12 @@ def conditions_of(rows: pd.DataFrame, run_infos: dict | None = None, *, paired: 
     done = rows[rows["status"] == "ok"]
     ints = lambda col: sorted({int(v) for v in pd.to_numeric(done.get(col, pd.Series(dtype=float)), errors="coerce").dropna()})
     threads, tuning, load = run_settings(rows, run_infos)
+    threads = sorted(set(threads) | {str(t) for t in ints("torch_threads")})  # what the cells ran on (workers share cores)
     return Conditions(
         suites=sorted(set(rows["suite"])), datasets=sorted(set(rows["dataset"])), n_train=ints("n_train"),
         n_test=ints("n_test"), seeds=ints("seed"), paired=list(paired or []), budgets=model_budgets(rows),
         bound=sorted({k for _, k in bound_keys(rows)}), tuning=tuning, hardware=sorted(set(done.get("machine", []))),
-        threads=threads, load=load, excluded=excluded_cells(rows), regime=regime)
+        threads=threads, workers=ints("workers"), load=load, excluded=excluded_cells(rows), regime=regime)
 
 
 def span(values: list[int], unit: str = "") -> str:
@@ -163,7 +164,9 @@ def condition_lines(c: Conditions) -> list[str]:
     if c.budgets:
         lines.append("budgets: " + "; ".join(f"{m} {t}" for m, t in c.budgets.items()))
     lines.append(f"tuning {c.tuning or 'none recorded'}")
+    at_once = [w for w in c.workers if w > 1]
     lines.append("hardware " + (", ".join(c.hardware) or "–") + (f"; threads {', '.join(c.threads)}" if c.threads else "")
+                 + (f"; up to {max(at_once)} cells at once (times measured side by side)" if at_once else "")
                  + (f"; {c.load}" if c.load else ""))
     if c.excluded:
         lines.append("excluded: " + "; ".join(c.excluded))

@@ -86,6 +86,7 @@ class Conditions:
     tuning: str = ""
     hardware: list = field(default_factory=list)
     threads: list = field(default_factory=list)
+    workers: list = field(default_factory=list)      # cells at once (hardware.workers) in the runs
     load: str = ""
     excluded: list = field(default_factory=list)     # "model on dataset: status (n cells)"
     regime: str = ""                                 # the claim's regime and what was reached
