@@ -43,7 +43,7 @@ def budget_of(row: pd.Series) -> tuple[str, bool]:
         bound |= float(used) >= float(limit)
     reason = row.get("stop_reason")
     if isinstance(reason, str) and reason:  # recorded: it says what ended training, better than a count
-        bound = reason in ("epochs", "steps", "seconds", "iterations")
+        bound = reason in ("epochs", "steps", "seconds", "iterations", "time_limit")
         parts.append(f"stopped by {reason}")
     if params.get("budget_seconds") or params.get("time_limit"):
         parts.append(f"≤{params.get('budget_seconds') or params.get('time_limit')} s")

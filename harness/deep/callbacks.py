@@ -13,7 +13,9 @@ model's). In the order a run lists them, as bench's models do:
 - `StopWhenSolved`: every k steps asks whether the task is solved, and stops if it is.
 - `EMA`: an exponential moving average of the weights, after every step.
 - `Progress`: tells the runner how far training is.
-- `TimeLimit`: past its limit raises `TimeBudgetExceeded` (the cell's status: timeout).
+- `TimeLimit`: past its limit ends the run (`stop_reason` "time_limit"): the model is scored like any
+  other, what it learned kept; only a cell that cannot finish within the limit plus a grace period
+  is killed and becomes a timeout (harness/core/isolation.py).
 
 Budgets (epochs, steps, wall-clock seconds) are the loop's own: `Budget`.
 """
@@ -28,8 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness.core.outcomes import Diverged, TimeBudgetExceeded
-from harness.deep.loop import BUDGET_REASONS, Callback, TrainState
+from harness.core.outcomes import Diverged, TimeBudgetExceeded  # noqa: F401 - re-exported for the models
+from harness.deep.loop import TIME_LIMIT, Callback, TrainState
 
 
 def when(state: TrainState) -> str:
@@ -70,9 +72,9 @@ class Divergence(EveryEpoch):
 
 
 class TimeLimit(EveryEpoch):
-    """Raise TimeBudgetExceeded once `seconds` have passed since the first run it watches began (one
-    limit may span several runs: a DBN's layers). A run that a callback has just ended (early
-    stopping) is finished, not late; one whose budget ran out past the limit is late."""
+    """End the run once `seconds` have passed since the first run it watches began (one limit may span
+    several runs: a DBN's layers; each later one then stops after its first epoch or step). A run
+    that its budget or another callback has just ended keeps that reason."""
 
     def __init__(self, seconds: float | None):
         self.seconds, self.start = seconds, None
@@ -82,11 +84,10 @@ class TimeLimit(EveryEpoch):
             self.start = time.perf_counter()
 
     def check(self, state: TrainState) -> None:
-        if not self.seconds or state.stop_reason not in (None, *BUDGET_REASONS):
-            return
+        if not self.seconds or state.stop_reason is not None or state.fraction_done() >= 1.0:
+            return  # no limit, or the run has ended anyway (its budget is spent: it is whole)
         if time.perf_counter() - self.start > self.seconds:
-            done = f"{state.epoch} epochs" if state.has_epochs else f"{state.step} steps"
-            raise TimeBudgetExceeded(f"training passed its {self.seconds:g} s limit after {done}")
+            state.stop(TIME_LIMIT)
 
 
 class Progress(EveryEpoch):

@@ -16,7 +16,8 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
 - `lr_plateau_factor`: scale the learning rate by this when the monitored loss stalls for 2 epochs.
 - `augment_shift`: shift training images by up to this fraction of their side (images only).
 - `min_steps_per_epoch`: an epoch is as many passes as give at least this many steps.
-- `device`, `random_state`, `time_limit` (seconds; past it training raises TimeBudgetExceeded).
+- `device`, `random_state`, `time_limit` (seconds; past it training stops after the epoch, and the
+  model is scored with `stop_reason` "time_limit").
 A family without one of the optional three (schedule, shift, minimum steps) does without it.
 """
 from __future__ import annotations
@@ -96,7 +97,7 @@ class DeepEstimator(BaseEstimator):
                              batch_size=self.batch_size, generator=generator, on_epoch=on_epoch, **(settings | loop))
         self.history_ = state.history
         self.n_epochs_ = len(self.history_.train_loss)
-        self.stop_reason_ = state.stop_reason  # "epochs", "steps", "seconds": the budget ended it
+        self.stop_reason_ = state.stop_reason  # "epochs", "steps", "seconds", "time_limit": a budget ended it
         return state
 
     @property

@@ -55,7 +55,7 @@ class DeepGenerator(GenerativeModel):
 
     def fit_images(self, X, y, on_epoch):
         """Run the step max_steps times; progress through on_epoch(percent, 100, mean recent loss,
-        "step N"). Raises Diverged on a non-finite loss and TimeBudgetExceeded past time_limit seconds."""
+        "step N"). Raises Diverged on a non-finite loss; stops (stop_reason "time_limit") past time_limit seconds."""
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         step = self.build(X, y)

@@ -14,7 +14,7 @@ After each step: the step budget, then each callback's `on_step_end`, then the w
 them may end the run: `state.stop(reason)`, the first reason given is kept. A run ended inside an
 epoch (by the step budget, the wall clock or a step callback) keeps the weights of its last step,
 and its cut-short epoch's loss is the plain mean of the batch losses it had. Exceptions raised by a
-callback (`Diverged`, `TimeBudgetExceeded` in harness/deep/callbacks.py) end the run as failures.
+callback (`Diverged` in harness/deep/callbacks.py) end the run as failures.
 
 Data stays where the caller put it (on the device): no DataLoader, batches are index tensors.
 """
@@ -30,6 +30,7 @@ import numpy as np
 from torch import nn
 
 BUDGET_REASONS = ("epochs", "steps", "seconds")  # why a run ends when no callback ended it
+TIME_LIMIT = "time_limit"  # the cell's time limit ended it (harness/deep/callbacks.py TimeLimit): a budget too
 
 
 @dataclass

@@ -128,7 +128,7 @@ class TorchSequenceModel(DeepEstimator):
         if self.stop_when_solved and X_v is not None:
             solved.append(StopWhenSolved(lambda: self._solved(self._outputs(X_v), y_v, margin=STOP_MARGIN),
                                          self.stop_when_solved))
-        # the runner's own time_limit still raises TimeBudgetExceeded: a timeout, as for every model
+        # the runner's own time_limit stops it too (stop_reason "time_limit"), as for every model
         state = self.fit_module(_mse if self.regression_ else nn.functional.cross_entropy, self.tensor(X[tr]),
                                 self._targets(y_fit[tr]), X_v, y_v, generator, on_epoch, max_epochs=max_epochs,
                                 max_steps=self.max_steps, seconds=self.budget_seconds or None,

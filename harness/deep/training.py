@@ -135,7 +135,7 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     (its weights kept); `callbacks` join the usual ones.
 
     X, y (and the validation split) are already on the module's device. Raises Diverged on a
-    non-finite loss and TimeBudgetExceeded when `time_limit` seconds pass.
+    non-finite loss; stops after the epoch in which `time_limit` seconds pass (stop_reason "time_limit").
     """
     passes = max(1, math.ceil(min_steps_per_epoch * batch_size / len(X)))  # batches run on across passes
     shift = augment_shift if X.dim() == 4 else 0.0  # images only
