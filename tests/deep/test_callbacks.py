@@ -8,8 +8,18 @@ import pytest
 import torch
 from torch import nn
 
-from harness.deep.callbacks import (EMA, Diverged, Divergence, EarlyStopping, PlateauSchedule, Progress, StopWhenSolved,
-                                    TimeBudgetExceeded, TimeLimit, Validation, require_finite)
+from harness.deep.callbacks import (
+    EMA,
+    Diverged,
+    Divergence,
+    EarlyStopping,
+    PlateauSchedule,
+    Progress,
+    StopWhenSolved,
+    TimeLimit,
+    Validation,
+    require_finite,
+)
 from harness.deep.estimator import shuffled_holdout, stratified_holdout
 from harness.deep.loop import Budget, Callback, run_loop
 from harness.deep.training import train_module
