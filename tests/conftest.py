@@ -120,6 +120,9 @@ SLOW_TESTS = {
     "tests/models/test_models.py::test_model_learns_digits[resnet_mlp]",  # 6
     "tests/models/test_models.py::test_language_model_beats_a_uniform_guess[char_lstm]",  # 5
     "tests/models/test_sequence_models.py::test_tagger_learns_a_character_language_model[mamba]",  # 5
+    "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[empty]",  # 8
+    "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[garbage]",  # 8
+    "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[wrong_keys]",  # 8
     "tests/models/test_models.py::test_model_learns_digits[tdnn]",  # 4
     "tests/models/test_models.py::test_model_learns_digits[gru]",  # 3
     "tests/models/test_models.py::test_model_learns_digits[rnn]",  # 3

@@ -38,6 +38,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ RECIPE_STEPS = 500
 RECIPE = {"network": "harness.models.cnn.LeNet5", "channels": [6, 16], "optimizer": "adam", "lr": 1e-3,
           "batch_size": 64, "steps": RECIPE_STEPS, "seed": 0, "version": 1}
 PR_K = 3
+log = logging.getLogger("bench")
 GRID_CLASSES, GRID_PER_CLASS = 10, 10
 _classifiers: dict[str, tuple[LeNet5, float]] = {}  # this process's feature classifiers, by cache key
 
@@ -111,7 +113,10 @@ def feature_classifier(task: Task, cache_dir: str | Path | None = None, device: 
                 state = {k: torch.from_numpy(f[k]) for k in f.files if k != "test_accuracy"}
                 module.load_state_dict(state)
                 loaded = float(f["test_accuracy"])
-        except (OSError, ValueError, KeyError, RuntimeError):  # damaged or from another recipe: train again
+        except Exception as e:  # noqa: BLE001 - truncated, empty, corrupt (BadZipFile...) or another recipe's: rebuild
+            log.warning("cached feature classifier %s is unreadable (%s: %s); training it again", path,
+                        type(e).__name__, e)
+            path.unlink(missing_ok=True)
             loaded = None
     if loaded is None:
         module = train_recipe(task.X_train, task.y_train, task.n_classes, device).cpu()

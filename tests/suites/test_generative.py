@@ -113,6 +113,32 @@ def test_feature_classifier_is_cached_in_the_process_and_on_disk(digits_generati
     assert gm.cache_key(other) != gm.cache_key(task)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "wrong_keys"])
+def test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it(digits_generation, tmp_path, damage, caplog):
+    task = digits_generation
+    gm._classifiers.clear()
+    _, accuracy = gm.feature_classifier(task, tmp_path)
+    (path,) = (tmp_path / "feature_classifiers").glob("*.npz")
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": b"\x00not a zip" * 50,
+                      "wrong_keys": _npz(other=np.zeros(3))}[damage])
+    gm._classifiers.clear()
+    with caplog.at_level("WARNING", logger="bench"):
+        rebuilt, accuracy_again = gm.feature_classifier(task, tmp_path)  # trained again, not an error
+    assert accuracy_again == pytest.approx(accuracy, abs=0.05)
+    assert str(path) in caplog.text and "training it again" in caplog.text
+    gm._classifiers.clear()
+    assert gm.feature_classifier(task, tmp_path)[1] == accuracy_again  # the rebuilt file reads back
+
+
+def _npz(**arrays) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
 def test_generation_view_takes_labelled_images_only():
     digits = load_digits(seed=0)
     task = as_kind(digits, "generation")
