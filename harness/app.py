@@ -15,7 +15,13 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.markup import escape
 
-from harness.core.config import ConfigError, GROUPS, compose_config, group_options, validate_overrides
+from harness.core.config import (
+    GROUPS,
+    ConfigError,
+    compose_config,
+    group_options,
+    validate_overrides,
+)
 from harness.core.display import console
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -128,20 +134,31 @@ def attach_log_file(path: Path) -> logging.Handler | None:
 
 
 def new_run_stamp(results: Path, suites: list[str]) -> str:
-    """A timestamp no existing run folder of these suites uses (runs are never overwritten)."""
-    stamp = base = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    n = 1
-    while any((results / s / stamp).exists() for s in suites):
-        n += 1
-        stamp = f"{base}-{n}"
-    return stamp
+    """A timestamp whose run folder this call has created for every one of these suites: create-or-fail
+    (mkdir), so two runs started in the same second, in two terminals, a CI matrix or a SLURM array,
+    never share a folder; on a clash, the next free name (`-2`, `-3`, ...). Runs are never overwritten."""
+    base = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    for n in range(1, 10_000):
+        stamp = base if n == 1 else f"{base}-{n}"
+        made = []
+        try:
+            for s in dict.fromkeys(suites):
+                (results / s).mkdir(parents=True, exist_ok=True)
+                (results / s / stamp).mkdir()
+                made.append(results / s / stamp)
+            return stamp
+        except FileExistsError:
+            for folder in made:  # another run has this name for some suite: release ours, try the next
+                folder.rmdir()
+    raise ConfigError(f"no free run folder name for {base} under {results}")
 
 
 def preflight(overrides: list[str]):
     """Validate everything that can be checked before a job starts; return the composed config and
     the names of the suites the run writes to."""
-    from harness.core.hardware import resolve_device
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from harness.core.hardware import resolve_device
 
     validate_overrides(overrides)
     parsed = OverridesParser.create().parse_overrides(overrides)

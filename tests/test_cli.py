@@ -23,7 +23,7 @@ VISION = OmegaConf.load(CONFIG_DIR / "suite" / "vision.yaml")
 FAMILY = {m: OmegaConf.load(CONFIG_DIR / "model" / f"{m}.yaml").family for m in VISION.models}
 
 COLUMNS = ["suite", "dataset", "model", "variant", "family", "features", "params", "params_id", "seed", "n_train", "n_test",
-           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "workers", "cells_alongside", "git_commit", "code_version", "job",
+           "profile", "tuned", "device", "cpu_model", "gpu_name", "torch_threads", "workers", "cells_alongside", "git_commit", "code_version", "run_id", "job",
            "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
            "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",

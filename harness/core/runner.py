@@ -108,6 +108,7 @@ class Runner:
         if self.isolate:
             start_server(plan_modules(self.plan))
         self.store = RunStore(run_dir)
+        self.run_id = f"{self.plan.suite}/{Path(run_dir).name}"  # in every row: whose run it is (jobs of a sweep share it)
         self.machine = hardware.machine_info(self.device, self.threads)
         self.commit = hardware.git_commit()
         self.versions = hardware.package_versions()
@@ -258,7 +259,7 @@ class Runner:
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
             "torch_threads": self.threads, "workers": self.workers, "cells_alongside": 0,
         "git_commit": self.commit, "code_version": self.code_version,
-            "job": self.job, "cell_key": None, "reused_from": None,
+            "run_id": self.run_id, "job": self.job, "cell_key": None, "reused_from": None,
             "status": "ok", "error": None, **MEASURES,
             "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
         }
@@ -297,7 +298,7 @@ class Runner:
         row["cell_key"] = self.key_of(spec, row, ds_cfg)
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None
         if done is not None:
-            done = done | {"job": self.job}
+            done = done | {"job": self.job, "run_id": self.run_id}  # this run's row now; reused_from says whence
             with self.lock:
                 self.reused += 1
             self.store.write_row(done)

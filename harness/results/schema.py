@@ -21,7 +21,7 @@ OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan
                     "params_id": "", "run": "", "cpu_model": "", "gpu_name": None, "cell_seconds": np.nan,
                     "n_test": np.nan, "error": None,
                     # before cells ran side by side (harness/core/scheduling.py), each ran alone
-                    "workers": 1, "cells_alongside": 0}
+                    "workers": 1, "cells_alongside": 0, "run_id": ""}
 
 # The measures every cell records, whatever its kind, with their value before the cell ran.
 MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,

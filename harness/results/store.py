@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-
 from harness.results.schema import IDENTITY, STATUSES  # noqa: F401 - the store's identity of a row
-
 
 ALL_INDEX = "all.json"  # in results/all/<stamp>/: the suites' run folders of one `bench run suite=all`
 
@@ -26,11 +24,23 @@ class ResultsError(Exception):
     """Result folders that cannot be read: missing, empty or corrupt."""
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes files only their owner may read (0600); results, reports and caches are meant to be
+# shared (a results folder on a team disk, a CI artifact server), so they get the mode the user's umask gives.
+FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename: readers see all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -147,10 +157,14 @@ def read_run_rows(folder: Path) -> pd.DataFrame:
 
 
 def load_results(paths: list[Path | str]) -> pd.DataFrame:
-    """All rows of all runs under the given paths, with a `run` column naming each run folder."""
-    frames = []
+    """All rows of all runs under the given paths, with a `run` column naming each run folder. A run
+    folder reached twice (a results root and a run under it, given together) is read once."""
+    frames, seen = [], set()
     for p in paths:
         for folder in run_folders(Path(p)):
+            if folder.resolve() in seen:
+                continue
+            seen.add(folder.resolve())
             df = read_run_rows(folder)
             if len(df):
                 df["run"] = str(folder)
