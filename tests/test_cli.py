@@ -119,7 +119,9 @@ def test_second_identical_run_reuses_finished_cells_into_a_new_folder(run_bench)
     assert snapshot(first) == before  # earlier runs are only read
     reused = rows(second).iloc[0]
     assert reused["reused_from"] == str(first)
-    assert rows(second).drop(columns=["reused_from", "job"]).equals(rows(first).drop(columns=["reused_from", "job"]))
+    assert reused["run_id"] == f"vision/{second.name}"  # the new run's row now; reused_from says whence
+    mine = ["reused_from", "job", "run_id"]
+    assert rows(second).drop(columns=mine).equals(rows(first).drop(columns=mine))
     # --force runs the cell again: a fresh measurement, same outcome
     code3, third = run_bench(*args, "--force")
     fresh = rows(third).iloc[0]

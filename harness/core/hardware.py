@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -80,18 +82,49 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-PACKAGES = ["torch", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf",
-            "mlxtend", "rich", "matplotlib"]
+PROJECT = "bench"
+
+
+def _name(requirement: str) -> str | None:
+    """The distribution a requirement string names; None for one only an extra asks for (tests, slurm)."""
+    if re.search(r"""extra\s*==""", requirement):
+        return None
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return match.group(1) if match else None
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@lru_cache(maxsize=1)
+def runtime_versions() -> dict[str, str]:
+    """The version of every installed distribution bench runs on: its declared dependencies and
+    theirs, all the way down (aeon's numba, gymnasium's dynamics, scikit-learn's threadpoolctl...).
+    Derived from the installed metadata (one scan of it), not kept by hand, so a new dependency is in
+    the resume key the day it is added."""
+    installed = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            installed.setdefault(_key(name), dist)
+    todo = ["torch", "scikit-learn", "numpy"]  # bench's core, should its own metadata be missing (a source checkout)
+    if _key(PROJECT) in installed:
+        todo += [n for r in installed[_key(PROJECT)].requires or [] if (n := _name(r))]
+    found: dict[str, str] = {}
+    while todo:
+        key = _key(todo.pop())
+        if key in found or key not in installed:  # done, or not installed (an optional dependency of a dependency)
+            continue
+        found[key] = installed[key].version
+        todo += [n for r in installed[key].requires or [] if (n := _name(r))]
+    return dict(sorted(found.items()))
 
 
 def package_versions() -> dict[str, str | None]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    """runtime_versions(): part of each cell's resume key (harness/core/resume.py), so upgrading any
+    distribution bench runs on runs the cells again."""
+    return dict(runtime_versions())
 
 
 def machine_info(device: str, threads: int) -> dict:

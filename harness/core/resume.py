@@ -1,9 +1,10 @@
 """Resume: a cell that already finished with the same config and code is not run again.
 
 Every row carries `cell_key`, a hash of everything that decides the cell's outcome: the resolved
-dataset and model configs (hyperparameters, epochs), seed, training and test sizes, tuning, device,
-threads, time limit, interpretation settings, bench's own source code (`code_version`) and the
-versions of the libraries it runs on. A new run looks the key up in the earlier runs of its suite;
+dataset and model configs (hyperparameters, epochs), the content of a user's data file (`load.path`),
+seed, training and test sizes, tuning, device, threads, time limit, interpretation settings, bench's
+own source code (`code_version`) and the version of every installed distribution it runs on (its
+dependencies and theirs: harness/core/hardware.py runtime_versions). A new run looks the key up in the earlier runs of its suite;
 a finished row (ok or diverged: both are outcomes, not faults) is copied into the new run folder
 with `reused_from` naming its origin, and the cell is skipped. Errors and timeouts run again.
 Earlier folders are only read. `bench run ... --force` (or `resume=false`) runs everything.
@@ -41,6 +42,40 @@ def code_version() -> str:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def data_fingerprint(load: dict) -> str | None:
+    """What a user's data file holds, for the resume key: a dataset config's `load.path` (a CSV,
+    Parquet, idx or .ts file, or an image or text folder) names a file whose content can change under
+    the same name. A file: a hash of its bytes; a folder: of its files' names, sizes and modification
+    times (reading every image of a folder per run would cost more than the cells it saves). None
+    where the config names no path (embedded and registry datasets: their version is the package's)."""
+    path = (load or {}).get("path")
+    if not path:
+        return None
+    path = Path(str(path)).expanduser()
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"  # the loader says where it looked; the key only has to differ from a real file's
+    if path.is_dir():  # a change deep inside leaves the folder's own stat alone: list it every time
+        digest = hashlib.sha1()
+        for f in sorted(path.rglob("*")):
+            if f.is_file():
+                fs = f.stat()
+                digest.update(f"{f.relative_to(path)}\0{fs.st_size}\0{fs.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
+    return _file_hash(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _file_hash(path: str, size: int, mtime_ns: int) -> str:
+    """A file's bytes, hashed once per (size, modification time): every cell of a run asks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def cell_key(payload: dict) -> str:

@@ -33,7 +33,7 @@ from harness.core.display import RunDisplay, console, summary_tables
 from harness.core.isolation import call_in_child, run_isolated, start_server
 from harness.results.schema import MEASURES
 from harness.results.store import RunStore
-from harness.core.resume import ResumeIndex, cell_key, code_version
+from harness.core.resume import ResumeIndex, cell_key, code_version, data_fingerprint
 from harness.core.safety import imported_values
 from harness.core.scheduling import CellPool, expected_seconds, resolve_workers, threads_per_cell
 from harness.tasks import default_kinds
@@ -281,8 +281,9 @@ class Runner:
 
     def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
         """What decides the cell's outcome (see harness/core/resume.py), hashed."""
+        dataset = OmegaConf.to_container(ds_cfg, resolve=True)
         return cell_key({
-            "suite": row["suite"], "dataset": OmegaConf.to_container(ds_cfg, resolve=True), "model": spec.model,
+            "suite": row["suite"], "dataset": dataset, "data": data_fingerprint(dataset.get("load")), "model": spec.model,
             "seed": spec.seed, "n_train": row["n_train"], "n_test": row["n_test"], "tuned": spec.tuned,
             "n_configs": spec.n_configs,
             "device": spec.device, "threads": spec.threads, "time_limit": spec.time_limit, "interpret": spec.interpret,
