@@ -12,6 +12,7 @@ import string
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -144,27 +145,68 @@ def test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing(earlier
     assert {k: v for k, v in snapshot(earlier).items() if k in before} == before
 
 
-def test_unreadable_result_folders_are_bad_input(earlier, tmp_path, capsys, monkeypatch):
+def test_damaged_result_files_are_named_and_what_is_readable_still_counts(earlier, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
-    broken = tmp_path / "broken"
-    store = RunStore(broken)
-    (store.cells / "x.parquet").write_bytes(b"not parquet at all")
-    bad_json = tmp_path / "bad-json"
-    RunStore(bad_json).cells.joinpath("y.parquet").write_bytes((next(earlier.glob("vision/*/cells/*.parquet"))).read_bytes())
+    good = next(earlier.glob("vision/*/cells/*.parquet")).read_bytes()
+    broken = tmp_path / "broken"  # its only cell damaged: nothing to show
+    (RunStore(broken).cells / "x.parquet").write_bytes(b"not parquet at all")
+    half = tmp_path / "half"  # one damaged cell beside a good one: the good one stands
+    RunStore(half).cells.joinpath("a.parquet").write_bytes(good)
+    half.joinpath("cells", "b.parquet").write_bytes(good[: len(good) // 2])
+    bad_json = tmp_path / "bad-json"  # damaged provenance: the rows stand without it
+    RunStore(bad_json).cells.joinpath("y.parquet").write_bytes(good)
     (bad_json / "run.json").write_text("{not json")
     empty = tmp_path / "empty"
     empty.mkdir()
-    cases = [(["report", str(broken)], "cannot read result file"), (["report", str(bad_json)], "cannot read"),
-             (["report", str(empty)], "holds no bench run"), (["report", str(tmp_path / "absent")], "no such results folder"),
-             (["compare", str(broken), str(earlier / "vision")], "cannot read result file"),
-             (["compare", str(empty), str(earlier / "vision")], "holds no bench run"),
-             (["claims", str(broken)], "cannot read result file"), (["claims", str(bad_json)], "cannot read")]
-    for argv, words in cases:
+    cases = [(["report", str(broken)], 2, ["x.parquet is damaged", "no finished cells"]),
+             (["report", str(half)], 0, ["b.parquet is damaged"]),
+             (["report", str(bad_json)], 0, ["run.json is damaged"]),
+             (["report", str(empty)], 2, ["holds no bench run"]), (["report", str(tmp_path / "absent")], 2, ["no such results folder"]),
+             (["compare", str(broken), str(earlier / "vision")], 2, ["x.parquet is damaged"]),
+             (["compare", str(empty), str(earlier / "vision")], 2, ["holds no bench run"]),
+             (["claims", str(broken)], 2, ["x.parquet is damaged"]), (["claims", str(bad_json)], 0, ["run.json is damaged"])]
+    for argv, code, words in cases:
         capsys.readouterr()
-        assert main(argv) == 2, argv
+        assert main(argv) == code, argv
         err = capsys.readouterr().err
-        assert words in err and "Traceback" not in err, (argv, err)
-    assert not (broken / "report.html").exists()
+        assert all(w in err for w in words) and "Traceback" not in err, (argv, err)
+    assert not (broken / "report.html").exists() and (half / "report.html").exists()
+    assert pd.read_parquet(half / "cells" / "a.parquet").equals(pd.read_parquet(bad_json / "cells" / "y.parquet"))
+
+
+DAMAGE = {"truncated": lambda data: data[: len(data) // 2], "empty": lambda data: b"",
+          "garbage": lambda data: bytes(range(256)) * 8, "flipped": lambda data: data[:8] + bytes(b ^ 0xFF for b in data[8:])}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("kind", ["cell", "results.parquet", "run.json", "reference"])
+def test_every_file_bench_reads_back_survives_damage_without_a_traceback(earlier, tmp_path, capsys, kind, damage):
+    """Truncated, emptied, overwritten or bit-flipped: bench names the file, keeps everything else,
+    and never shows a traceback. A reference (a consolidated run alone) is bad input (exit 2)."""
+    import shutil
+
+    run = next(p.parent for p in earlier.glob("vision/*/cells"))
+    copy = tmp_path / "vision" / run.name
+    shutil.copytree(run, copy)
+    if kind == "reference":  # results/reference/<suite>: results.parquet only
+        shutil.rmtree(copy / "cells")
+    if kind == "cell":  # a run killed before it consolidated: its cells are what is read
+        (copy / "results.parquet").unlink()
+    target = {"cell": next((copy / "cells").glob("*.parquet")) if kind == "cell" else None,
+              "results.parquet": copy / "results.parquet", "run.json": copy / "run.json",
+              "reference": copy / "results.parquet"}[kind]
+    target.write_bytes(DAMAGE[damage](target.read_bytes()))
+    capsys.readouterr()
+    code = main(["claims", str(copy)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(target.name) in err, err
+    if kind == "reference":
+        assert code == 2 and "cannot read result file" in err
+    elif kind == "cell" and len(list((copy / "cells").glob("*.parquet"))) == 1:
+        assert code == 2 and "no finished cells" in err  # its only cell: nothing left to judge, said plainly
+    else:  # the other cells (or, for run.json, all of them) stand: the scorecard is computed from them
+        assert code == 0
+    assert main(["run", *SMALL, f"paths.results={tmp_path}", "seed=0"]) == 0  # a new run beside it: resume copes
 
 
 def test_a_broken_earlier_run_does_not_stop_a_new_one(earlier, capsys):

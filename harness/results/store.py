@@ -95,13 +95,24 @@ def cell_files(cells: Path) -> list[Path]:
     return sorted(f for f in cells.glob("*.parquet") if not f.name.startswith("."))
 
 
+def damaged(path: Path, e: Exception, what: str) -> None:
+    """Say which file could not be read (truncated by a full disk, emptied, overwritten by another
+    tool) and what bench does instead; the rest of the results stand."""
+    from harness.core.display import console
+
+    text = " ".join(f"{type(e).__name__}: {e}".split())[:200]
+    console.print(f"warning: {path} is damaged ({text}); {what}", soft_wrap=True, markup=False, style="yellow")
+
+
 def read_cells(cells: Path) -> pd.DataFrame:
+    """Every readable cell of a folder; a damaged one is named in a warning and left out, never
+    allowed to hide the others."""
     frames = []
     for f in cell_files(cells):
         try:
             frames.append(pd.read_parquet(f))
-        except Exception as e:  # a foreign or damaged file: say which, keep the rest
-            raise ResultsError(f"cannot read result file {f}: {e}") from e
+        except Exception as e:  # noqa: BLE001 - any damage: say which file, keep the rest
+            damaged(f, e, "that cell is left out, the others are read")
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -149,9 +160,12 @@ def read_run_rows(folder: Path) -> pd.DataFrame:
     if consolidated.is_file():
         try:
             df = pd.read_parquet(consolidated)
-        except Exception as e:
-            raise ResultsError(f"cannot read result file {consolidated}: {e}") from e
-        if n_cells is None or len(df) == n_cells:
+        except Exception as e:  # noqa: BLE001 - any damage
+            if n_cells is None:  # a consolidated run alone (a reference): nothing else holds its rows
+                raise ResultsError(f"cannot read result file {consolidated}: {e}") from e
+            damaged(consolidated, e, "reading the run's cells instead")
+            df = None
+        if df is not None and (n_cells is None or len(df) == n_cells):
             return df
     return read_cells(cells) if cells.is_dir() else pd.DataFrame()
 
@@ -180,8 +194,9 @@ def load_run_info(folder: Path) -> dict:
         return {}
     try:
         info = json.loads(f.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise ResultsError(f"cannot read {f}: {e}") from e
-    if not isinstance(info, dict):
-        raise ResultsError(f"{f} is not a bench run.json (not a JSON object)")
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as e:  # the rows stand without their provenance
+        damaged(f, e, "the run's provenance is shown as not recorded")
+        return {}
     return info
