@@ -118,3 +118,26 @@ def test_submitit_local_sweep_lands_in_one_results_set(run_bench):
                              "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5")
     assert code == 0
     assert sorted(rows(folder)["model"]) == ["gaussian_nb", "knn"]
+
+
+def test_ctrl_c_with_cells_side_by_side_stops_them_and_keeps_every_finished_cell(tmp_results):
+    # the CNN (500 epochs) runs first, longest first; the classical cells finish beside it
+    args = [*SMALL, "suite.models=[gaussian_nb,knn,cnn,logistic_regression,decision_tree]", "seed=0",
+            "profile.max_epochs=500", "profile.patience=500", "hardware.workers=2"]
+    proc = bench_process(tmp_results, *args)
+    deadline, cells = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        found = [f for f in tmp_results.glob("vision/*/cells/*.parquet") if not f.name.startswith(".")]
+        if len(found) >= 2:
+            cells = found[0].parent
+            break
+        time.sleep(0.05)
+    assert cells is not None, "the run never finished two cells"
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130  # interrupted: running cells were stopped, not waited for
+    df = read_cells(cells)
+    assert 2 <= len(df) < 5 and "cnn" not in set(df["model"]) and set(df["status"]) == {"ok"}  # no row when interrupted
+    assert len(rows(cells.parent)) == len(df)  # consolidated before exiting
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert not [p for p in alive if "bench-cell" in " ".join(p.cmdline() if p.is_running() else [])]
