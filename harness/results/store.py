@@ -171,8 +171,9 @@ def read_run_rows(folder: Path) -> pd.DataFrame:
 
 
 def load_results(paths: list[Path | str]) -> pd.DataFrame:
-    """All rows of all runs under the given paths, with a `run` column naming each run folder. A run
-    folder reached twice (a results root and a run under it, given together) is read once."""
+    """All rows of all runs under the given paths, with a `run` column naming each run folder. Each
+    measurement counts once: a run folder reached twice (a results root and a run under it) is read
+    once, and a row found in two folders (a reused row beside its origin, a copied run) once."""
     frames, seen = [], set()
     for p in paths:
         for folder in run_folders(Path(p)):
@@ -185,7 +186,23 @@ def load_results(paths: list[Path | str]) -> pd.DataFrame:
                 frames.append(df)
     if not frames:
         raise ResultsError(f"no finished cells under {', '.join(map(str, paths))}")
-    return pd.concat(frames, ignore_index=True)
+    return once_per_measurement(pd.concat(frames, ignore_index=True))
+
+
+def once_per_measurement(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one cell identity that started at the same microsecond are one measurement: a reused
+    row keeps its origin's `cell_started`, so `bench claims results/` would otherwise count a cell once
+    per run that reused it (and its intervals would be too narrow). The row that was not reused is kept,
+    so `run` names the run that measured it; rows without a start time are all kept."""
+    if "cell_started" not in df:
+        return df
+    key = [c for c in IDENTITY if c in df] + ["cell_started"]
+    reused = df["reused_from"].notna() if "reused_from" in df else pd.Series(False, index=df.index)
+    order = df.assign(_reused=reused).sort_values("_reused", kind="stable")
+    repeated = order.duplicated(key) & order["cell_started"].notna()
+    if not repeated.any():
+        return df
+    return df.loc[sorted(order.index[~repeated])].reset_index(drop=True)
 
 
 def load_run_info(folder: Path) -> dict:

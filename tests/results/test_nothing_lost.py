@@ -93,3 +93,14 @@ def test_the_mode_is_read_from_the_umask_in_force_at_import():
         assert store._umask() == 0o027
     finally:
         os.umask(old)
+
+
+def test_a_reused_row_beside_the_run_that_measured_it_counts_once(tmp_path):
+    row = {"suite": "vision", "dataset": "digits", "model": "knn", "variant": "", "params": "{}", "seed": 0,
+           "n_train": 100, "status": "ok", "cell_started": "20260101T000000000001", "reused_from": None}
+    for run, extra in (("r1", {}), ("r2", {"reused_from": "results/vision/r1"})):
+        (tmp_path / "vision" / run / "cells").mkdir(parents=True)
+        pd.DataFrame([row | extra]).to_parquet(tmp_path / "vision" / run / "cells" / "a.parquet")
+    df = load_results([tmp_path])
+    assert len(df) == 1 and df["run"].iloc[0].endswith("r1")  # under the run that measured it
+    assert len(load_results([tmp_path / "vision" / "r2"])) == 1  # a run alone still shows all its rows
