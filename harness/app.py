@@ -266,8 +266,10 @@ def list_items() -> int:
                         f"max_train={node.max_train} max_test={node.max_test}")
             t.add_row(f"[bold]{name}[/]", note)
         if group == "suite":
-            members = OmegaConf.load(group_dir("all.yaml"))
-            t.add_row(f"[bold]{ALL}[/]", f"{members.description} ({', '.join(m.suite for m in members.members)})")
+            from harness.all_suites import MEMBERS_FILE, load_members
+
+            about = OmegaConf.load(MEMBERS_FILE).get("description", "")
+            t.add_row(f"[bold]{ALL}[/]", f"{about} ({', '.join(m.suite for m in load_members())})")
         console.print(t)
         console.print()
     return EXIT_OK

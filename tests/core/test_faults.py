@@ -58,18 +58,21 @@ def bench_process(results: Path, *overrides: str) -> subprocess.Popen:
                             cwd=Path(__file__).resolve().parents[2])
 
 
+def cells_folder_once_two_finish(results: Path, timeout: float = 120.0) -> Path:
+    """The running run's cells/ folder, as soon as two of its cells have been written whole."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [f for f in results.glob("vision/*/cells/*.parquet") if not f.name.startswith(".")]
+        if len(found) >= 2:
+            return found[0].parent
+        time.sleep(0.05)
+    raise AssertionError("the run never finished two cells")
+
+
 def test_sigkill_mid_run_leaves_every_finished_cell_readable_and_resume_completes_it(tmp_results):
     args = [*SMALL, "suite.models=[gaussian_nb,knn,mlp,cnn,logistic_regression,decision_tree]", "seed=0"]
     proc = bench_process(tmp_results, *args)
-    deadline = time.monotonic() + 120
-    cells = None
-    while time.monotonic() < deadline:
-        found = list(tmp_results.glob("vision/*/cells/*.parquet"))
-        if len([f for f in found if not f.name.startswith(".")]) >= 2:
-            cells = found[0].parent
-            break
-        time.sleep(0.05)
-    assert cells is not None, "the run never finished two cells"
+    cells = cells_folder_once_two_finish(tmp_results)
     workers = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
@@ -125,14 +128,7 @@ def test_ctrl_c_with_cells_side_by_side_stops_them_and_keeps_every_finished_cell
     args = [*SMALL, "suite.models=[gaussian_nb,knn,cnn,logistic_regression,decision_tree]", "seed=0",
             "profile.max_epochs=500", "profile.patience=500", "hardware.workers=2"]
     proc = bench_process(tmp_results, *args)
-    deadline, cells = time.monotonic() + 120, None
-    while time.monotonic() < deadline:
-        found = [f for f in tmp_results.glob("vision/*/cells/*.parquet") if not f.name.startswith(".")]
-        if len(found) >= 2:
-            cells = found[0].parent
-            break
-        time.sleep(0.05)
-    assert cells is not None, "the run never finished two cells"
+    cells = cells_folder_once_two_finish(tmp_results)
     workers = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130  # interrupted: running cells were stopped, not waited for
