@@ -35,6 +35,11 @@ PER_SUITE_KEYS = ("model", "dataset", "suite")
 class Member:
     suite: str
     overrides: list[str] = field(default_factory=list)
+    # More overrides under one profile (`profiles: {evidence: [interpret=on]}`), after `overrides`
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+
+    def overrides_for(self, profile: str) -> list[str]:
+        return [*self.overrides, *self.profiles.get(profile, [])]
 
 
 def load_members(path: Path | None = None) -> list[Member]:
@@ -56,7 +61,15 @@ def load_members(path: Path | None = None) -> list[Member]:
             raise ConfigError(f"{path}: unknown suite {name!r} in members; suites: {', '.join(valid)}")
         if any(m.suite == name for m in members):
             raise ConfigError(f"{path}: suite {name!r} is a member twice; give it one entry")
-        members.append(Member(name, [str(o) for o in extra]))
+        per_profile = entry.get("profiles") or {}
+        if not isinstance(per_profile, dict) or not all(isinstance(v, list) for v in per_profile.values()):
+            raise ConfigError(f"{path}: profiles of member {name!r} must map a profile name to a list of overrides")
+        unknown = sorted(set(per_profile) - set(group_options("profile")))
+        if unknown:
+            raise ConfigError(f"{path}: member {name!r} names unknown profiles {unknown}; "
+                              f"profiles: {', '.join(group_options('profile'))}")
+        members.append(Member(name, [str(o) for o in extra],
+                              {str(k): [str(o) for o in v] for k, v in per_profile.items()}))
     return members
 
 
@@ -79,13 +92,15 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
     from harness.core.hardware import HardwareError
 
     user = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "suite"]
+    profile = next((o.split("=", 1)[1] for o in reversed(user) if o.split("=", 1)[0] == "profile"), "default")
     try:
         check_overrides(overrides)
         members = load_members(members_file)
         # Every member's config is checked before any runs: bad input loses no time and no results.
         results = None
         for m in members:
-            cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")], *m.overrides])
+            cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")],
+                                    *m.overrides_for(profile)])
             results = results or Path(cfg.paths.results)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
@@ -96,11 +111,12 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
     index = {"stamp": stamp, "overrides": user, "force": force, "split": split,
              "started": now(), "ended": None, "members": []}
     for m in members:
-        console.rule(f"[bold]suite={m.suite}[/] {escape(' '.join(m.overrides))}")
+        extra = m.overrides_for(profile)
+        console.rule(f"[bold]suite={m.suite}[/] {escape(' '.join(extra))}")
         t0 = time.perf_counter()
-        code = app.run([f"suite={m.suite}", *user, *m.overrides], force=force, split=split, stamp=stamp)
+        code = app.run([f"suite={m.suite}", *user, *extra], force=force, split=split, stamp=stamp)
         folder = results / m.suite / stamp
-        index["members"].append({"suite": m.suite, "overrides": m.overrides, "exit_code": code,
+        index["members"].append({"suite": m.suite, "overrides": extra, "exit_code": code,
                                  "seconds": round(time.perf_counter() - t0, 1),
                                  "folder": f"{m.suite}/{stamp}" if (folder / "cells").is_dir() else None})
         write_index(out, index)  # after each member: an interrupted run still says what it holds

@@ -120,6 +120,7 @@ class Plan:
     seeds: list[int]
     dataset_seeds: dict[str, list[int]] = field(default_factory=dict)
     dataset_models: dict[str, list[str]] = field(default_factory=dict)  # by names before variants
+    size_caps: dict[str, int] = field(default_factory=dict)  # model (name before variants) -> largest curve size
 
     def seeds_for(self, dataset: str) -> list[int]:
         return self.dataset_seeds.get(dataset, self.seeds)
@@ -166,7 +167,11 @@ def resolve_plan(cfg: DictConfig) -> Plan:
 
     datasets = expand_variants(items("dataset", dataset_names, cfg.get("dataset")),
                                suite.get("dataset_variants") or {})
-    models = expand_variants(items("model", model_names, cfg.get("model")), suite.get("variants") or {})
+    # The profile's variants replace the suite's for the models it names (resolved in place: grids
+    # pick their values by the profile's name)
+    variants = {str(k): OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v
+                for node in (suite.get("variants"), tweaks.get("variants")) if node for k, v in node.items()}
+    models = expand_variants(items("model", model_names, cfg.get("model")), variants)
     check_types(cfg)
     scaling_seeds = cfg.scaling.get("seeds") if cfg.scaling.enabled else None
     seeds = ([cfg.seed] if cfg.get("seed") is not None else
@@ -195,7 +200,11 @@ def resolve_plan(cfg: DictConfig) -> Plan:
             if missing:
                 key = missing[0].removeprefix(f"{group}.")
                 raise ConfigError(f"{group} {name} needs a value for {key} (set it with {group}.{key}=...)")
-    return Plan(suite.name, datasets, models, seeds, per_dataset, dataset_models)
+    caps = OmegaConf.to_container(tweaks.get("size_caps") or OmegaConf.create({}), resolve=True)
+    for name, cap in caps.items():
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+            raise ConfigError(f"size_caps of {name} must be a positive number of training examples, got {cap!r}")
+    return Plan(suite.name, datasets, models, seeds, per_dataset, dataset_models, caps)
 
 
 def suite_file(cfg: DictConfig) -> Path | None:

@@ -230,7 +230,8 @@ class Runner:
                           + (f"(it is a {full.kind} task: see `task:` in their configs)" if mine else
                              "(the suite's dataset_models lists others for it)") + "; nothing runs on it")
         sizes = self.training_sizes(full)
-        cells = [(size, model_cfg) for size in sizes for model_cfg in models]
+        cells = [(size, model_cfg) for size in sizes for model_cfg in models
+                 if size <= self.plan.size_caps.get(str(model_cfg.name), size) or len(sizes) == 1]
         if self.workers > 1:  # longest first, so that short cells fill the gaps at the end
             if self.cost is None:
                 self.cost = expected_seconds(Path(self.cfg.paths.results) / self.plan.suite, models)
@@ -244,6 +245,12 @@ class Runner:
                         self.run_cell(t, ds_cfg, m, seed, display, i, alongside))
         return 0
 
+    def budget_of(self, model_cfg: DictConfig) -> int | None:
+        """The random-search budget of one model: its own `n_configs` (a suite's variants over the
+        tuning budget, e.g. `variants: {random_forest: {n_configs: [1, 4, 16]}}`), else the run's."""
+        own = model_cfg.get("n_configs")
+        return self.n_configs if own is None else int(own)
+
     def base_row(self, ds_name: str, model_cfg: DictConfig, seed: int, n_train: int, n_test: int) -> dict:
         params, params_id = params_of(model_cfg)
         family = str(model_cfg.get("family", "deep"))
@@ -254,7 +261,7 @@ class Runner:
             "params_id": params_id,
             "seed": int(seed), "n_train": int(n_train), "n_test": int(n_test), "profile": self.cfg.profile.name,
             "tuned": bool((self.cfg.tune or self.cfg.suite.get("tune", False))
-                          and tuning_space(model_cfg, self.n_configs)),
+                          and tuning_space(model_cfg, self.budget_of(model_cfg))),
             "device": self.device if family == "deep" else "cpu",
             "cpu_model": self.machine["cpu_model"], "gpu_name": self.machine["gpu_name"],
             "torch_threads": self.threads, "workers": self.workers, "cells_alongside": 0,
@@ -270,7 +277,7 @@ class Runner:
         label = row["model"] + (f"[{row['variant']}]" if row["variant"] else "")
         interpret = self.cfg.interpret.enabled if interpret is None else interpret
         interp = OmegaConf.to_container(self.cfg.interpret, resolve=True) if interpret else None
-        budget = self.n_configs if row["tuned"] else None
+        budget = self.budget_of(model_cfg) if row["tuned"] else None
         if budget:  # a column only where a random search ran (its rows also get configs_tried and val_score)
             row["n_configs"] = budget
         return CellSpec(model=model, seed=seed, device=row["device"], family=row["family"], tuned=row["tuned"],

@@ -37,6 +37,11 @@ class SuiteProfile:
     # Seeds of some datasets (by name before variants) instead of the profile's seeds; seed=N on the
     # command line and scaling's seeds still win: `dataset_seeds: {xor: [0, 1, 2, 3, 4]}`
     dataset_seeds: Dict[str, Any] = field(default_factory=dict)
+    # Merged over the suite's `variants` (e.g. a tuning budget as an axis): `variants: {random_forest: {n_configs: [1, 4, 16]}}`
+    variants: Dict[str, Any] = field(default_factory=dict)
+    # With scaling=on, the largest training size a model runs at in a learning curve (by name before
+    # variants): kernel methods stop where they stop being practical: `size_caps: {rbf_svm: 4000}`
+    size_caps: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
