@@ -301,6 +301,30 @@ def claims(paths: list[str], explain: str | None = None) -> int:
     return cmd_claims(paths)
 
 
+def scorecard(evidence: str | None = None, out: str | None = None, *, check: bool = False) -> int:
+    """`bench scorecard`: SCORECARD.md from the committed evidence (harness/report/scorecard.py);
+    with `check`, 1 when the file on disk is not what the evidence produces (CI holds them together)."""
+    from harness.report.scorecard import EVIDENCE, SCORECARD, render
+    from harness.results.store import atomic_write_bytes
+    from suites import CONFIG_DIR
+
+    root = CONFIG_DIR.parent
+    source = Path(evidence) if evidence else root / EVIDENCE
+    target = Path(out) if out else root / SCORECARD
+    text = render(source, root)
+    if check:
+        current = target.read_text() if target.is_file() else None
+        if current == text:
+            console.print(f"{target.name} matches the evidence in {source.name}/")
+            return EXIT_OK
+        console.print(f"[red]{target.name} is not what `bench scorecard` produces from the evidence[/]"
+                      + (" (it is missing)" if current is None else "") + "; run `bench scorecard` and commit it")
+        return 1
+    atomic_write_bytes(target, text.encode())
+    console.print(f"wrote {target}")
+    return EXIT_OK
+
+
 def compare(base: str, new: str, thresholds, markdown: str | None = None) -> int:
     """`bench compare`: changes from `base` to `new` beyond noise (harness.results.compare.Thresholds);
     1 on a regression; `markdown` also writes a summary there."""

@@ -6,6 +6,7 @@
     bench claims [RESULTS_FOLDER...] [--explain ID]
     bench compare BASE NEW [--markdown FILE] [thresholds]
     bench reference update|check [SUITE...]
+    bench scorecard [--check] [--evidence FOLDER] [--out FILE]
 
 Exit codes: 0 all went well; 1 some cell failed (its row says why); 2 bad input; 130 interrupted.
 """
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     ref.add_argument("action", choices=["update", "check"])
     ref.add_argument("suites", nargs="*", help="suites (default: all)")
     ref.add_argument("--results", default="results", help="where `check` writes its run (default: results)")
+    sc = sub.add_parser("scorecard", help="write SCORECARD.md from the committed evidence (results/evidence)")
+    sc.add_argument("--evidence", help="evidence folder (default: results/evidence of the project)")
+    sc.add_argument("--out", help="file to write (default: SCORECARD.md of the project)")
+    sc.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file differs from "
+                    "what the evidence produces")
     for p in (cmp, ref):
         p.add_argument("--markdown", help="also write a Markdown summary (for a pull-request comment) to this file")
         d = Thresholds()
@@ -70,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return app.report(args.paths, args.out)
     if args.command == "claims":
         return app.claims(args.paths, args.explain)
+    if args.command == "scorecard":
+        return app.scorecard(args.evidence, args.out, check=args.check)
     if args.command in ("compare", "reference"):
         th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds, args.bpc_rise)
         if min(th.accuracy_drop, th.z, th.min_seconds, th.bpc_rise) < 0 or th.time_ratio < 1:
