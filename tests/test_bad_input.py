@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -232,9 +233,20 @@ def test_report_escapes_every_string_from_config_and_data(tmp_path):
     store.write_json("run.json", {"overrides": [hostile], "config": {"x": hostile}, "machine": {"cpu_model": hostile},
                                   "versions": {"torch": hostile}, "git_commit": hostile})
     md_path, html_path = write_report([store.folder], tmp_path / "out")
-    for text in (html_path.read_text(), md_path.read_text()):
-        assert "<script" not in text and "<img src=x" not in text
-    assert "&lt;script&gt;" in html_path.read_text()
+    page, md = html_path.read_text(), md_path.read_text()
+    assert "<script" not in md and "<img src=x" not in md
+    # The page has scripts of its own (plotly's library, its figures, the table script), none from data:
+    # no tag or attribute comes from a string, inside or outside a script, and each is shown escaped.
+    assert '<script>alert("x")' not in page and "<img src=x" not in page and "onerror=alert(1)>" not in page
+    tags = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append((tag, dict(attrs)))
+    parser.feed(page)
+    assert not [(t, a) for t, a in tags if any(k.startswith("on") for k in a)], "an event handler from data"
+    assert [a["src"][:11] for t, a in tags if t == "img"] == ["data:image/"] * sum(t == "img" for t, _ in tags)
+    assert "&lt;script&gt;" in page
+    assert "plotly-graph-div" in page  # the hostile names are drawn by plotly too, escaped before it sees them
+    assert 'm&lt;script&gt;alert(\\"x\\")&lt;' in page  # a model's name in a figure's JSON
 
 
 KEYS = ["seed", "tune", "time_limit", "resume", "isolation", "profile.max_train", "profile.max_test",

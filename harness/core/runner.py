@@ -301,12 +301,13 @@ class Runner:
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay,
                  interpret: bool | None = None, alongside: Callable[[], int] = lambda: 0) -> dict:
         row = self.base_row(task.name, model_cfg, seed, task.n_train, task.n_test)
-        row["task_kind"] = task.kind
+        row["task_kind"], row["input_kind"] = task.kind, task.input_kind
         spec = self.cell_spec(row, model_cfg, seed, interpret)
         row["cell_key"] = self.key_of(spec, row, ds_cfg)
         done = self.resume.get(row["cell_key"]) if self.resume is not None else None
         if done is not None:
-            done = done | {"job": self.job, "run_id": self.run_id}  # this run's row now; reused_from says whence
+            # this run's row now (reused_from says whence), with what older rows did not record
+            done = done | {"job": self.job, "run_id": self.run_id, "input_kind": task.input_kind}
             with self.lock:
                 self.reused += 1
             self.store.write_row(done)

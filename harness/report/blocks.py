@@ -165,12 +165,22 @@ class Plot:
     name: str      # file name stem under plots/
     caption: str
     png: bytes
+    # The same figure as vector files, where matplotlib drew it: written beside the PNG for a paper.
+    vectors: dict[str, bytes] = field(default_factory=dict)  # suffix ('svg', 'pdf') -> bytes
+    # An interactive twin (harness/report/interactive.py): the HTML page shows it instead of the PNG.
+    interactive: str = ""  # its <div> and script, its strings escaped where they were drawn
 
     def md(self) -> str:
         caption = md_text(self.caption)  # captions carry dataset and model names
         return f"![{caption}](plots/{self.name}.png)\n\n*{caption}*"
 
     def html(self) -> str:
-        data = base64.b64encode(self.png).decode()
-        return (f'<figure><img alt="{html.escape(self.caption)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(self.caption)}</figcaption></figure>")
+        caption = html.escape(self.caption)
+        if self.interactive:
+            figure = f'<div class="interactive">{self.interactive}</div>'
+            caption += (". Hover a point for its model, family, seeds and parameters; click a family in the legend "
+                        "to hide or show it.")
+        else:
+            data = base64.b64encode(self.png).decode()
+            figure = f'<img alt="{caption}" src="data:image/png;base64,{data}">'
+        return f"<figure>{figure}<figcaption>{caption}</figcaption></figure>"

@@ -1,10 +1,13 @@
-"""report.html: the blocks' HTML inside one self-contained page (its CSS inline, figures as data,
-no script and no external resource), stamped with the time it was written."""
+"""report.html: the blocks' HTML inside one self-contained page, stamped with the time it was written.
+Everything is inline (CSS, figures as data, plotly's library once where a figure is interactive, the
+table script of harness/report/interactive.py): the page loads nothing, so it works from a file with
+no network."""
 from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
 
+from harness.report.interactive import TABLE_CSS, TABLE_SCRIPT, plotly_library
 
 CSS = """
 :root { --classical: #1197ab; --deep: #b8338f; --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --alt: #f6f8fa; }
@@ -55,7 +58,10 @@ figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 def html_page(title: str, blocks: list) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(b.html() for b in blocks)
+    # plotly's library once, before the first figure that draws with it
+    library = f"<script>{plotly_library()}</script>" if any(getattr(b, "interactive", "") for b in blocks) else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
-            f'{body}\n<p class="stamp">written by bench {html.escape(stamp)}</p>\n</body></html>\n')
+            f"<title>{html.escape(title)}</title><style>{CSS}{TABLE_CSS}</style>{library}</head>\n<body>\n"
+            f'{body}\n<p class="stamp">written by bench {html.escape(stamp)}</p>\n'
+            f"<script>{TABLE_SCRIPT}</script>\n</body></html>\n")

@@ -22,7 +22,8 @@ from harness.results.store import atomic_write_bytes, load_results, load_run_inf
 
 
 def write_report(inputs: list[Path], out: Path) -> list[Path]:
-    """Write `out/report.md` (plots in `out/plots/`) and `out/report.html`; return both paths."""
+    """Write `out/report.md` (plots in `out/plots/`, PNG with SVG and PDF beside) and `out/report.html`;
+    return both paths."""
     out = Path(out)
     df = with_labels(load_results(inputs))
     folders = sorted({f for p in inputs for f in run_folders(Path(p))})
@@ -40,7 +41,8 @@ def write_report(inputs: list[Path], out: Path) -> list[Path]:
 
     for b in blocks:
         if isinstance(b, Plot):
-            atomic_write_bytes(out / "plots" / f"{b.name}.png", b.png)
+            for suffix, data in {"png": b.png, **b.vectors}.items():
+                atomic_write_bytes(out / "plots" / f"{b.name}.{suffix}", data)
     md_path, html_path = out / "report.md", out / "report.html"
     atomic_write_bytes(md_path, ("\n\n".join(b.md() for b in blocks) + "\n").encode())
     atomic_write_bytes(html_path, html_page(title, blocks).encode())

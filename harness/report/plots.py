@@ -1,6 +1,6 @@
 """Plot helpers: matplotlib figures drawn on the Agg canvas (no display), PNG bytes embedded in the
-HTML and written next to report.md. Every plot is drawn inside `guarded_plot`: a failing plot
-becomes a one-line note and never loses the rest of the report.
+HTML and written next to report.md with their SVG and PDF twins. Every plot is drawn inside
+`guarded_plot`: a failing plot becomes a one-line note and never loses the rest of the report.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from harness.evaluation.stats import mean_ci
 from harness.report.blocks import Plot, note
 from harness.report.rows import FAMILIES
 
-
 # FAMILY_COLOURS (rich's cyan/magenta) toned down for white paper; same families, same hues.
 PLOT_COLOURS = {"classical": "#1197ab", "deep": "#b8338f"}
 
@@ -26,7 +25,7 @@ PLOT_COLOURS = {"classical": "#1197ab", "deep": "#b8338f"}
 def guarded_plot(draw, d: pd.DataFrame, name: str, caption: str):
     try:
         fig = draw(d)
-        return None if fig is None else Plot(name, caption, png_bytes(fig))
+        return None if fig is None else Plot(name, caption, png_bytes(fig), vector_bytes(fig))
     except Exception as e:  # noqa: BLE001 - a broken plot never loses the rest of the report
         return note(f"Plot '{name}' could not be drawn: {type(e).__name__}: {e}")
 
@@ -35,6 +34,20 @@ def png_bytes(fig: MplFigure) -> bytes:
     buf = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buf)
     return buf.getvalue()
+
+
+# No creation date inside: the same figure gives the same file.
+VECTOR_FORMATS = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def vector_bytes(fig: MplFigure) -> dict[str, bytes]:
+    """The figure as SVG and PDF, for a paper: suffix -> bytes."""
+    files = {}
+    for suffix, metadata in VECTOR_FORMATS.items():
+        buf = io.BytesIO()
+        fig.savefig(buf, format=suffix, metadata=metadata)
+        files[suffix] = buf.getvalue()
+    return files
 
 
 def panels(n: int, width: float = 5.0, height: float = 4.0):

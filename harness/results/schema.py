@@ -2,7 +2,8 @@
 report and claims that read it.
 
 Every row has the columns of `base_row` (identity, conditions, provenance, status and the measures
-every kind records, and `task_kind`, the name of its task's kind); a task kind adds its own score columns (harness/tasks/<kind>.py), a model its
+every kind records, `task_kind`, the name of its task's kind, and `input_kind`, what its inputs are:
+image, tabular, sequence or text); a task kind adds its own score columns (harness/tasks/<kind>.py), a model its
 diagnostics, interpretation its `interp_` columns. Rows written by older versions of bench lack some
 columns: `with_defaults` fills them with the value that means "not recorded".
 """
@@ -21,7 +22,9 @@ OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan
                     "params_id": "", "run": "", "cpu_model": "", "gpu_name": None, "cell_seconds": np.nan,
                     "n_test": np.nan, "error": None,
                     # before cells ran side by side (harness/core/scheduling.py), each ran alone
-                    "workers": 1, "cells_alongside": 0, "run_id": ""}
+                    "workers": 1, "cells_alongside": 0, "run_id": "",
+                    # before inputs were recorded: "" (the report then goes by the suite's name)
+                    "input_kind": ""}
 
 # The measures every cell records, whatever its kind, with their value before the cell ran.
 MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 import sys
 import types
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
 from scipy import stats
 
 from harness.report import write_report
+from harness.report.rows import with_labels
 from harness.report.sections import accuracy_plots
+from harness.report.sections.tabular import tabular_blocks
 from harness.results.store import RunStore
 
 SEEDS = (0, 1, 2)
@@ -67,6 +71,21 @@ def run_folder(tmp_path: Path) -> Path:
     return store.folder
 
 
+def page_tags(page: str) -> list[tuple[str, list]]:
+    """Every tag of the page with its attributes (a script's text is not read as tags)."""
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, attrs))
+
+    parser = Tags()
+    parser.feed(page)
+    return parser.found
+
+
 def expected_interval(values) -> str:
     v = np.asarray(values)
     half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
@@ -80,14 +99,27 @@ def test_report_writes_self_contained_html_and_markdown_twin(run_folder, tmp_pat
     assert paths == [md_path, html_path] and md_path.exists() and html_path.exists()
     page, md = html_path.read_text(), md_path.read_text()
 
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page), "external resource in HTML"
-    assert "<script" not in page and "<link" not in page
-    # time, parameters, learning curves, train time, depth; then one per curve a claim's verdict carries
+    tags = page_tags(page)
+    assert not [(t, a) for t, a in tags for k, v in a if k in ("src", "href") and re.match(r"\s*(https?:)?//", v or "")]
+    assert not [t for t, a in tags if t == "link" or (t == "script" and dict(a).get("src"))], "external resource"
+    # plotly's library inline, once, for the three interactive figures (each a div and its script)
+    assert page.count(get_plotlyjs()[:300]) == 1
+    figures = re.findall(r'<div id="(plot-[^"]+)" class="plotly-graph-div"', page)
+    assert figures == ["plot-vision-accuracy-vs-train-time", "plot-vision-accuracy-vs-parameters",
+                       "plot-vision-learning-curves"]
+    assert [t for t, _ in tags].count("script") == 1 + len(figures) + 1  # library, figures, the table script
+    # train time against size and depth stay PNG; then one per curve a claim's verdict carries
     claim_curves = sorted(p.name for p in (out / "plots").glob("claim-*-curve-*.png"))
     assert claim_curves, "no claim curve drawn"
-    assert page.count("data:image/png;base64,") == 5 + len(claim_curves)
-    assert (out / "plots" / "vision-learning-curves.png").exists()
-    assert (out / "plots" / "vision-depth.png").exists()
+    images = [dict(a)["src"] for t, a in tags if t == "img"]
+    assert len(images) == 2 + len(claim_curves) and all(src.startswith("data:image/png;base64,") for src in images)
+    # every figure also as PNG (report.md's images), SVG and PDF
+    pngs = sorted((out / "plots").glob("*.png"))
+    assert {"vision-learning-curves.png", "vision-depth.png", "vision-accuracy-vs-train-time.png"} <= {p.name for p in pngs}
+    for png in pngs:
+        assert f"(plots/{png.name})" in md
+        assert png.with_suffix(".svg").read_text().lstrip().startswith("<?xml") and "<svg" in png.with_suffix(".svg").read_text()
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
 
     for model in [*MODELS, "mlp[depth=4]"]:
         assert model in page and model in md
@@ -218,3 +250,37 @@ def test_datasets_over_sequence_length_get_a_solved_table_and_cost_curves(tmp_pa
     assert "| rnn | ✓ 300 | ✗ 3000 | ✗ 3000 |" in md and "| lstm | ✓ 300 | ✓ 300 | ✓ 300 |" in md
     assert (tmp_path / "out" / "plots" / "memory-sequence-length.png").stat().st_size > 10_000
     assert "could not be drawn" not in md
+
+
+def test_claims_whose_suites_did_not_run_are_one_line_with_the_command_that_runs_them(run_folder, tmp_path):
+    from harness.claims.registry import load_registry
+
+    registry = load_registry()
+    elsewhere = [e for e in registry if e["evidence"]["suites"] and "vision" not in e["evidence"]["suites"]]
+    assert elsewhere, "every claim reads the vision suite: nothing to collapse"
+    write_report([run_folder], tmp_path / "out")
+    md, page = (tmp_path / "out" / "report.md").read_text(), (tmp_path / "out" / "report.html").read_text()
+    (line,) = [text for text in md.splitlines() if text.startswith("**Not run**")]
+    assert f"({len(elsewhere)} claims, no rows of their suites here): " + ", ".join(e["id"] for e in elsewhere) in line
+    suites = list(dict.fromkeys(s for e in elsewhere for s in e["evidence"]["suites"]))
+    assert f"`bench run suite={','.join(suites)} -m`" in line and "`bench run suite=all`" in line
+    for e in elsewhere:  # no scorecard row and no detail of its own
+        assert f"| [{e['id']}](#claim-" not in md and f'id="claim-{e["id"]}"' not in page
+    assert f"<code>bench run suite={','.join(suites)} -m</code>" in page
+    vision_claims = [e for e in registry if "vision" in e["evidence"]["suites"]]
+    for e in vision_claims:  # a claim of the suite that ran keeps its row, even when not-run for its own reason
+        assert f"| [{e['id']}](#claim-{e['id']}) |" in md
+
+
+def test_trees_against_networks_only_where_the_inputs_are_tables(run_folder):
+    """Random forest and MLP ran on both datasets; Grinsztajn et al.'s reading is written only for tables."""
+    from harness.results.store import load_results
+
+    rows = with_labels(load_results([run_folder]))
+    assert tabular_blocks(rows, "vision") == []  # rows written before input_kind: the vision suite's are images
+    assert tabular_blocks(rows.assign(input_kind="image"), "vision") == []
+    tables = tabular_blocks(rows.assign(input_kind=np.where(rows["dataset"] == "tabby", "tabular", "image")), "vision")
+    text = "\n".join(b.md() for b in tables)
+    assert "vision: tree ensembles vs deep networks" in text and "| tabby |" in text and "| digits |" not in text
+    older = tabular_blocks(rows.assign(suite="tabular").drop(columns="input_kind"), "tabular")
+    assert "| tabby |" in "\n".join(b.md() for b in older) and "| digits |" in "\n".join(b.md() for b in older)

@@ -15,8 +15,8 @@ def suite_plots():
     """(file name, caption, draw function) of each plot of a suite; draw returns None when it does not apply."""
     return [("accuracy-vs-train-time", "Accuracy against training time at the largest training size "
              "(mean over seeds, bars: 95% interval)", plot_accuracy_vs_time),
-            ("accuracy-vs-parameters", "Accuracy against parameter count at the largest training size",
-             plot_accuracy_vs_parameters),
+            ("accuracy-vs-parameters", "Accuracy against parameter count at the largest training size "
+             "(mean over seeds, bars: 95% interval)", plot_accuracy_vs_parameters),
             ("learning-curves", "Learning curves: accuracy against training size (band: 95% interval over seeds; "
              "classical solid, deep dashed)", plot_learning_curves),
             ("train-time-vs-size", "Training time against training size (classical solid, deep dashed)",

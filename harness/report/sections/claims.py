@@ -1,6 +1,7 @@
 """The claims scorecard (one row per claim of the source document, its verdict from these rows), a
 legend of the verdicts, and each claim's detail further down the page: its verdict and what the rule
-alone said, the tally of tasks, the conditions it was tested on, its comparisons and its curves."""
+alone said, the tally of tasks, the conditions it was tested on, its comparisons and its curves.
+Claims whose suites have no rows here are one line under the table, with the command that runs them."""
 from __future__ import annotations
 
 import pandas as pd
@@ -32,8 +33,11 @@ def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, l
         return [note(f"The claims scorecard could not be computed: {type(e).__name__}: {e}")], []
     if not verdicts:
         return [note("The claims registry returned no claims.")], []
+    unrun = suites_not_run(verdicts, df)
     rows, details = [], []
     for v in verdicts:
+        if str(v.id) in unrun:
+            continue
         cid = str(v.id)
         anchor = "claim-" + safe_name(cid)
         evidence = str(v.evidence)
@@ -45,7 +49,33 @@ def claims_blocks(df: pd.DataFrame, run_infos: dict[str, dict]) -> tuple[list, l
         legend = legend_blocks()
     except Exception as e:  # noqa: BLE001 - a legend is no reason to lose the scorecard
         legend = [note(f"The verdict legend could not be written: {type(e).__name__}: {e}")]
-    return [Table(["id", "claim", "verdict", "evidence"], rows), *legend], details
+    table = [Table(["id", "claim", "verdict", "evidence"], rows)] if rows else []
+    return [*table, *not_run_line(unrun), *legend], details
+
+
+def suites_not_run(verdicts: list, df: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Claim id -> its suites, for each not-run claim none of whose suites has a row here (a claim
+    not-run for another reason, `interpret=on` or one training size, keeps its row and its reason)."""
+    try:
+        from harness.claims.registry import load_registry
+
+        suites = {str(e["id"]): list(e.get("evidence", {}).get("suites") or []) for e in load_registry()}
+    except Exception:  # noqa: BLE001 - without the registry every claim keeps its row
+        return {}
+    ran = set(df["suite"]) if df is not None and "suite" in df else set()
+    return {str(v.id): suites[str(v.id)] for v in verdicts
+            if str(v.verdict) == "not-run" and suites.get(str(v.id)) and not set(suites[str(v.id)]) & ran}
+
+
+def not_run_line(unrun: dict[str, list[str]]) -> list:
+    """One line naming the claims whose suites did not run, and the command that runs those suites."""
+    if not unrun:
+        return []
+    suites = list(dict.fromkeys(s for names in unrun.values() for s in names))
+    command = f"bench run suite={','.join(suites)}" + (" -m" if len(suites) > 1 else "")
+    return [Markdown(f"**Not run** ({len(unrun)} claim{'s' * (len(unrun) != 1)}, no rows of their suites here): "
+                     f"{', '.join(unrun)}. Run `{command}` for their suites, or `bench run suite=all` for "
+                     "every suite.")]
 
 
 def detail_blocks(v, anchor: str) -> list:

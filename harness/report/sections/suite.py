@@ -19,6 +19,7 @@ from types import ModuleType
 import pandas as pd
 
 from harness.report.blocks import Heading, Para, note
+from harness.report.interactive import with_interactive
 from harness.report.plots import guarded_plot
 from harness.report.rows import largest_size
 from harness.report.sections import classification
@@ -57,7 +58,7 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
     blocks += learning_curve_blocks(d, suite)
     blocks.append(Heading(3, f"{suite}: plots"))
     for name, caption, draw in suite_plots():
-        blocks.append(guarded_plot(draw, d, f"{safe_name(suite)}-{name}", caption))
+        blocks.append(with_interactive(guarded_plot(draw, d, f"{safe_name(suite)}-{name}", caption), d, name))
     return [b for b in blocks if b is not None]
 
 

@@ -8,7 +8,6 @@ from harness.evaluation.stats import paired_difference
 from harness.report.blocks import Heading, Para, Table
 from harness.report.sections.regression import is_regression
 
-
 # Tree ensembles (Grinsztajn et al. 2022 compare these with deep networks; a single tree is not one).
 TREE_ENSEMBLES = ("random_forest", "hist_gradient_boosting", "xgboost", "lightgbm", "gradient_boosting")
 # Not a network trained by gradient descent: GMDH (deep in the source document's sense) is kept out of
@@ -30,10 +29,18 @@ def best_label(g: pd.DataFrame, metric: str) -> str | None:
     return means.idxmax() if len(means) else None
 
 
+def tables(d: pd.DataFrame) -> pd.DataFrame:
+    """The rows of datasets whose inputs are tables: Grinsztajn et al.'s finding is about tables, not
+    images or sequences. Rows record it (`input_kind`); those written before it was recorded count as
+    tables in the tabular suite only."""
+    kind = d["input_kind"].fillna("").astype(str) if "input_kind" in d else pd.Series("", index=d.index)
+    return d[(kind == "tabular") | ((kind == "") & (d["suite"] == "tabular"))]
+
+
 def tabular_blocks(d: pd.DataFrame, suite: str) -> list:
     """Where a suite ran tree ensembles and deep networks on tables: how they were tuned, and per
     dataset the best tree ensemble against the best deep network, read against Grinsztajn et al."""
-    ok = d[d["status"] == "ok"]
+    ok = tables(d[d["status"] == "ok"])
     arch = ok["model"].astype(str).str.replace(r"\[.*\]$", "", regex=True)
     trees = ok[arch.isin(TREE_ENSEMBLES)]
     nets = ok[(ok["family"] == "deep") & ~arch.isin(NOT_NETWORKS)]
