@@ -222,7 +222,7 @@ def test_scaling_sizes_are_capped_at_the_training_split(run_bench):
 
 
 def test_seed_sweep_lands_in_one_run_folder(run_bench, tmp_results):
-    code, folder = run_bench("-m", *SMALL, "model=gaussian_nb", "seed=0,1")
+    code, folder = run_bench(*SMALL, "model=gaussian_nb", "seed=0,1", "-m")  # -m last, as users write it
     assert code == 0
     assert [p for p in (tmp_results / "vision").iterdir() if p.is_dir()] == [folder]
     df = rows(folder)
