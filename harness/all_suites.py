@@ -85,9 +85,9 @@ def check_overrides(overrides: list[str]) -> None:
 
 
 def run_all(overrides: list[str], *, force: bool = False, split: str | None = None,
-            members_file: Path | None = None) -> int:
+            members_file: Path | None = None, dry_run: bool = False) -> int:
     """Run every member, then the combined report; the exit code is the worst member's (130 stops
-    at once: the finished members are kept and reported)."""
+    at once: the finished members are kept and reported). `dry_run`: every member's plan, nothing run."""
     from harness import app
     from harness.core.hardware import HardwareError
 
@@ -102,6 +102,9 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
             cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")],
                                     *m.overrides_for(profile)])
             results = results or Path(cfg.paths.results)
+        if dry_run:
+            flags, fixed = app.hydra_flags_and_overrides(user)
+            return app.dry_run_plan([[f"suite={m.suite}", *fixed, *m.overrides] for m in members], flags)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return app.EXIT_BAD_INPUT

@@ -15,14 +15,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.markup import escape
 
-from harness.core.config import (
-    GROUPS,
-    ConfigError,
-    compose_config,
-    group_options,
-    validate_overrides,
-)
-from harness.core.display import console
+from harness.core.config import ConfigError, compose_config, validate_overrides
+from harness.core.display import console, run_log
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The committed smoke references (harness/results/reference.py), read here for --split's job order.
@@ -32,12 +26,14 @@ ALL = "all"  # `suite=all`: every suite of suites/all.yaml
 _job_exit_codes: list[int] = []
 
 
-def run(overrides: list[str], *, force: bool = False, split: str | None = None, stamp: str | None = None) -> int:
-    """`bench run`: Hydra overrides (and Hydra's flags, `-m` for a sweep, as on the command line)
-    in one run folder per suite, then its report. `force` runs every cell again instead of reusing
-    finished ones; `split` ("model", "dataset" or both, comma-separated) makes one job per model or
-    dataset of the suite (harness/app.py split_overrides); `stamp` names the run folders (a new
-    one by default). `suite=all` runs every suite (harness/all_suites.py)."""
+def run(overrides: list[str], *, force: bool = False, split: str | None = None, stamp: str | None = None,
+        dry_run: bool = False) -> int:
+    """`bench run`: Hydra overrides (and Hydra's flags, `-m` for a sweep, anywhere among them, as on the
+    command line) in one run folder per suite, then its report. `force` runs every cell again instead
+    of reusing finished ones; `split` ("model", "dataset" or both, comma-separated) makes one job per
+    model or dataset of the suite (harness/app.py split_overrides); `stamp` names the run folders (a
+    new one by default); `dry_run` prints the plan and its expected time (harness/dry_run.py) and runs
+    nothing. `suite=all` runs every suite (harness/all_suites.py)."""
     import hydra
 
     from harness.core.hardware import HardwareError
@@ -47,16 +43,17 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
     if any(a.split("=", 1)[0] == "suite" and ALL in a.split("=", 1)[1].split(",") for a in overrides if "=" in a):
         from harness.all_suites import run_all
 
-        return run_all(list(overrides), force=force, split=split)
-    args = list(overrides) + (["resume=false"] if force else [])  # --force: resume=false, last
-    overrides = [a for a in args if not a.startswith("-")]
+        return run_all(list(overrides), force=force, split=split, dry_run=dry_run)
+    flags, overrides = hydra_flags_and_overrides(list(overrides) + (["resume=false"] if force else []))  # --force: last
     try:
         cfg, suites = preflight(overrides)
         if split is not None:
             sweep = split_overrides(cfg, split, overrides)
-            multirun = [] if "-m" in args or "--multirun" in args else ["-m"]
-            args, overrides = multirun + args + sweep, overrides + sweep
+            flags = flags if "-m" in flags or "--multirun" in flags else ["-m", *flags]
+            overrides = overrides + sweep
             cfg, suites = preflight(overrides)
+        if dry_run:
+            return dry_run_plan([overrides], flags)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return EXIT_BAD_INPUT
@@ -70,7 +67,7 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
     _job_exit_codes.clear()
     main = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(_hydra_job)
     argv = sys.argv
-    sys.argv = ["bench", *args, *hydra_args]
+    sys.argv = ["bench", *flags, *overrides, *hydra_args]  # Hydra's parser takes no override after a flag
     try:
         main()
     except KeyboardInterrupt:
@@ -80,13 +77,14 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
 
     folders = [results / s / stamp for s in suites if (results / s / stamp / "cells").is_dir()]
     for f in folders:
-        console.print(f"results: [bold]{f}[/]")
-        if not _job_exit_codes:  # jobs ran elsewhere and consolidated concurrently: once more, with all cells
-            RunStore(f).consolidate()
-        try:
-            render_report([f], f)
-        except ResultsError as e:  # e.g. interrupted before any cell finished
-            console.print(f"[yellow]report not written[/]: {escape(str(e))}")
+        with run_log(f / "bench.log"):
+            console.print(f"results: [bold]{f}[/]")
+            if not _job_exit_codes:  # jobs ran elsewhere and consolidated concurrently: once more, with all cells
+                RunStore(f).consolidate()
+            try:
+                render_report([f], f)
+            except ResultsError as e:  # e.g. interrupted before any cell finished
+                console.print(f"[yellow]report not written[/]: {escape(str(e))}")
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED
     if _job_exit_codes:  # jobs ran in this process
@@ -96,6 +94,40 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
     except ResultsError:
         return EXIT_FAILED_CELLS
     return EXIT_OK if (df["status"] == "ok").all() else EXIT_FAILED_CELLS
+
+
+def hydra_flags_and_overrides(args: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra's flags (each with its value: `--cfg job`, `-cn NAME`) apart from the overrides, in their
+    order: Hydra's parser takes no override after a flag, so bench passes the flags first."""
+    from hydra._internal.utils import get_args_parser
+
+    actions = {o: a for a in get_args_parser()._actions for o in a.option_strings}
+    flags, rest, i = [], [], 0
+    while i < len(args):
+        arg = args[i]
+        action = actions.get(arg) if arg.startswith("-") else None
+        if not arg.startswith("-"):
+            rest.append(arg)
+        else:
+            flags.append(arg)
+            takes_next = action is not None and i + 1 < len(args) and (
+                action.nargs is None or (action.nargs == "?" and args[i + 1] in (action.choices or ())))
+            if takes_next:
+                flags.append(args[i + 1])
+                i += 1
+        i += 1
+    return flags, rest
+
+
+def dry_run_plan(jobs: list[list[str]], flags: list[str]) -> int:
+    """`--dry-run`: every job's plan and its expected time (harness/dry_run.py); nothing runs."""
+    from harness.dry_run import check_sweep_flag, expand_jobs, show_plan
+
+    expanded = [job for overrides in jobs for job in expand_jobs(overrides)]
+    for overrides in jobs:
+        check_sweep_flag(flags, expand_jobs(overrides))
+    show_plan(expanded, REFERENCE_ROOT)
+    return EXIT_OK
 
 
 def _hydra_job(cfg) -> int:
@@ -111,7 +143,8 @@ def _hydra_job(cfg) -> int:
     job = str(hc.job.num) if multirun else "0"
     handler = attach_log_file(run_dir / "bench.log")
     try:
-        code = Runner(cfg, run_dir, job).run()
+        with run_log(run_dir / "bench.log"):  # what the terminal shows, and warnings
+            code = Runner(cfg, run_dir, job).run()
     finally:  # a later job (another suite of a sweep, another run in this process) logs elsewhere
         if handler is not None:
             logging.getLogger("bench").removeHandler(handler)
@@ -248,30 +281,15 @@ def render_report(inputs: list[Path], out: Path) -> None:
         console.print(f"report:  {p}")
 
 
-def list_items() -> int:
-    """`bench list`: every suite, profile, hardware, dataset and model, with its description."""
-    from rich.table import Table
+def list_items(what: str | None = None, suite: str | None = None) -> int:
+    """`bench list [SUITE | GROUP] [--suite SUITE]` (harness/listing.py); 2 for an unknown name."""
+    from harness.listing import list_items as show
 
-    for group in GROUPS:
-        t = Table(title=group if group in ("hardware", "scaling", "interpret") else f"{group}s", title_justify="left", show_header=False, box=None, padding=(0, 2))
-        for name in group_options(group):
-            node = OmegaConf.load(group_dir(group) / f"{name}.yaml")
-            note = node.get("description") or ""
-            if group == "model":
-                note = f"[{'cyan' if node.family == 'classical' else 'magenta'}]{node.family:<9}[/] {note}"
-            if group == "hardware":
-                note = f"device={node.device}"
-            if group == "profile":
-                note = (f"seeds={list(node.seeds)} max_epochs={node.max_epochs} "
-                        f"max_train={node.max_train} max_test={node.max_test}")
-            t.add_row(f"[bold]{name}[/]", note)
-        if group == "suite":
-            from harness.all_suites import MEMBERS_FILE, load_members
-
-            about = OmegaConf.load(MEMBERS_FILE).get("description", "")
-            t.add_row(f"[bold]{ALL}[/]", f"{about} ({', '.join(m.suite for m in load_members())})")
-        console.print(t)
-        console.print()
+    try:
+        show(what, suite)
+    except ConfigError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 

@@ -1,7 +1,7 @@
 """`bench`: run suites, list what exists, render reports, score the claims.
 
-    bench run suite=vision [hydra overrides...] [-m] [--force] [--split=model|dataset]
-    bench list
+    bench run suite=vision [hydra overrides...] [-m] [--force] [--split=model|dataset] [--dry-run]
+    bench list [SUITE | suites|models|datasets|profiles|hardware] [--suite SUITE]
     bench report RESULTS_FOLDER...
     bench claims [RESULTS_FOLDER...] [--explain ID]
     bench compare BASE NEW [--markdown FILE] [thresholds]
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from harness import app
@@ -22,14 +24,34 @@ from harness.results.compare import Thresholds
 
 # Argument parsing only (`bench run -h` prints the docstring above): each command is an operation of
 # harness/app.py, `bench reference` one of harness/results/reference.py.
+RUN_HELP = ("Overrides use Hydra's grammar: key=value, group=option, a,b,c sweeps with -m (anywhere on the line). "
+            "--dry-run prints the plan and its expected time and runs nothing. See `bench list` for the names.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def installed_version() -> str:
+    try:
+        return version("bench")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def threshold_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of Thresholds (--accuracy-drop, --fd-rise, ...), so none is left unexposed."""
+    for f in fields(Thresholds):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=float, default=f.default, metavar="X",
+                            help=f"{f.metadata['help']} (default {f.default:g})".replace("%", "%%"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command but `run` (whose arguments are Hydra's: run_command)."""
     parser = argparse.ArgumentParser(prog="bench", description="When does deep learning beat classical ML?")
+    parser.add_argument("--version", action="version", version=f"bench {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run a suite: bench run suite=vision [overrides] [-m]", add_help=False)
-    sub.add_parser("list", help="suites, datasets, models, hardware and profiles")
+    sub.add_parser("run", help="run a suite: bench run suite=vision [overrides] [-m] [--dry-run]", add_help=False)
+    lst = sub.add_parser("list", help="suites, datasets, models, hardware and profiles (or one suite's)")
+    lst.add_argument("what", nargs="?", help="a suite (its datasets, models and profiles) or a group: "
+                     "suites, models, datasets, profiles, hardware, scaling, interpret (default: everything)")
+    lst.add_argument("--suite", help="only this suite's models or datasets")
     rep = sub.add_parser("report", help="render the report of finished runs")
     rep.add_argument("paths", nargs="+", help="run folders, suite folders or the results root")
     rep.add_argument("--out", help="folder for report.md/report.html (default: the first path)")
@@ -51,27 +73,21 @@ def main(argv: list[str] | None = None) -> int:
                     "what the evidence produces")
     for p in (cmp, ref):
         p.add_argument("--markdown", help="also write a Markdown summary (for a pull-request comment) to this file")
-        d = Thresholds()
-        p.add_argument("--accuracy-drop", type=float, default=d.accuracy_drop,
-                       help=f"smallest accuracy change that counts (default {d.accuracy_drop})")
-        p.add_argument("--time-ratio", type=float, default=d.time_ratio,
-                       help=f"smallest normalised slowdown that counts (default {d.time_ratio})")
-        p.add_argument("--z", type=float, default=d.z, help=f"standard errors of seed noise to exceed (default {d.z})")
-        p.add_argument("--min-seconds", type=float, default=d.min_seconds,
-                       help=f"smallest absolute slowdown in seconds that counts (default {d.min_seconds})")
-        p.add_argument("--bpc-rise", type=float, default=d.bpc_rise,
-                       help=f"smallest rise in bits per character that counts (default {d.bpc_rise})")
+        threshold_flags(p)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
     if argv and argv[0] == "run":
         if any(a in ("-h", "--help") for a in argv[1:]):
-            console.print(__doc__)
-            console.print("Overrides use Hydra's grammar: key=value, group=option, a,b,c sweeps with -m. "
-                          "See `bench list` for the names.")
+            print(__doc__.strip() + "\n\n" + RUN_HELP)  # as written: rich markup would eat `[hydra overrides...]`
             return app.EXIT_OK
         return run_command(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "list":
-        return app.list_items()
+        return app.list_items(args.what, args.suite)
     if args.command == "report":
         return app.report(args.paths, args.out)
     if args.command == "claims":
@@ -79,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scorecard":
         return app.scorecard(args.evidence, args.out, check=args.check)
     if args.command in ("compare", "reference"):
-        th = Thresholds(args.accuracy_drop, args.time_ratio, args.z, args.min_seconds, args.bpc_rise)
-        if min(th.accuracy_drop, th.z, th.min_seconds, th.bpc_rise) < 0 or th.time_ratio < 1:
-            console.print("[red]error:[/] thresholds must be non-negative and --time-ratio at least 1", soft_wrap=True)
+        th = Thresholds(**{f.name: getattr(args, f.name) for f in fields(Thresholds)})
+        if th.problems():
+            console.print(f"error: {'; '.join(th.problems())}", markup=False, soft_wrap=True)
             return app.EXIT_BAD_INPUT
         if args.command == "compare":
             return app.compare(args.base, args.new, th, args.markdown)
@@ -92,11 +108,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(args: list[str]) -> int:
-    """`bench run`'s own flags (--force, --split=...); the rest, Hydra's overrides and flags, in order."""
+    """`bench run`'s own flags (--force, --split=..., --dry-run); the rest, Hydra's overrides and flags,
+    in any order (app.run gives them to Hydra in the order its parser takes)."""
+    rest, options = run_options(args)
+    return app.run(rest, **options)
+
+
+def run_options(args: list[str]) -> tuple[list[str], dict]:
+    """Hydra's part of `bench run`'s arguments, and bench's own flags as app.run's keywords."""
     split = [a for a in args if a.startswith("--split")]
     value = split[-1].split("=", 1)[1] if split and "=" in split[-1] else ("" if split else None)
-    rest = [a for a in args if a != "--force" and not a.startswith("--split")]
-    return app.run(rest, force="--force" in args, split=value)
+    rest = [a for a in args if a not in ("--force", "--dry-run") and not a.startswith("--split")]
+    return rest, {"force": "--force" in args, "split": value, "dry_run": "--dry-run" in args}
 
 
 def entry() -> None:

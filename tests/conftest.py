@@ -114,6 +114,7 @@ SLOW_TESTS = {
     "tests/models/test_models.py::test_claim_a1_perceptron_cannot_learn_xor_but_an_mlp_can[0]",  # 16
     "tests/report/test_page.py::test_a_failing_plot_becomes_a_note_and_the_rest_is_written",  # 10
     "tests/test_cli.py::test_report_of_a_run_exits_0",  # 9
+    "tests/test_cli_usage.py::test_bench_log_of_a_real_run_holds_its_cells_table_results_and_a_cells_warnings",  # 34 (busy)
     "tests/models/test_models.py::test_text_model_learns_topics[textcnn]",  # 7
     "tests/test_cli.py::test_depth_suite_runs_one_chosen_model",  # 6
     "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[mamba]",  # 6
@@ -139,8 +140,13 @@ SLOW_TESTS = {
 }
 
 
+# Every parameter of these: every command the README and the claims registry print, planned with
+# --dry-run (2-30 s each, about 5 min together; test_cli_usage.py keeps a fast representative).
+SLOW_PREFIXES = ("tests/test_cli_usage.py::test_every_printed_run_command_plans_without_error[",)
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m 'not slow'` deselects by marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.nodeid in SLOW_TESTS:
+        if item.nodeid in SLOW_TESTS or item.nodeid.startswith(SLOW_PREFIXES):
             item.add_marker(pytest.mark.slow)

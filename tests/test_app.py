@@ -78,15 +78,17 @@ def test_list_report_claims_compare_without_the_command_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,expected", [
-    (["suite=vision", "-m", "seed=0,1"], (["suite=vision", "-m", "seed=0,1"], False, None)),
-    (["--force", "suite=vision"], (["suite=vision"], True, None)),
-    (["--split=model", "x=1", "--split=model,dataset"], (["x=1"], False, "model,dataset")),
-    (["--split"], ([], False, "")),
+    (["suite=vision", "-m", "seed=0,1"], (["suite=vision", "-m", "seed=0,1"], False, None, False)),
+    (["--force", "suite=vision"], (["suite=vision"], True, None, False)),
+    (["--split=model", "x=1", "--split=model,dataset"], (["x=1"], False, "model,dataset", False)),
+    (["--split"], ([], False, "", False)),
+    (["seed=0,1", "--dry-run", "-m"], (["seed=0,1", "-m"], False, None, True)),
 ])
 def test_the_command_line_only_parses_bench_runs_own_flags(argv, expected, monkeypatch):
     from harness import cli
 
     calls = []
-    monkeypatch.setattr(app, "run", lambda overrides, force, split: calls.append((overrides, force, split)) or 0)
+    monkeypatch.setattr(app, "run", lambda overrides, force, split, dry_run:
+                        calls.append((overrides, force, split, dry_run)) or 0)
     assert cli.main(["run", *argv]) == 0
     assert calls == [expected]

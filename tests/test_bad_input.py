@@ -55,8 +55,8 @@ def image_folder(root: Path, classes: dict[str, int]) -> Path:
 # (overrides, expected exit code, words the error must contain)
 RUN_CASES = [
     (["suite=nope"], 2, ["unknown suite 'nope'", "valid suites"]),
-    (["model=nope"], 2, ["unknown model 'nope'", "valid models"]),
-    (["dataset=nope"], 2, ["unknown dataset 'nope'", "valid datasets"]),
+    (["model=nope"], 2, ["unknown model 'nope'", "suite vision runs the models"]),
+    (["dataset=nope"], 2, ["unknown dataset 'nope'", "suite vision runs the datasets"]),
     (["profile=huge"], 2, ["unknown profile 'huge'"]),
     (["hardware=tpu"], 2, ["unknown hardware 'tpu'"]),
     (["scaling=maybe"], 2, ["unknown scaling 'maybe'"]),

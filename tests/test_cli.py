@@ -58,6 +58,18 @@ def test_run_exits_0_into_a_new_timestamped_folder(smoke_run):
         assert (folder / name).is_file(), name
 
 
+def test_bench_log_holds_what_the_run_printed(smoke_run):
+    """Every cell's line, the result tables whole (not `accur…`), the results folder and the report."""
+    _, folder, _ = smoke_run
+    text = (folder / "bench.log").read_text()
+    for model in VISION.models:
+        for dataset in ("digits", "mnist5k"):
+            assert re.search(rf"✓ {dataset}\s+{model}\s+seed 0 n=300\s+acc 0\.\d{{4}}", text), (dataset, model)
+        assert re.search(rf"{model}\s+0\.\d{{4}}\s+0\.\d{{4}}\s", text), model  # its row of a results table
+    assert "accuracy  macro-F1" in text and "…" not in text and "\x1b[" not in text
+    assert f"results: {folder}" in text and f"report:  {folder / 'report.html'}" in text
+
+
 def test_run_json_holds_the_provenance(smoke_run):
     _, folder, _ = smoke_run
     info = json.loads((folder / "run.json").read_text())
@@ -222,7 +234,7 @@ def test_scaling_sizes_are_capped_at_the_training_split(run_bench):
 
 
 def test_seed_sweep_lands_in_one_run_folder(run_bench, tmp_results):
-    code, folder = run_bench("-m", *SMALL, "model=gaussian_nb", "seed=0,1")
+    code, folder = run_bench(*SMALL, "model=gaussian_nb", "seed=0,1", "-m")  # -m last, as users write it
     assert code == 0
     assert [p for p in (tmp_results / "vision").iterdir() if p.is_dir()] == [folder]
     df = rows(folder)

@@ -20,6 +20,7 @@ from harness.core.schema import SUITE_KEYS, SuiteError, did_you_mean, validate_s
 from suites import CONFIG_DIR
 
 GROUPS = ("suite", "profile", "hardware", "dataset", "model", "scaling", "interpret")
+SCOPED = ("dataset", "model")  # groups whose unknown names are answered with the suite's own choices
 
 
 class ConfigError(Exception):
@@ -30,10 +31,43 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
-def check_choice(group: str, name: str) -> None:
+def check_choice(group: str, name: str, suites: list[str] = ()) -> None:
+    """An unknown name is an error with the nearest name; for a model or dataset, the choices of the
+    suites the run uses (a suite's dozen, not all ninety), else every one."""
     options = group_options(group)
-    if name not in options:
-        raise ConfigError(f"unknown {group} {name!r}; valid {group}s: {', '.join(options)}")
+    if name in options:
+        return
+    scoped = list(dict.fromkeys(n for s in suites for n in suite_choices(s, group))) if group in SCOPED else []
+    hint = did_you_mean(name, scoped) or did_you_mean(name, options)
+    if scoped:
+        raise ConfigError(f"unknown {group} {name!r}{hint}; suite {', '.join(suites)} runs the {group}s "
+                          f"{', '.join(scoped)} (any of `bench list {group}s` runs with {group}=NAME)")
+    raise ConfigError(f"unknown {group} {name!r}{hint}; valid {group}s: {', '.join(options)}")
+
+
+def suite_choices(suite: str, group: str) -> dict[str, list[str]]:
+    """A suite's models or datasets (group "model" or "dataset"), each with the profiles that alone add
+    it ([]: the suite's own list, every profile)."""
+    node = OmegaConf.load(CONFIG_DIR / "suite" / f"{suite}.yaml")
+    key = f"{group}s"
+    chosen: dict[str, list[str]] = {str(n): [] for n in node.get(key) or []}
+    for profile, tweaks in (node.get("profiles") or {}).items():
+        for name in map(str, (tweaks or {}).get(key) or []):
+            if name not in chosen:
+                chosen[name] = [profile]
+            elif chosen[name] and profile not in chosen[name]:
+                chosen[name].append(profile)
+    return chosen
+
+
+def chosen_suites(parsed) -> list[str]:
+    """The suites a command runs: its suite= values (a sweep's too), else the default suite."""
+    for o in parsed:
+        if o.key_or_group == "suite":
+            values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+            return [v for v in values if v in group_options("suite")]
+    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").defaults
+    return [str(d["suite"]) for d in defaults if isinstance(d, DictConfig) and "suite" in d]
 
 
 def load_item(group: str, name: str) -> DictConfig:
@@ -56,13 +90,14 @@ def validate_overrides(overrides: list[str]) -> None:
     except Exception as e:  # Hydra's grammar errors
         raise ConfigError(f"cannot parse overrides {' '.join(overrides)}: {str(e).splitlines()[0]}") from e
     slots: list[list[str]] = []  # per override, the values a job may get (one unless swept)
+    suites = chosen_suites(parsed)
     for o in parsed:
         key = o.key_or_group
         values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
         if key in GROUPS and o.type.name != "DEL":
             for v in values:
                 if v not in ("null", "None"):
-                    check_choice(key, v)
+                    check_choice(key, v, suites)
         if o.is_sweep_override():
             slots.append([f"{o.input_line.split('=', 1)[0]}={v}" for v in values])
         elif not key.startswith("hydra") or key.startswith("hydra/"):  # launchers and sweepers are checked too

@@ -1,15 +1,22 @@
 """What the user watches: a progress bar over cells, a transient epoch bar, and result tables."""
 from __future__ import annotations
 
+import io
+import logging
 import math
 import os
 import re
 import sys
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
+from rich.cells import cell_len
 from rich.console import Console
+from rich.control import Control
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,12 +27,106 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-# In a log, a pipe or CI (no terminal, no COLUMNS) rich would assume 80 columns and cut the result
-# tables to `accur…`: a log has no width, so tables get room for every column there.
+# In a log, a pipe or CI (no terminal, no COLUMNS) rich would assume 80 columns; text wraps at this
+# width there instead, and tables are printed whole (BenchConsole).
 LOG_WIDTH = 200
-console = Console(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else LOG_WIDTH)
 FAMILY_COLOURS = {"classical": "cyan", "deep": "magenta"}
+
+
+class BenchConsole(Console):
+    """A rich Console whose tables stay readable at any width: where it writes to no terminal (a log, a
+    pipe, CI) or a table is wider than the terminal, a table is printed as plain aligned text at its
+    own width (plain_table), never squeezed into `accur…`. What it prints is also printed, as plain
+    text, by the consoles in `copies` (a run's bench.log: run_log)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.copies: list[Console] = []
+
+    def fits(self, table: Table) -> bool:
+        unbounded = self.options.update(width=10_000)  # its natural width, not what the screen leaves it
+        return self.is_terminal and Measurement.get(self, unbounded, table).maximum <= self.width
+
+    def print(self, *objects, **kwargs) -> None:
+        if not any(isinstance(o, Control) for o in objects):  # a live display's cursor moves are no output
+            for copy in list(self.copies):
+                copy.print(*objects, **kwargs)
+        if not any(isinstance(o, Table) and not self.fits(o) for o in objects):
+            super().print(*objects, **kwargs)
+            return
+        for o in objects:
+            if isinstance(o, Table) and not self.fits(o):
+                super().print(plain_table(o), soft_wrap=True, highlight=False)
+            else:
+                super().print(o, **kwargs)
+
+
+console = BenchConsole(stderr=True, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else LOG_WIDTH)
+
+
+def plain_text(renderable) -> str:
+    """A cell, header or title as plain text: markup applied and dropped, on one line."""
+    if isinstance(renderable, str):
+        text = Text.from_markup(renderable).plain
+    elif isinstance(renderable, Text):
+        text = renderable.plain
+    else:
+        out = io.StringIO()
+        Console(file=out, width=10_000, color_system=None).print(renderable)
+        text = out.getvalue()
+    return " ".join(text.split("\n")).rstrip()
+
+
+def plain_table(table: Table) -> Text:
+    """A table as aligned plain text at its own width: title, header, a rule of dashes, rows; numbers
+    right-aligned as in the table. Nothing is cut, whatever the width of the screen or log."""
+    columns = table.columns
+    body = [[plain_text(c) for c in col.cells] for col in columns]
+    grid = [[plain_text(c.header) for c in columns]] if table.show_header else []
+    grid += [[body[j][i] if i < len(body[j]) else "" for j in range(len(columns))] for i in range(table.row_count)]
+    widths = [max((cell_len(row[j]) for row in grid), default=0) for j in range(len(columns))]
+
+    def line(row: list[str]) -> str:
+        cells = [(" " * (w - cell_len(c)) + c) if col.justify == "right" else c + " " * (w - cell_len(c))
+                 for c, w, col in zip(row, widths, columns)]
+        return "  ".join(cells).rstrip()
+
+    lines = [plain_text(table.title)] if table.title else []
+    for i, row in enumerate(grid):
+        lines.append(line(row))
+        if i == 0 and table.show_header:
+            lines.append("  ".join("-" * w for w in widths))
+    if table.caption:
+        lines.append(plain_text(table.caption))
+    return Text("\n".join(lines) + "\n")  # a blank line apart from what follows, as a boxed table stands apart
+
+
+class _WarningsToConsole(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(f"[yellow]warning[/]: {escape(record.getMessage().strip())}", soft_wrap=True)
+
+
+@contextmanager
+def run_log(path: Path):
+    """While open, `path` (a run's bench.log) gets, as plain text, every line the console prints (the
+    cells, tables, results, report) and every warning of this process, which the console shows too
+    (a cell's own warnings come back with its result: harness/core/isolation.py)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        copy = BenchConsole(file=f, width=LOG_WIDTH, color_system=None, force_terminal=False, soft_wrap=True,
+                            highlight=False, emoji=False)
+        warnings_log, handler = logging.getLogger("py.warnings"), _WarningsToConsole()
+        console.copies.append(copy)
+        warnings_log.addHandler(handler)
+        logging.captureWarnings(True)
+        try:
+            yield
+        finally:
+            logging.captureWarnings(False)
+            warnings_log.removeHandler(handler)
+            console.copies.remove(copy)
 
 
 class RunDisplay:

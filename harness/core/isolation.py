@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from typing import Callable
 
 from harness.core.cell import CellSpec, EventSink, execute_cell
@@ -28,6 +29,7 @@ _context: mp.context.BaseContext | None = None
 # A child re-runs the program's main module; under `bench` that imports harness.cli, a thin parser
 # over harness.app: preloading harness.app spares each cell 44 ms of imports (harness.cli adds 12).
 PRELOAD = ["harness.core.isolation", "harness.app", "torch._dynamo"]
+MAX_WARNINGS = 20  # distinct warnings a cell sends back (a warning raised per sample would flood the log)
 
 
 def context() -> mp.context.BaseContext:
@@ -103,10 +105,16 @@ def _child(conn, spec: CellSpec, task: Task, parent_pid: int) -> None:
     from harness.core.hardware import configure_threads
 
     configure_threads(spec.threads)
-    try:
-        result = execute_cell(spec, task, lambda kind, payload: conn.send((kind, payload)))
-    except BaseException as e:  # noqa: BLE001 - report, never hang the runner
-        result = {"status": "error", "error": f"{type(e).__name__}: {e}"[:500]}
+    # The cell's warnings go back with its result, for the runner to show and log (bench.log): this
+    # process's stderr reaches the terminal only, and would cut through the progress bar.
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            result = execute_cell(spec, task, lambda kind, payload: conn.send((kind, payload)))
+        except BaseException as e:  # noqa: BLE001 - report, never hang the runner
+            result = {"status": "error", "error": f"{type(e).__name__}: {e}"[:500]}
+    shown = dict.fromkeys(f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
+                          for w in caught)
+    result["warnings"] = list(shown)[:MAX_WARNINGS]
     conn.send(("result", result))
     conn.close()
 

@@ -23,7 +23,8 @@ log = logging.getLogger("bench")
 REUSABLE = ("ok", "diverged")
 SOURCE_ROOTS = ("harness", "baselines")
 # Code that only presents results: editing it cannot change a cell's outcome (files, or folders ending in /).
-PRESENTATION = ("harness/cli.py", "harness/app.py", "harness/core/display.py", "harness/evaluation/stats.py",
+PRESENTATION = ("harness/cli.py", "harness/app.py", "harness/listing.py", "harness/dry_run.py",
+                "harness/core/display.py", "harness/evaluation/stats.py",
                 "harness/results/compare.py", "harness/results/reference.py", "harness/results/history.py",
                 "harness/report/", "harness/claims/")
 

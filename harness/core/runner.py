@@ -22,6 +22,7 @@ import numpy as np
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from rich.markup import escape
 
 from harness.core import hardware
 from harness.core.calibration import calibrate
@@ -322,6 +323,8 @@ class Runner:
 
         result = (run_isolated(spec, task, on_event, cancel=self.cancel) if self.isolate
                   else execute_cell(spec, task, on_event))
+        for warning in result.pop("warnings", None) or []:  # a cell process's own (harness/core/isolation.py)
+            display.print(f"[yellow]warning[/] {escape(task.name)} · {escape(spec.label)}: {escape(warning)}", soft_wrap=True)
         trace = result.pop("traceback", None)
         if trace:
             log.debug("cell %s/%s seed %s failed:\n%s", task.name, spec.label, seed, trace)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +35,29 @@ MATCH = ["suite", "dataset", "model", "variant", "n_train"]
 TIMES = {"train_seconds": "train", "predict_seconds_per_1k": "predict/1k"}
 
 
+def threshold(default: float, help: str, minimum: float = 0.0):
+    """A Thresholds field: its default, what it means (the `bench compare` flag's help) and its smallest value."""
+    return field(default=default, metadata={"help": help, "minimum": minimum})
+
+
 @dataclass
 class Thresholds:
-    accuracy_drop: float = 0.02  # smallest accuracy change that counts (absolute, 0.02 = 2 points)
-    time_ratio: float = 1.5      # smallest normalised slowdown that counts
-    z: float = 3.0               # standard errors of seed noise a change must exceed
-    min_seconds: float = 0.5     # smallest absolute slowdown (seconds, in NEW's time) that counts
-    bpc_rise: float = 0.05       # smallest rise in a language model's bits per character that counts
-    mse_rise: float = 0.002      # smallest rise in a reconstruction's MSE per pixel (pixels in [0, 1]) that counts
-    fd_rise: float = 0.25        # smallest rise of a Fréchet distance that counts, as a fraction of base's (0.25: +25%)
+    """Smallest changes that count. Every field is a flag of `bench compare` and `bench reference`
+    (harness/cli.py makes one per field: --accuracy-drop, ...)."""
+
+    accuracy_drop: float = threshold(0.02, "smallest accuracy (and ROC-AUC) change that counts, absolute: 0.02 = 2 points")
+    time_ratio: float = threshold(1.5, "smallest normalised slowdown that counts, as a ratio", minimum=1.0)
+    z: float = threshold(3.0, "standard errors of seed noise a change must exceed")
+    min_seconds: float = threshold(0.5, "smallest absolute slowdown that counts, in seconds of NEW's time")
+    bpc_rise: float = threshold(0.05, "smallest rise in a language model's bits per character that counts")
+    mse_rise: float = threshold(0.002, "smallest rise in a reconstruction's MSE per pixel (pixels in [0, 1]) that counts")
+    fd_rise: float = threshold(0.25, "smallest rise of a Fréchet distance (FD) that counts, as a fraction of BASE's "
+                                     "(0.25: +25%)")
+
+    def problems(self) -> list[str]:
+        """Each field below its smallest sensible value, as `--flag must be at least N, got V`."""
+        return [f"--{f.name.replace('_', '-')} must be at least {f.metadata['minimum']:g}, got {getattr(self, f.name):g}"
+                for f in fields(self) if not getattr(self, f.name) >= f.metadata["minimum"]]
 
 
 def score_of(rows: pd.DataFrame) -> tuple[str, int, str, bool] | None:
