@@ -123,7 +123,7 @@ TEXT_CSVS = [
     ("header-only", "text,label\n", "no rows"),
     ("one-row", texts(1), "single class"),
     ("one-class", texts(30, classes=1), "single"),
-    ("singleton-class", texts(30) + "\"a lone one\",t9\n", "single entry"),
+    ("singleton-class", texts(30) + "\"a lone one\",t9\n", "only one example"),
     ("missing-label", "text,label\nhello,\nworld,a\n", "has no"),
     ("wrong-columns", "body,topic\nhello,a\n", "no column 'text'"),
     ("non-utf8", b"text,label\n" + b"".join(NON_UTF8 + b" %d,t%d\n" % (i, i % 2) for i in range(30)), None),
@@ -233,3 +233,175 @@ def ts_folder_case(tmp_path: Path, case: str) -> Path:
 def test_a_ts_folder_without_one_pair_is_refused(tmp_path, case, refused):
     named = ts_folder_case(tmp_path, case)
     check(lambda: load_ts_file(str(tmp_path)), refused, named)
+
+
+def png(path: Path, size=(8, 8), mode="L") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(len(str(path)))
+    shape = size[::-1] + ((len(mode),) if len(mode) > 1 else ())
+    Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8), mode).save(path)
+    return path
+
+
+def image_case(root: Path, case: str) -> Path:
+    """An image folder of two classes, five images each, with one thing wrong; returns the culprit."""
+    for cls in ("a", "b"):
+        for i in range(5):
+            png(root / cls / f"{i}.png")
+    culprit = root / "a" / "bad.png"
+    if case == "mixed-sizes":
+        for i, size in enumerate([(1, 1), (300, 20), (7, 200), (64, 64)]):
+            png(root / "b" / f"s{i}.png", size)
+    elif case == "mixed-modes":
+        png(root / "a" / "rgb.png", mode="RGB")
+        png(root / "b" / "rgba.png", mode="RGBA")
+        Image.new("P", (5, 9)).save(root / "a" / "palette.gif")
+        Image.new("I;16", (4, 4)).save(root / "b" / "deep.tif")
+    elif case == "truncated-png":
+        data = png(culprit, (32, 32)).read_bytes()
+        culprit.write_bytes(data[: len(data) // 2])
+    elif case == "empty-png":
+        write(culprit, b"")
+    elif case == "text-named-png":
+        write(culprit, "not an image at all")
+    elif case == "jpeg-cut":
+        Image.new("RGB", (40, 40), "red").save(root / "a" / "cut.jpg")
+        culprit = root / "a" / "cut.jpg"
+        culprit.write_bytes(culprit.read_bytes()[:100])
+    elif case == "markup-class-names":
+        (root / "b").rename(root / "<img src=x onerror=alert(1)>")
+    elif case == "unicode-class-names":
+        (root / "b").rename(root / "猫 🐈")
+    elif case == "non-image-files-only":
+        for f in (root / "b").iterdir():
+            f.rename(f.with_suffix(".txt"))
+        culprit = root / "b"
+    elif case == "a-file-where-a-class-is":
+        write(root / "c", "a file, not a class folder")
+    elif case == "train-test-classes-differ":
+        for split, classes in (("train", ("a", "b")), ("test", ("a", "z"))):
+            for cls in classes:
+                for i in range(3):
+                    png(root / split / cls / f"{i}.png")
+        culprit = root / "test"
+    elif case == "one-image-per-class":
+        for cls in ("a", "b"):
+            for f in list((root / cls).iterdir())[1:]:
+                f.unlink()
+        culprit = root
+    elif case == "one-class":
+        import shutil
+
+        shutil.rmtree(root / "b")
+        culprit = root
+    return culprit
+
+
+IMAGE_FOLDERS = [("mixed-sizes", None), ("mixed-modes", None), ("truncated-png", "cannot read image"),
+                 ("empty-png", "cannot read image"), ("text-named-png", "cannot read image"),
+                 ("jpeg-cut", "cannot read image"), ("markup-class-names", None), ("unicode-class-names", None),
+                 ("non-image-files-only", "no images found"), ("a-file-where-a-class-is", None),
+                 ("train-test-classes-differ", "does not exist"), ("one-image-per-class", "two per class"),
+                 ("one-class", "per class (found 1)")]
+
+
+@pytest.mark.parametrize("case,refused", IMAGE_FOLDERS, ids=[f"data:images-{c[0]}" for c in IMAGE_FOLDERS])
+def test_a_bad_image_folder_is_refused_naming_the_file_or_loads_usable(tmp_path, case, refused):
+    culprit = image_case(tmp_path / "images", case)
+    task = check(lambda: load_image_folder(str(tmp_path / "images"), seed=0), refused, culprit)
+    if task is not None:  # every image read at one size, whatever it was on disk
+        assert task.X_train.shape[1:] == (1, 28, 28) and np.isfinite(task.X_train).all()
+
+
+def idx_bytes(shape: tuple[int, ...], code: int = 0x08) -> bytes:
+    return bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape) + bytes(int(np.prod(shape)))
+
+
+IDX_NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+GOOD_IDX = [idx_bytes((6, 4, 4)), idx_bytes((6,)), idx_bytes((2, 4, 4)), idx_bytes((2,))]
+# the train images file damaged: (id, bytes, words of the error)
+IDX_FILES = [
+    ("empty", b"", "bad magic"),
+    ("magic-of-a-zip", b"PK\x03\x04" + bytes(100), "bad magic"),
+    ("magic-of-a-png", b"\x89PNG\r\n\x1a\n" + bytes(100), "bad magic"),
+    ("magic-of-gzip-unzipped", gzip.compress(GOOD_IDX[0]), "bad magic"),
+    ("unknown-dtype-code", bytes([0, 0, 0x07, 3]) + GOOD_IDX[0][4:], "bad magic"),
+    ("nonzero-first-bytes", b"\x01\x02" + GOOD_IDX[0][2:], "bad magic"),
+    ("header-cut", GOOD_IDX[0][:7], "truncated inside its header"),
+    ("data-cut", GOOD_IDX[0][:-5], "truncated or corrupt"),
+    ("data-too-long", GOOD_IDX[0] + b"extra", "truncated or corrupt"),
+    ("huge-shape", bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**31, 2**31, 2**31), "truncated or corrupt"),
+    ("zero-dimensions", bytes([0, 0, 8, 0]), "truncated or corrupt"),
+    ("labels-mismatch", idx_bytes((5, 4, 4)), "labels"),
+    ("no-images", idx_bytes((0, 4, 4)), "labels"),
+]
+
+
+@pytest.mark.parametrize("content,refused", [c[1:] for c in IDX_FILES], ids=[f"data:idx-{c[0]}" for c in IDX_FILES])
+def test_a_damaged_idx_file_is_refused_naming_it(tmp_path, content, refused):
+    for name, data in zip(IDX_NAMES, GOOD_IDX):
+        write(tmp_path / name, data)
+    path = write(tmp_path / IDX_NAMES[0], content)
+    check(lambda: load_idx(str(tmp_path)), refused, path)
+
+
+@pytest.mark.parametrize("case", ["gz-cut", "gz-garbage", "gz-empty"], ids=lambda c: f"data:idx-{c}")
+def test_a_damaged_gzipped_idx_file_is_refused_naming_it(tmp_path, case):
+    for name, data in zip(IDX_NAMES, GOOD_IDX):
+        write(tmp_path / name, data)
+    (tmp_path / IDX_NAMES[1]).unlink()
+    packed = gzip.compress(GOOD_IDX[1])
+    content = {"gz-cut": packed[: len(packed) // 2], "gz-garbage": b"\x1f\x8b" + bytes(range(200)), "gz-empty": b""}[case]
+    path = write(tmp_path / (IDX_NAMES[1] + ".gz"), content)
+    check(lambda: load_idx(str(tmp_path)), "", path)
+
+
+# ---- review folders (dataset=imdb_folder) and fortune files (dataset=fortunes, fortunes_chars)
+def imdb_case(root: Path, case: str) -> Path:
+    for split in ("train", "test"):
+        for label in ("neg", "pos"):
+            for i in range(3):
+                write(root / split / label / f"{i}_1.txt", f"review {i} of {label} <br /> in {split}")
+    culprit = root / "train" / "pos"
+    if case == "non-utf8":
+        write(culprit / "9_1.txt", NON_UTF8)
+    elif case == "empty-review":
+        write(culprit / "9_1.txt", b"")
+    elif case == "markup-review":
+        write(culprit / "9_1.txt", MARKUP)
+    elif case == "no-reviews":
+        for f in culprit.iterdir():
+            f.unlink()
+    elif case == "missing-split":
+        import shutil
+
+        shutil.rmtree(root / "test")
+        culprit = root / "test" / "neg"
+    return culprit
+
+
+IMDB = [("non-utf8", None), ("empty-review", None), ("markup-review", None), ("no-reviews", "no .txt reviews"),
+        ("missing-split", "does not exist")]
+
+
+@pytest.mark.parametrize("case,refused", IMDB, ids=[f"data:imdb-{c[0]}" for c in IMDB])
+def test_a_bad_review_folder_is_refused_naming_it_or_loads_usable(tmp_path, case, refused):
+    culprit = imdb_case(tmp_path / "aclImdb", case)
+    check(lambda: load_imdb_folder(str(tmp_path)), refused, culprit)
+
+
+FORTUNES = [  # each category's file, from its name
+    ("non-utf8", lambda cat: b"%\n".join(NON_UTF8 + b" %s %d\n" % (cat, i) for i in range(6)), None),
+    ("empty-files", lambda cat: b"", "fewer than two categories"),
+    ("only-separators", lambda cat: b"%\n%\n%\n", "fewer than two categories"),
+    ("binary-garbage", lambda cat: cat + bytes(range(256)) * 8, "fewer than two categories"),
+    ("markup-entries", lambda cat: b"%\n".join(b"%s %s %d\n" % (MARKUP.encode(), cat, i) for i in range(6)), None),
+    ("two-entries-each", lambda cat: b"%s one\n%%\n%s two\n" % (cat, cat), "too few for a stratified split"),
+]
+@pytest.mark.parametrize("content,refused", [c[1:] for c in FORTUNES], ids=[f"data:fortunes-{c[0]}" for c in FORTUNES])
+def test_bad_fortune_files_are_refused_naming_the_folder_or_load_usable(tmp_path, content, refused):
+    for category in ("computers", "science"):
+        write(tmp_path / category, content(category.encode()))
+    check(lambda: load_fortunes(seed=0, categories=["computers", "science"], data_dir=str(tmp_path)), refused, tmp_path)
+    if refused is None:
+        check(lambda: load_fortune_chars(seed=0, categories=["computers", "science"], data_dir=str(tmp_path)), None, tmp_path)
