@@ -13,13 +13,17 @@ import struct
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
 from harness.data import DatasetError, Task
 from harness.data.tabular import load_table_file
-from harness.data.text import load_fortune_chars, load_fortunes, load_imdb_folder, load_text_csv
+from harness.data.text import (
+    load_fortune_chars,
+    load_fortunes,
+    load_imdb_folder,
+    load_text_csv,
+)
 from harness.data.timeseries import load_timeseries_csv, load_ts_file
 from harness.data.vision import load_idx, load_image_folder
 
