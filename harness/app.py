@@ -7,6 +7,7 @@ exit code: 0 all went well; 1 some cell failed (its row says why) or a regressio
 """
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from datetime import datetime
@@ -24,6 +25,8 @@ REFERENCE_ROOT = Path("results/reference")
 SPLITTABLE = ("model", "dataset")
 ALL = "all"  # `suite=all`: every suite of suites/all.yaml
 _job_exit_codes: list[int] = []
+# What a results folder that cannot take a file raises: full disk, quota, read-only file system, permissions.
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def run(overrides: list[str], *, force: bool = False, split: str | None = None, stamp: str | None = None,
@@ -46,6 +49,9 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
         return run_all(list(overrides), force=force, split=split, dry_run=dry_run)
     flags, overrides = hydra_flags_and_overrides(list(overrides) + (["resume=false"] if force else []))  # --force: last
     try:
+        swept = [o for o in overrides if "=" in o and is_sweep(o)]
+        if swept and not ({"-m", "--multirun"} & set(flags)) and split is None:
+            raise ConfigError(f"{swept[0]} lists several values: add -m to run one job per value (a sweep)")
         cfg, suites = preflight(overrides)
         if split is not None:
             sweep = split_overrides(cfg, split, overrides)
@@ -58,7 +64,11 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     results = Path(cfg.paths.results)
-    stamp = stamp or new_run_stamp(results, suites)
+    try:
+        stamp = stamp or new_run_stamp(results, suites)
+    except OSError as e:  # a read-only or full results folder
+        console.print(f"[red]error:[/] {escape(unwritable(e, results))}", soft_wrap=True)
+        return EXIT_BAD_INPUT
     folder = "${paths.results}/${suite.name}/" + stamp
     fixed = [f"hydra.run.dir={folder}", f"hydra.sweep.dir={folder}"]
     user_set = {a.split("=", 1)[0] for a in overrides}
@@ -130,6 +140,19 @@ def dry_run_plan(jobs: list[list[str]], flags: list[str]) -> int:
     return EXIT_OK
 
 
+def unwritable(e: OSError, where: Path) -> str:
+    return f"cannot write results to {e.filename or where}: {e.strerror or e}"
+
+
+def is_sweep(override: str) -> bool:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_override(override).is_sweep_override()
+    except Exception:  # noqa: BLE001 - a malformed override: preflight names it
+        return False
+
+
 def _hydra_job(cfg) -> int:
     """One Hydra job (the whole run, or one point of a -m sweep): run its plan into the run folder."""
     from hydra.core.hydra_config import HydraConfig
@@ -145,6 +168,13 @@ def _hydra_job(cfg) -> int:
     try:
         with run_log(run_dir / "bench.log"):  # what the terminal shows, and warnings
             code = Runner(cfg, run_dir, job).run()
+    except OSError as e:
+        if e.errno not in UNWRITABLE:
+            raise
+        # The disk filled up or the folder turned read-only mid-run: every cell written before stays in cells/.
+        console.print(f"[red]error:[/] {escape(unwritable(e, run_dir))}; the cells finished before it are kept in "
+                      f"{escape(str(run_dir / 'cells'))}", soft_wrap=True)
+        code = EXIT_BAD_INPUT
     finally:  # a later job (another suite of a sweep, another run in this process) logs elsewhere
         if handler is not None:
             logging.getLogger("bench").removeHandler(handler)
@@ -209,6 +239,8 @@ def preflight(overrides: list[str]):
                 devices = [OmegaConf.load(group_dir("hardware") / f"{v}.yaml").device for v in values]
     for d in devices:
         resolve_device(d)
+    if not isinstance(cfg.paths.results, str) or not cfg.paths.results.strip():
+        raise ConfigError(f"paths.results must name a folder, got {cfg.paths.results!r}")
     results = Path(cfg.paths.results).expanduser()
     try:
         results.mkdir(parents=True, exist_ok=True)

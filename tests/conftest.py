@@ -133,8 +133,15 @@ SLOW_TESTS = {
     "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[rnn]",  # 5
     "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[gru]",  # 4
     "tests/models/test_sequence_models.py::test_learns_sine_frequency_through_the_training_loop[transformer]",  # 3
+} | {  # fuzz (issue 17): each case is a real run, 10-25 s on 2 busy cores; the default run keeps the fast
+    # run-folder cases of test_fuzz_paths.py, and the writer's fault handling is the same code path
+    f"tests/results/test_fuzz_paths.py::test_a_results_folder_that_stops_taking_files_is_one_error_line_and_keeps_the_cells[{case}]"
+    for case in ["path:full-disk-after-0-writes", "path:full-disk-after-2-writes", "path:quota-after-0-writes", "path:quota-after-2-writes",
+                 "path:read-only-after-0-writes", "path:read-only-after-2-writes", "path:no-permission-after-0-writes",
+                 "path:no-permission-after-2-writes", "path:full-disk-after-1-writes", "path:full-disk-after-3-writes",
+                 "path:read-only-after-3-writes"]
 } | {  # one damage case stays in the default run: about 7 s each (a new run beside the damaged one)
-    f"tests/test_bad_input.py::test_every_file_bench_reads_back_survives_damage_without_a_traceback[{kind}-{damage}]"
+    f"tests/test_bad_input.py::test_every_file_bench_reads_back_survives_damage_without_a_traceback[damage:{kind}-{damage}]"
     for kind in ("cell", "results.parquet", "run.json", "reference") for damage in ("empty", "flipped", "garbage", "truncated")
     if (kind, damage) != ("cell", "truncated")
 }

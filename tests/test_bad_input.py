@@ -93,7 +93,7 @@ RUN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("overrides,code,words", RUN_CASES, ids=[" ".join(c[0]) for c in RUN_CASES])
+@pytest.mark.parametrize("overrides,code,words", RUN_CASES, ids=["config:" + " ".join(c[0]) for c in RUN_CASES])
 def test_bad_run_input_is_exit_2_one_line_and_loses_nothing(earlier, overrides, code, words, capsys, monkeypatch):
     monkeypatch.setattr(console, "width", 1000)  # rich would cut lines and tables at 80 columns
     before = snapshot(earlier)
@@ -179,8 +179,10 @@ DAMAGE = {"truncated": lambda data: data[: len(data) // 2], "empty": lambda data
           "garbage": lambda data: bytes(range(256)) * 8, "flipped": lambda data: data[:8] + bytes(b ^ 0xFF for b in data[8:])}
 
 
-@pytest.mark.parametrize("damage", sorted(DAMAGE))
-@pytest.mark.parametrize("kind", ["cell", "results.parquet", "run.json", "reference"])
+DAMAGED_FILES = [(kind, damage) for kind in ["cell", "results.parquet", "run.json", "reference"] for damage in sorted(DAMAGE)]
+
+
+@pytest.mark.parametrize("kind,damage", DAMAGED_FILES, ids=[f"damage:{k}-{d}" for k, d in DAMAGED_FILES])
 def test_every_file_bench_reads_back_survives_damage_without_a_traceback(earlier, tmp_path, capsys, kind, damage):
     """Truncated, emptied, overwritten or bit-flipped: bench names the file, keeps everything else,
     and never shows a traceback. A reference (a consolidated run alone) is bad input (exit 2)."""

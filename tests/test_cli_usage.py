@@ -134,7 +134,7 @@ def test_list_of_one_suite_shows_its_datasets_models_and_profiles(capsys):
     text = capsys.readouterr().err
     for name in ("digits", "mnist5k", "fashion_mnist", "cnn", "hist_gradient_boosting", "smoke", "full"):
         assert name in text, name
-    assert "minirocket" not in text and "ddpm" not in text and "profile full only" in text
+    assert "minirocket" not in text and "ddpm" not in text and "(profile full, evidence only)" in text
     assert len(text.splitlines()) < 40
     assert main(["list", "models", "--suite", "sequence"]) == 0
     text = capsys.readouterr().err

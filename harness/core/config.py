@@ -7,6 +7,8 @@ and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 st
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +175,8 @@ def resolve_plan(cfg: DictConfig) -> Plan:
         validate_suite(suite, f"suite {suite.get('name')}", suite_file(cfg), group_options("profile"))
     except SuiteError as e:
         raise ConfigError(str(e)) from e
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(suite.name)):  # it names the run's folder
+        raise ConfigError(f"suite.name must be a plain folder name (letters, digits, _ . -), got {suite.name!r}")
     profile_name = cfg.profile.name
     tweaks = (suite.get("profiles") or {}).get(profile_name) or {}
     dataset_names = list(tweaks.get("datasets", suite.datasets))
@@ -208,6 +212,9 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                 for node in (suite.get("variants"), tweaks.get("variants")) if node for k, v in node.items()}
     models = expand_variants(items("model", model_names, cfg.get("model")), variants)
     check_types(cfg)
+    for what, chosen in (("datasets", datasets), ("models", models)):
+        if not chosen:
+            raise ConfigError(f"suite {suite.name} runs no {what} (suite.{what} is empty)")
     scaling_seeds = cfg.scaling.get("seeds") if cfg.scaling.enabled else None
     seeds = ([cfg.seed] if cfg.get("seed") is not None else
              list(scaling_seeds) if scaling_seeds else list(cfg.profile.seeds))
@@ -231,6 +238,13 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                               bool(cfg.get("allow_any_target", False)))
             except UntrustedTarget as e:
                 raise ConfigError(str(e)) from e
+            needed = "load" if group == "dataset" else "estimator"
+            if not isinstance(node.get(needed), DictConfig):
+                raise ConfigError(f"{group} {name} needs its {needed}: settings (got {node.get(needed)!r})")
+            if not str(node.get("name") or "").strip():
+                raise ConfigError(f"{group} {name} needs a name (got {node.get('name')!r})")
+            if group == "model" and node.get("family", "deep") not in FAMILIES:
+                raise ConfigError(f"model {name}: family must be one of {', '.join(FAMILIES)}, got {node.get('family')!r}")
             missing = sorted(OmegaConf.missing_keys(node))
             if missing:
                 key = missing[0].removeprefix(f"{group}.")
@@ -303,8 +317,12 @@ def expand_variants(models: dict[str, DictConfig], variants) -> dict[str, DictCo
 
 
 ISOLATION = ("process", "none")
+FAMILIES = ("classical", "deep")
 INTERPRET_SIZES = ("all", "largest")
 
+MAX_SEED = 2**32 - 1
+# Upper bounds that keep a typo from exhausting the machine (threadpoolctl runs out of memory at 100,000 threads).
+MAXIMUM = {"hardware.threads": 1024}
 # Scalar settings: (allowed types, smallest allowed value). None in the types means the key may be null.
 SETTINGS = {
     "seed": ((int, None), 0),
@@ -347,6 +365,31 @@ def check_types(cfg: DictConfig) -> None:
         raise ConfigError(f"hardware.workers must be auto or a whole number of at least 1, got {workers!r}")
     if cfg.interpret.get("sizes", "all") not in INTERPRET_SIZES:
         raise ConfigError(f"interpret.sizes must be one of {', '.join(INTERPRET_SIZES)}, got {cfg.interpret.get('sizes')!r}")
-    for s in cfg.profile.seeds:
+    if cfg.profile.seeds is None or not len(cfg.profile.seeds):
+        raise ConfigError(f"profile.seeds must list at least one seed, got {cfg.profile.seeds!r}")
+    for s in [*cfg.profile.seeds, *([cfg.seed] if cfg.get("seed") is not None else [])]:
         if not isinstance(s, int) or isinstance(s, bool) or s < 0:
             raise ConfigError(f"profile.seeds must be non-negative integers, got {s!r}")
+        if s > MAX_SEED:  # numpy and scikit-learn take 32-bit seeds; a larger one fails deep inside a loader
+            raise ConfigError(f"seeds must be at most {MAX_SEED}, got {s}")
+    limit = cfg.get("time_limit")
+    if limit is not None and not math.isfinite(limit):
+        raise ConfigError(f"time_limit must be a finite number of seconds (null for none), got {limit}")
+    for key, most in MAXIMUM.items():
+        value = OmegaConf.select(cfg, key)
+        if isinstance(value, int) and value > most:
+            raise ConfigError(f"{key} must be at most {most}, got {value}")
+    check_scaling(cfg.scaling)
+
+
+def check_scaling(scaling: DictConfig) -> None:
+    """scaling=on's sizes, points and smallest size per class: whole numbers a learning curve can use."""
+    if not scaling.get("enabled"):
+        return
+    whole = lambda v, least: isinstance(v, int) and not isinstance(v, bool) and v >= least  # noqa: E731
+    sizes = scaling.get("sizes")
+    if sizes is not None and (not len(sizes) or not all(whole(v, 2) for v in sizes)):
+        raise ConfigError(f"scaling.sizes must be null or a list of training sizes of at least 2, got {list(sizes)!r}")
+    for key, least in (("points", 1), ("min_per_class", 1)):
+        if scaling.get(key) is not None and not whole(scaling.get(key), least):
+            raise ConfigError(f"scaling.{key} must be a whole number of at least {least}, got {scaling.get(key)!r}")

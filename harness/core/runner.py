@@ -197,7 +197,11 @@ class Runner:
         try:
             task = instantiate(ds_cfg.load, seed=seed, _convert_="all")
         except InstantiationException as e:  # Hydra wraps the loader's own error: show that one
-            raise (e.__cause__ if isinstance(e.__cause__, Exception) else DatasetError(str(e))) from e
+            cause = e.__cause__
+            if isinstance(cause, (DatasetError, OSError, ValueError, ImportError)):
+                raise cause from e
+            # e.g. a TypeError from +dataset.load.KEY=... that the loader does not take: an error row, not a traceback
+            raise DatasetError(f"{type(cause).__name__}: {cause}" if cause else str(e)) from e
         task = as_kind(task, self.cfg.suite.get("task"))  # e.g. labelled images read as a generation task
         profile = self.cfg.profile
         if profile.max_train:

@@ -32,6 +32,8 @@ from sklearn.model_selection import train_test_split
 from harness.data.task import DatasetError, Task, stratified_subset
 
 KINDS = ("auto", "classification", "regression")
+# The fewest rows a table may have without a test file: two to train on, one to test.
+MIN_ROWS = 3
 # A target of numbers with at most this many distinct values reads as classes under kind=auto.
 AUTO_MAX_CLASSES = 20
 
@@ -64,7 +66,11 @@ def target_values(y: pd.Series, kind: str, name: str) -> tuple[str, np.ndarray, 
     if kind == "regression":
         if not pd.api.types.is_numeric_dtype(y):
             raise DatasetError(f"{name}: a regression target must be numeric, got {y.dtype}")
-        return kind, y.to_numpy(dtype=np.float64), []
+        values = y.to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():  # every model's loss and R² would be inf or NaN
+            raise DatasetError(f"{name}: the target column has {int((~np.isfinite(values)).sum())} infinite values; "
+                               "drop those rows first")
+        return kind, values, []
     labels, codes = np.unique(y.astype(str).to_numpy(), return_inverse=True)
     if len(labels) < 2:
         raise DatasetError(f"{name}: the target has a single value; nothing to classify")
@@ -77,6 +83,10 @@ def table_task(name: str, table: pd.DataFrame, target: str, *, seed: int, kind: 
                max_test: int | None = None, source: str = "") -> Task:
     """A Task from a table with a target column: the inputs typed, the target read as classes or
     values, split (or `test_table` as the test split), large splits subsampled with the seed."""
+    if not 0 < test_fraction < 1:
+        raise DatasetError(f"{name}: test_fraction must be between 0 and 1, got {test_fraction}")
+    if test_table is None and len(table) < MIN_ROWS:
+        raise DatasetError(f"{name}: the table holds {len(table)} rows; a train and a test split need at least {MIN_ROWS}")
     if target not in table.columns:
         raise DatasetError(f"{name}: no target column {target!r}; columns: {', '.join(map(str, table.columns))}")
     drop = [c for c in (drop or []) if c in table.columns and c != target]
@@ -166,7 +176,12 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        # A file from a spreadsheet may be UTF-16 (with its byte-order mark) or in a legacy encoding:
+        # read it, with any byte that is not UTF-8 as U+FFFD, rather than refuse it.
+        with open(path, "rb") as f:
+            utf16 = f.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
+                           encoding="utf-16" if utf16 else "utf-8", encoding_errors="replace")
     except Exception as e:  # noqa: BLE001 - the reader's own message, with the path
         raise DatasetError(f"cannot read {path} as {'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'}:"
                            f" {type(e).__name__}: {e}") from e
@@ -181,6 +196,9 @@ def load_table_file(path: str, target: str, seed: int = 0, kind: str = "auto", t
     than 20 distinct values as a regression. `test_path`: a file of the same columns as the test split."""
     table = read_table(Path(path).expanduser())
     test = read_table(Path(test_path).expanduser()) if test_path else None
-    return table_task(name, table, target, seed=seed, kind=kind, test_fraction=test_fraction, test_table=test,
-                      categorical=categorical, drop=drop, log_target=log_target, max_train=max_train,
-                      max_test=max_test, source=str(Path(path).expanduser()))
+    try:
+        return table_task(name, table, target, seed=seed, kind=kind, test_fraction=test_fraction, test_table=test,
+                          categorical=categorical, drop=drop, log_target=log_target, max_train=max_train,
+                          max_test=max_test, source=str(Path(path).expanduser()))
+    except DatasetError as e:  # the user's file: say which one
+        raise DatasetError(f"{e} (in {path}{f' and {test_path}' if test_path else ''})") from e

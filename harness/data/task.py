@@ -111,6 +111,27 @@ def as_kind(task: Task, kind: str | None) -> Task:
     return task_kind(kind).view(task)
 
 
+def check_stratified_split(name: str, labels, test_fraction: float, source: str, unit: str = "rows") -> None:
+    """Raise DatasetError, naming the source, where a seeded stratified split of these labels cannot be
+    made (scikit-learn would raise a ValueError that names neither the dataset nor the file)."""
+    import math
+
+    if not 0 < test_fraction < 1:
+        raise DatasetError(f"{name}: test_fraction must be between 0 and 1, got {test_fraction}")
+    classes, counts = np.unique(np.asarray(labels).astype(str), return_counts=True)
+    if len(classes) < 2:
+        found = f" ({classes[0]!r})" if len(classes) else ""
+        raise DatasetError(f"{name}: {source} holds a single class{found}; nothing to classify")
+    rare = [str(c) for c, n in zip(classes, counts) if n < 2]
+    if rare:
+        raise DatasetError(f"{name}: classes {rare[:5]} have only one example each in {source}; a stratified "
+                           "split needs two per class")
+    n_test = math.ceil(test_fraction * len(labels))
+    if min(n_test, len(labels) - n_test) < len(classes):
+        raise DatasetError(f"{name}: {source} holds {len(labels)} {unit} in {len(classes)} classes: too few for a "
+                           f"stratified split with test_fraction={test_fraction} (each split needs every class)")
+
+
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Indices of n samples with class proportions kept (at least one per class), sorted. Targets
     that are not class indices (a regression's floats, a language model's texts) have no classes: a

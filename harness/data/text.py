@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from harness.data.task import DatasetError, Task
+from harness.data.task import DatasetError, Task, check_stratified_split
 
 # Where fortune files live: Debian/Ubuntu, Fedora, Homebrew, FreeBSD ports.
 FORTUNE_DIRS = (Path("/usr/share/games/fortunes"), Path("/usr/share/games/fortune"),
@@ -100,6 +100,7 @@ def split_texts(name: str, texts: list[str], labels: list[str], test_fraction: f
                 source: str) -> Task:
     """Labels as written -> 0..K-1 over their sorted names; stratified split by the seed."""
     classes = sorted(set(labels))
+    check_stratified_split(name, labels, test_fraction, source, "entries")
     y = np.array([classes.index(label) for label in labels], dtype=np.int64)
     X = np.array(texts, dtype=object)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, stratify=y, random_state=seed)

@@ -250,9 +250,12 @@ def read_series_csv(path: Path, label_column: str | int, header: bool, sep: str,
     if not path.is_file():
         raise DatasetError(f"CSV file {path} does not exist")
     try:
-        df = pd.read_csv(path, header=0 if header else None, sep=sep)
+        # labels in a legacy encoding read with U+FFFD for the bytes that are not UTF-8, as text CSVs are
+        df = pd.read_csv(path, header=0 if header else None, sep=sep, encoding_errors="replace")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise DatasetError(f"cannot parse {path} as CSV: {e}".splitlines()[0]) from e
+    if df.empty:
+        raise DatasetError(f"{path} holds no rows")
     if isinstance(label_column, int) and not header:
         if not -df.shape[1] <= label_column < df.shape[1]:
             raise DatasetError(f"{path}: label column {label_column} is out of range ({df.shape[1]} columns)")
@@ -267,6 +270,9 @@ def read_series_csv(path: Path, label_column: str | int, header: bool, sep: str,
         values = df.to_numpy(dtype=np.float64)
     except ValueError as e:
         raise DatasetError(f"{path}: a value column holds text, not numbers ({e})") from e
+    if np.isinf(values).any():
+        row = int(np.isinf(values).any(axis=1).argmax())
+        raise DatasetError(f"{path}: row {row + 1 + header} has infinite values; bench's models need finite ones")
     if values.shape[1] == 0 or values.shape[1] % n_channels:
         raise DatasetError(f"{path}: {values.shape[1]} value columns do not split into {n_channels} channels")
     X = []

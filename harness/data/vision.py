@@ -3,6 +3,7 @@ files, any idx pair, and image folders (one sub-folder per class)."""
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from harness.data.task import DatasetError, Task
+from harness.data.task import DatasetError, Task, check_stratified_split
 
 # Where Debian's `dataset-fashion-mnist` package puts the four idx.gz files.
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -22,6 +23,7 @@ IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 def _split(name: str, X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, source: str,
            class_names: list[str]) -> Task:
     """Stratified, shuffled train/test split driven by the run's seed."""
+    check_stratified_split(name, y, test_fraction, source, "images")
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, stratify=y, random_state=seed)
     return Task(name, "classification", X_tr, y_tr, X_te, y_te, "image", class_names, source)
 
@@ -73,7 +75,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetError(f"{path} is truncated inside its header")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a forged header cannot overflow
     if len(raw) - header != expected:
         raise DatasetError(f"{path} is truncated or corrupt: header says {shape} "
                            f"({expected} bytes of data) but the file holds {len(raw) - header}")
@@ -135,13 +137,21 @@ def load_image_folder(path: str, name: str = "image_folder", size: int = 28, gra
     def read(folder: Path, classes: list[str]):
         X, y = [], []
         for label, cls in enumerate(classes):
+            if not (folder / cls).is_dir():
+                raise DatasetError(f"{name}: {folder / cls} does not exist; train/ and test/ need the same class folders")
+            found = len(X)
             for f in sorted((folder / cls).iterdir()):
                 if f.suffix.lower() not in {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}:
                     continue
-                img = Image.open(f).convert("L" if grayscale else "RGB").resize((size, size))
+                try:
+                    img = Image.open(f).convert("L" if grayscale else "RGB").resize((size, size))
+                except Exception as e:  # noqa: BLE001 - PIL raises OSError, SyntaxError, struct.error...: name the file
+                    raise DatasetError(f"{name}: cannot read image {f}: {type(e).__name__}: {e}") from e
                 a = np.asarray(img, dtype=np.float32) / 255.0
                 X.append(a[None] if grayscale else a.transpose(2, 0, 1))
                 y.append(label)
+            if len(X) == found:  # a class folder without images would silently drop the class
+                raise DatasetError(f"{name}: no images found under {folder / cls}")
         if not X:
             raise DatasetError(f"{name}: no images found under {folder}")
         return np.stack(X), np.array(y, dtype=np.int64)
