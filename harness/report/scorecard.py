@@ -185,7 +185,11 @@ def render(evidence: Path, root: Path) -> str:
     """SCORECARD.md's text from the evidence under `evidence` (an empty folder gives every claim not-run)."""
     from harness.claims import read_results
 
-    df, run_infos, _ = read_results([str(evidence)]) if evidence.exists() else (pd.DataFrame(), {}, "")
+    # The committed evidence is consolidated runs (results.parquet and run.json, no cells/), one folder
+    # per suite run: each is given by name, as a results root is searched for cells/ only.
+    folders = sorted({p.parent for p in evidence.glob("*/*/results.parquet")} |
+                     {p.parent for p in evidence.glob("*/*/cells")}) if evidence.is_dir() else []
+    df, run_infos, _ = read_results([str(f) for f in folders]) if folders else (pd.DataFrame(), {}, "")
     if not len(df):
         df = pd.DataFrame(columns=["suite", "dataset", "model", "family", "seed", "status", "run"])
     text = "\n\n".join(b.md() for b in scorecard_blocks(df, run_infos, root))
