@@ -15,8 +15,9 @@ from harness.report.blocks import Heading, Para, Plot
 from harness.report.html_page import html_page
 from harness.report.rows import with_labels
 from harness.report.sections.claims import claims_blocks
+from harness.report.sections.fidelity import fidelity_blocks
 from harness.report.sections.metadata import metadata_blocks
-from harness.report.sections.suite import suite_blocks
+from harness.report.sections.suite import guarded_blocks, suite_blocks
 from harness.report.sections.summary import summary_text
 from harness.results.store import atomic_write_bytes, load_results, load_run_info, run_folders
 
@@ -35,6 +36,7 @@ def write_report(inputs: list[Path], out: Path) -> list[Path]:
     blocks = [Heading(1, title), Para(summary_text(df)), Heading(2, "Claims scorecard", "claims"), *scorecard]
     for suite in suites:
         blocks += suite_blocks(df[df["suite"] == suite], suite)
+    blocks += guarded_blocks(fidelity_blocks, df, "")  # every suite of the report
     if details:
         blocks += [Heading(2, "Claim details", "claim-details"), *details]
     blocks += metadata_blocks(df, run_infos)

@@ -27,6 +27,7 @@ from harness.report.sections.claims import claims_blocks
 from harness.report.sections.comparison import comparison_blocks
 from harness.report.sections.decision_maps import decision_map_blocks
 from harness.report.sections.failed import failed_table
+from harness.report.sections.fidelity import fidelity_blocks
 from harness.report.sections.interpretability import interpretability_blocks
 from harness.report.sections.learning_curves import learning_curve_blocks
 from harness.report.sections.metadata import metadata_blocks
@@ -106,6 +107,7 @@ CASES = {
     "decision_maps": ("foundations", lambda d, s: decision_map_blocks(largest_size(d[d["dataset"] == "xor"]), s,
                                                                       "xor")),
     "failed": ("vision", lambda d, s: [failed_table(d.assign(status="error", error="RuntimeError: <no> & more"))]),
+    "fidelity": ("sequence", lambda d, s: fidelity_blocks(d, s)),
     "metadata": ("vision", lambda d, s: metadata_blocks(d, run_infos(s))),
     "accuracy_plots": ("depth", lambda d, s: drawn(at_two_sizes(d))),
 }
