@@ -100,20 +100,22 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.G
 
 def pretrain_dbn(dbn: DBN, X: torch.Tensor, labels: torch.Tensor | None, config: CDConfig,
                  generator: torch.Generator, on_epoch: Callable[[int, int, float], None] | None = None,
-                 callbacks: Iterable[Callback] = ()) -> list[list[float]]:
+                 callbacks: Iterable[Callback] = (), top_callbacks: Iterable[Callback] = ()) -> list[list[float]]:
     """Greedy layer-wise training: RBM i learns the hidden probabilities of RBM i - 1 on X (N, V) in
     [0, 1]; the top one also sees the labels (N,) one-hot when the DBN has label units. Returns each
     RBM's per-epoch reconstruction errors. on_epoch(epochs done over all layers, total, error);
-    `callbacks` watch every layer's run (one TimeLimit spans them all)."""
+    `callbacks` watch every layer's run (one TimeLimit spans them all), `top_callbacks` the top RBM's
+    alone (a check that samples the whole stack)."""
     if dbn.n_labels and labels is None:
         raise ValueError("this DBN has label units: pass the labels")
-    data, errors, total = X, [], config.epochs * len(dbn.rbms)
+    data, errors, total, callbacks = X, [], config.epochs * len(dbn.rbms), list(callbacks)
     for i, rbm in enumerate(dbn.rbms):
         if rbm.n_labels:
             data = torch.cat([data, rbm.label_units(labels).to(data.dtype)], dim=1)
         done = i * config.epochs
         report = (lambda e, err, done=done: on_epoch(done + e, total, err)) if on_epoch else None
-        errors.append(train_rbm(rbm, data, config, generator, report, callbacks))
+        top = i == len(dbn.rbms) - 1
+        errors.append(train_rbm(rbm, data, config, generator, report, [*callbacks, *(top_callbacks if top else ())]))
         if i < len(dbn.rbms) - 1:
             with torch.no_grad():
                 data = rbm.hidden_probs(data)
