@@ -60,14 +60,15 @@ def cd_update(rbm: RBM, v0: torch.Tensor, optimizer: torch.optim.Optimizer, k: i
 
 class ContrastiveDivergence(Callback):
     """The loop's step for one RBM (`self(batch)`: a CD update on data[batch]) and, as a callback, the
-    keeper of each epoch's reconstruction error (`errors`), reported as on_epoch(epoch, error)."""
+    keeper of each epoch's reconstruction error (`errors`; a run stopped inside an epoch adds that
+    epoch's error so far), reported as on_epoch(epoch, error)."""
 
     def __init__(self, rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.Generator,
                  on_epoch: Callable[[int, float], None] | None = None):
         self.rbm, self.data, self.config, self.generator, self.on_epoch = rbm, data, config, generator, on_epoch
         self.optimizer = cd_optimizer(rbm, config)
         self.chains = None  # persistent chains: (batch_size, V + K)
-        self.total = torch.zeros((), device=data.device)
+        self.total, self.seen = torch.zeros((), device=data.device), 0
         self.errors: list[float] = []
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
@@ -79,13 +80,18 @@ class ContrastiveDivergence(Callback):
             self.chains = vk
         with torch.no_grad():
             self.total += ((self.rbm.visible_probs(self.rbm.hidden_probs(v0)) - v0) ** 2).sum()
+        self.seen += len(v0)
         return gap
 
     def on_epoch_end(self, state: TrainState) -> None:
-        self.errors.append(self.total.item() / (len(self.data) * self.data.shape[1]))
-        self.total = torch.zeros((), device=self.data.device)
+        self.errors.append(self.total.item() / (self.seen * self.data.shape[1]))
+        self.total, self.seen = torch.zeros((), device=self.data.device), 0
         if self.on_epoch:
             self.on_epoch(state.epoch, self.errors[-1])
+
+    def on_train_end(self, state: TrainState) -> None:
+        if state.cut_short and self.seen:  # stopped inside an epoch (a plateau of a check): its error so far
+            self.errors.append(self.total.item() / (self.seen * self.data.shape[1]))
 
 
 def train_rbm(rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.Generator,
