@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from harness.core.outcomes import Diverged, TimeBudgetExceeded  # noqa: F401 - re-exported for the models
-from harness.deep.loop import TIME_LIMIT, Callback, TrainState
+from harness.deep.loop import BUDGET_REASONS, TIME_LIMIT, Callback, TrainState
 
 
 def when(state: TrainState) -> str:
@@ -176,7 +176,7 @@ class BestByScore(Callback):
     `module`'s weights at the lowest score and loads it back at the end (also after a run cut short:
     a score, unlike a training loss, says which weights are better). Stops the run ("plateau") after
     `patience` checks in a row that do not beat the score of the last improvement by the relative
-    `margin` (0: never stop). Records the `steps` and `scores` of its checks, the `best_step`, the
+    `margin` (0: never stop), also when the budget ran out at that very check. Records the `steps` and `scores` of its checks, the `best_step`, the
     `seconds` spent scoring, and what ended the run it watched (`stop_reason`)."""
 
     def __init__(self, score: Callable[[], float], module: nn.Module, every: int, patience: int = 0,
@@ -213,6 +213,8 @@ class BestByScore(Callback):
         else:
             self.stale += 1
         if self.patience and self.stale >= self.patience:
+            if state.stop_reason in BUDGET_REASONS:  # the cap came at the check that found the plateau:
+                state.stop_reason = None             # it had stopped improving, so the plateau is what ended it
             state.stop("plateau")
         self.seconds += time.perf_counter() - start
 

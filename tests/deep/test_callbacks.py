@@ -268,3 +268,12 @@ def test_best_by_score_without_patience_never_stops_but_keeps_the_best():
 def test_best_by_score_refuses_a_check_interval_or_margin_it_cannot_use(every, margin):
     with pytest.raises(ValueError):
         BestByScore(lambda: 0.0, nn.Linear(1, 1), every=every, margin=margin)
+
+
+def test_best_by_score_calls_a_plateau_found_at_the_cap_a_plateau_not_the_budget():
+    step, module, score = numbered_run([5.0, 4.0, 4.1, 4.0, 3.99])
+    state = run_loop(step, Budget(steps=25), [BestByScore(score, module, every=5, patience=3, margin=0.01)])
+    assert state.stop_reason == "plateau" and state.step == 25  # 4.1, 4.0, 3.99: none beats 4.0 by 1%
+    step, module, score = numbered_run([5.0, 4.0, 4.1, 4.0, 3.9])
+    state = run_loop(step, Budget(steps=25), [BestByScore(score, module, every=5, patience=3, margin=0.01)])
+    assert state.stop_reason == "steps" and module.weight.item() == 25  # 3.9 at the cap's own check: improving
