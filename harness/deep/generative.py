@@ -30,7 +30,8 @@ The weights that sampling reads (the GAN's generator, the VAE, the DDPM's EMA, t
 are kept at the lowest distance and restored at the end; training stops (`stop_reason` "plateau")
 after `fd_patience` checks in a row without beating the last improvement by a relative `fd_margin`;
 `max_steps` (the DBN: `rbm_steps` of its top RBM, whose run alone is checked) stays the cap, and a
-run that reaches it reads as budget-bound. The DDPM's checks sample by DDIM in `fd_sampling_steps`
+run that reaches it still improving reads as budget-bound (one whose patience ran out at that very
+check reads "plateau"). The DDPM's checks sample by DDIM in `fd_sampling_steps`
 steps, the DBN's by `fd_gibbs_steps` Gibbs steps: shorter samplers than the final ones, so the
 check's distance is higher than the final metric's, but the same at every check. The row records
 the curve (`fd_curve`, JSON: steps and distances), the step of the best (`fd_best_step`), and the
