@@ -122,6 +122,11 @@ SLOW_TESTS = {
     "tests/models/test_models.py::test_language_model_beats_a_uniform_guess[char_lstm]",  # 5
     "tests/models/test_sequence_models.py::test_tagger_learns_a_character_language_model[mamba]",  # 5
     "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[empty]",  # 8
+    "tests/suites/test_generative.py::test_a_smoke_run_with_frechet_checks_records_the_curve_and_the_stop_in_each_row",  # 150 (a load of 12)
+    "tests/suites/test_generative.py::test_each_deep_generator_checks_its_frechet_distance_on_held_out_training_images[gan]",  # 16 (a load of 12)
+    "tests/suites/test_generative.py::test_each_deep_generator_checks_its_frechet_distance_on_held_out_training_images[vae]",  # 7
+    "tests/suites/test_generative.py::test_each_deep_generator_checks_its_frechet_distance_on_held_out_training_images[ddpm]",  # 8
+    "tests/suites/test_generative.py::test_each_deep_generator_checks_its_frechet_distance_on_held_out_training_images[dbn]",  # 6
     "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[garbage]",  # 8
     "tests/suites/test_generative.py::test_a_damaged_cached_classifier_is_rebuilt_with_a_warning_naming_it[wrong_keys]",  # 8
     "tests/results/test_nothing_lost.py::test_two_real_runs_at_once_into_one_results_folder_keep_their_rows_apart",  # 39

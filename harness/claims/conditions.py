@@ -31,7 +31,8 @@ def params_of(row) -> dict:
 
 def budget_of(row: pd.Series) -> tuple[str, bool]:
     """(the cell's budget in words, whether it bound). It bound when the budget ended training: the row's
-    `stop_reason` is a budget (epochs, steps, seconds) or, in rows written before bench recorded it, the
+    `stop_reason` is a budget (epochs, steps, seconds; not "plateau": a generator's Fréchet distance
+    had stopped improving) or, in rows written before bench recorded it, the
     cell used its whole cap of epochs or steps; when its wall-clock cap cut it (`budget_hit`); or when it
     was still improving at the end (`loss_still_falling`, or a recorded return curve still rising)."""
     params, parts, bound = params_of(row), [], False
@@ -45,6 +46,9 @@ def budget_of(row: pd.Series) -> tuple[str, bool]:
     if isinstance(reason, str) and reason:  # recorded: it says what ended training, better than a count
         bound = reason in ("epochs", "steps", "seconds", "iterations", "time_limit")
         parts.append(f"stopped by {reason}")
+    best_step = row.get("fd_best_step")  # a generator checked along training (harness/deep/generative.py)
+    if best_step is not None and not pd.isna(best_step):
+        parts.append(f"Fréchet distance best at step {int(best_step)}")
     if params.get("budget_seconds") or params.get("time_limit"):
         parts.append(f"≤{params.get('budget_seconds') or params.get('time_limit')} s")
     for flag in ("budget_hit", "loss_still_falling"):

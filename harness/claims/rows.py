@@ -25,6 +25,7 @@ USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_tra
                 "mean_return", "steps_to_threshold", "seconds_to_threshold", "reward_threshold", "env_steps",
                 # what a cell's budget was and whether it bound (harness/claims/conditions.py)
                 "params", "n_test", "epochs", "steps", "rbm_epochs", "stop_reason", "loss_still_falling", "learning_curve",
+                "fd_best_step",
                 "n_features",
                 *OPTIONAL_COLUMNS]
 

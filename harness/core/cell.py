@@ -134,7 +134,8 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
 def stop_reason(est) -> str | None:
     """What ended training: a budget ("epochs", "steps", "seconds", "iterations": the cap was reached;
     "time_limit": the cell's time limit) or
-    what the model decided ("early_stopping", "solved", "converged"); None for models that do not iterate."""
+    what the model decided ("early_stopping", "solved", "converged", "plateau": a generator's Fréchet
+    distance stopped improving); None for models that do not iterate."""
     final = est.steps[-1][1] if hasattr(est, "steps") and isinstance(est.steps, list) else est
     if getattr(final, "stop_reason_", None):
         return final.stop_reason_

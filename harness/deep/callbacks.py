@@ -11,6 +11,8 @@ model's). In the order a run lists them, as bench's models do:
   improvement, and restores the best at the end (not after a run cut short inside an epoch: then
   the last step's weights are the model).
 - `StopWhenSolved`: every k steps asks whether the task is solved, and stops if it is.
+- `BestByScore`: every k steps scores the model (lower is better: a generator's Fréchet distance),
+  keeps the best weights, stops on a plateau ("plateau") and restores the best at the end.
 - `EMA`: an exponential moving average of the weights, after every step.
 - `Progress`: tells the runner how far training is.
 - `TimeLimit`: past its limit ends the run (`stop_reason` "time_limit"): the model is scored like any
@@ -31,7 +33,7 @@ import torch
 from torch import nn
 
 from harness.core.outcomes import Diverged, TimeBudgetExceeded  # noqa: F401 - re-exported for the models
-from harness.deep.loop import TIME_LIMIT, Callback, TrainState
+from harness.deep.loop import BUDGET_REASONS, TIME_LIMIT, Callback, TrainState
 
 
 def when(state: TrainState) -> str:
@@ -167,6 +169,54 @@ class StopWhenSolved(Callback):
     def on_step_end(self, state: TrainState) -> None:
         if state.stop_reason is None and state.step % self.every == 0 and self.solved():
             state.stop("solved")
+
+
+class BestByScore(Callback):
+    """Every `every` steps, and at the run's last step, `score()` (lower is better). Keeps a copy of
+    `module`'s weights at the lowest score and loads it back at the end (also after a run cut short:
+    a score, unlike a training loss, says which weights are better). Stops the run ("plateau") after
+    `patience` checks in a row that do not beat the score of the last improvement by the relative
+    `margin` (0: never stop), also when the budget ran out at that very check. Records the `steps` and `scores` of its checks, the `best_step`, the
+    `seconds` spent scoring, and what ended the run it watched (`stop_reason`)."""
+
+    def __init__(self, score: Callable[[], float], module: nn.Module, every: int, patience: int = 0,
+                 margin: float = 0.0):
+        if every < 1 or not 0 <= margin < 1:
+            raise ValueError(f"check every one step or more (not {every}), by a margin in [0, 1) (not {margin})")
+        self.score, self.module, self.every, self.patience, self.margin = score, module, every, patience, margin
+        self.steps: list[int] = []
+        self.scores: list[float] = []
+        self.best, self.best_step, self.best_state = math.inf, None, None
+        self.anchor, self.stale, self.seconds, self.stop_reason = math.inf, 0, 0.0, None
+
+    def on_step_end(self, state: TrainState) -> None:
+        if state.step % self.every == 0:
+            self.check(state)
+
+    def on_train_end(self, state: TrainState) -> None:
+        if state.step and (not self.steps or self.steps[-1] != state.step):
+            self.check(state)  # the last weights are a candidate too
+        self.stop_reason = state.stop_reason
+        if self.best_state is not None:
+            self.module.load_state_dict(self.best_state)
+
+    def check(self, state: TrainState) -> None:
+        start = time.perf_counter()
+        value = float(self.score())
+        self.steps.append(state.step)
+        self.scores.append(value)
+        if value < self.best:  # non-finite scores never win
+            self.best, self.best_step = value, state.step
+            self.best_state = copy.deepcopy(self.module.state_dict())
+        if value < self.anchor * (1 - self.margin):
+            self.anchor, self.stale = value, 0
+        else:
+            self.stale += 1
+        if self.patience and self.stale >= self.patience:
+            if state.stop_reason in BUDGET_REASONS:  # the cap came at the check that found the plateau:
+                state.stop_reason = None             # it had stopped improving, so the plateau is what ended it
+            state.stop("plateau")
+        self.seconds += time.perf_counter() - start
 
 
 class EMA(Callback):

@@ -60,14 +60,15 @@ def cd_update(rbm: RBM, v0: torch.Tensor, optimizer: torch.optim.Optimizer, k: i
 
 class ContrastiveDivergence(Callback):
     """The loop's step for one RBM (`self(batch)`: a CD update on data[batch]) and, as a callback, the
-    keeper of each epoch's reconstruction error (`errors`), reported as on_epoch(epoch, error)."""
+    keeper of each epoch's reconstruction error (`errors`; a run stopped inside an epoch adds that
+    epoch's error so far), reported as on_epoch(epoch, error)."""
 
     def __init__(self, rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.Generator,
                  on_epoch: Callable[[int, float], None] | None = None):
         self.rbm, self.data, self.config, self.generator, self.on_epoch = rbm, data, config, generator, on_epoch
         self.optimizer = cd_optimizer(rbm, config)
         self.chains = None  # persistent chains: (batch_size, V + K)
-        self.total = torch.zeros((), device=data.device)
+        self.total, self.seen = torch.zeros((), device=data.device), 0
         self.errors: list[float] = []
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
@@ -79,13 +80,18 @@ class ContrastiveDivergence(Callback):
             self.chains = vk
         with torch.no_grad():
             self.total += ((self.rbm.visible_probs(self.rbm.hidden_probs(v0)) - v0) ** 2).sum()
+        self.seen += len(v0)
         return gap
 
     def on_epoch_end(self, state: TrainState) -> None:
-        self.errors.append(self.total.item() / (len(self.data) * self.data.shape[1]))
-        self.total = torch.zeros((), device=self.data.device)
+        self.errors.append(self.total.item() / (self.seen * self.data.shape[1]))
+        self.total, self.seen = torch.zeros((), device=self.data.device), 0
         if self.on_epoch:
             self.on_epoch(state.epoch, self.errors[-1])
+
+    def on_train_end(self, state: TrainState) -> None:
+        if state.cut_short and self.seen:  # stopped inside an epoch (a plateau of a check): its error so far
+            self.errors.append(self.total.item() / (self.seen * self.data.shape[1]))
 
 
 def train_rbm(rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.Generator,
@@ -100,20 +106,22 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: CDConfig, generator: torch.G
 
 def pretrain_dbn(dbn: DBN, X: torch.Tensor, labels: torch.Tensor | None, config: CDConfig,
                  generator: torch.Generator, on_epoch: Callable[[int, int, float], None] | None = None,
-                 callbacks: Iterable[Callback] = ()) -> list[list[float]]:
+                 callbacks: Iterable[Callback] = (), top_callbacks: Iterable[Callback] = ()) -> list[list[float]]:
     """Greedy layer-wise training: RBM i learns the hidden probabilities of RBM i - 1 on X (N, V) in
     [0, 1]; the top one also sees the labels (N,) one-hot when the DBN has label units. Returns each
     RBM's per-epoch reconstruction errors. on_epoch(epochs done over all layers, total, error);
-    `callbacks` watch every layer's run (one TimeLimit spans them all)."""
+    `callbacks` watch every layer's run (one TimeLimit spans them all), `top_callbacks` the top RBM's
+    alone (a check that samples the whole stack)."""
     if dbn.n_labels and labels is None:
         raise ValueError("this DBN has label units: pass the labels")
-    data, errors, total = X, [], config.epochs * len(dbn.rbms)
+    data, errors, total, callbacks = X, [], config.epochs * len(dbn.rbms), list(callbacks)
     for i, rbm in enumerate(dbn.rbms):
         if rbm.n_labels:
             data = torch.cat([data, rbm.label_units(labels).to(data.dtype)], dim=1)
         done = i * config.epochs
         report = (lambda e, err, done=done: on_epoch(done + e, total, err)) if on_epoch else None
-        errors.append(train_rbm(rbm, data, config, generator, report, callbacks))
+        top = i == len(dbn.rbms) - 1
+        errors.append(train_rbm(rbm, data, config, generator, report, [*callbacks, *(top_callbacks if top else ())]))
         if i < len(dbn.rbms) - 1:
             with torch.no_grad():
                 data = rbm.hidden_probs(data)

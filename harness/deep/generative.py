@@ -19,10 +19,28 @@ its own objective here:
   `sampling_steps` of the `timesteps` trained ones.
 - `DeepBeliefNet`: greedy layer-wise contrastive divergence (harness/deep/contrastive_divergence.py), sampled by
   Gibbs steps in the top RBM with the label clamped, then a top-down pass.
+
+Fréchet distance along training (opt-in, `fd_every` steps; off by default): every `fd_every` steps
+the model draws `fd_samples` images (labels cycled over the reference's) and measures their Fréchet
+distance to a reference of real TRAINING images, in the features of the final metric's classifier
+(the same recipe on the same training split, harness/evaluation/generative_metrics.py); the test
+split is never read. The reference is a stratified `fd_holdout` fraction of the training images,
+held out of the model's training (0: `fd_samples` training images the model also learns from).
+The weights that sampling reads (the GAN's generator, the VAE, the DDPM's EMA, the DBN's top RBM)
+are kept at the lowest distance and restored at the end; training stops (`stop_reason` "plateau")
+after `fd_patience` checks in a row without beating the last improvement by a relative `fd_margin`;
+`max_steps` (the DBN: `rbm_steps` of its top RBM, whose run alone is checked) stays the cap, and a
+run that reaches it still improving reads as budget-bound (one whose patience ran out at that very
+check reads "plateau"). The DDPM's checks sample by DDIM in `fd_sampling_steps`
+steps, the DBN's by `fd_gibbs_steps` Gibbs steps: shorter samplers than the final ones, so the
+check's distance is higher than the final metric's, but the same at every check. The row records
+the curve (`fd_curve`, JSON: steps and distances), the step of the best (`fd_best_step`), and the
+time the checks took (`fd_seconds`, included in train_seconds).
 """
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Callable, Iterator
 
@@ -30,18 +48,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness.deep.callbacks import EMA, Callback, Diverged, Divergence, Progress, TimeLimit
+from harness.data.task import stratified_subset
+from harness.deep.callbacks import EMA, BestByScore, Callback, Diverged, Divergence, Progress, TimeLimit
 from harness.deep.contrastive_divergence import CDConfig, cd_optimizer, cd_update, pretrain_dbn
-from harness.deep.estimator import keep_arguments
+from harness.deep.estimator import keep_arguments, stratified_holdout
 from harness.deep.loop import Budget, run_loop
 from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches, seeded
+from harness.evaluation.generative_metrics import frechet_to, recipe_classifier
 from harness.models.diffusion import Diffusion, UNet
 from harness.models.gan import Discriminator, Generator
 from harness.models.rbm import DBN, gibbs_sample
 from harness.models.vae import VAE
-from harness.tasks.generation import GenerativeModel
+from harness.tasks.generation import GenerativeModel, images_of
 
 SAMPLE_CHUNK = 500  # images generated per forward pass: bounds memory, not results
+# The Fréchet checks' defaults (module docstring): images drawn per check, checks without a 1%
+# improvement before stopping, the share of training images held out as the reference.
+FD_SAMPLES, FD_PATIENCE, FD_MARGIN, FD_HOLDOUT = 500, 3, 0.01, 0.1
 
 
 # ---------------------------------------------------------------- deep generators
@@ -51,20 +74,82 @@ class DeepGenerator(GenerativeModel):
     max_steps, batch_size, device, time_limit besides its own arguments). A subclass defines
     `build(X, y) -> step`: it creates the fitted networks and returns one optimiser step on a fresh
     minibatch, returning the loss (the microbenchmarks time that step alone); and may add callbacks
-    to the loop (`callbacks()`, e.g. an EMA of the weights)."""
+    to the loop (`callbacks()`, e.g. an EMA of the weights). With `fd_every` (stored too, with
+    fd_samples, fd_patience, fd_margin, fd_holdout) the Fréchet distance is checked along training
+    (module docstring): a subclass names the module sampling reads (`sampler()`)."""
+
+    def fit(self, X, y=None, on_epoch=None):
+        """Learn the images; with `fd_every`, first set the check's reference images aside."""
+        self.fd_tracker_, self.fd_record_, self.fd_reference_, self.fd_held_out_ = None, None, 0, 0
+        if not self.fd_every:
+            return super().fit(X, y, on_epoch)
+        if y is None:
+            raise ValueError("fd_every needs the labels: the feature classifier of the check learns them")
+        X, y = images_of(X), np.asarray(y)
+        keep, reference = self.fd_split(y)
+        scorer = frechet_to(X[reference], recipe_classifier(X, y, int(y.max()) + 1))
+        cycle = np.random.default_rng(self.random_state).permutation(reference)[np.arange(self.fd_samples) % len(reference)]
+        self.fd_score_ = lambda: self.frechet_check(scorer, y[cycle])
+        self.fd_reference_, self.fd_held_out_ = len(reference), len(X) - len(keep)
+        try:
+            super().fit(X[keep], y[keep], on_epoch)
+        finally:
+            del self.fd_score_  # a closure over the training images: not part of the fitted model
+        tracker = self.fd_tracker_  # its record stays, not its copy of the weights
+        self.fd_record_ = {"steps": tracker.steps, "scores": tracker.scores, "best_step": tracker.best_step,
+                           "best": tracker.best, "seconds": tracker.seconds}
+        self.fd_tracker_ = None
+        return self
+
+    def fd_split(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(images the model learns, the check's reference): a stratified fd_holdout fraction held out,
+        or with none held out (fd_holdout 0, or too few images a class), a stratified sample of
+        fd_samples of the images it learns."""
+        if self.fd_every < 1 or self.fd_samples < 2 or not 0 <= self.fd_holdout < 1:
+            raise ValueError(f"fd_every >= 1, fd_samples >= 2 and fd_holdout in [0, 1) are needed; got "
+                             f"{self.fd_every}, {self.fd_samples}, {self.fd_holdout}")
+        keep, held = stratified_holdout(len(y), self.fd_holdout, self.random_state, np.unique(y, return_inverse=True)[1])
+        if held is not None:
+            return np.sort(keep), np.sort(held)
+        everything = np.arange(len(y))
+        return everything, everything[stratified_subset(y, min(self.fd_samples, len(y)), seed=self.random_state)]
+
+    def frechet_check(self, scorer, labels: np.ndarray) -> float:
+        """The Fréchet distance of images drawn now (by the check's sampler) to the reference; the
+        networks are left in the mode training had them in (drawing puts them in eval mode)."""
+        modes = [(m, m.training) for module in self.modules() for m in module.modules()]
+        images = self.as_images(self.draw_for_check(len(labels), self.class_indices(len(labels), labels, self.random_state),
+                                                    self.random_state), len(labels))
+        for m, training in modes:
+            m.train(training)
+        return scorer(images)
+
+    def draw_for_check(self, n, y, seed):
+        return self.draw(n, y, seed)
+
+    def fd_callbacks(self) -> list[Callback]:
+        """The check as a callback of the loop, when fd_every is set (kept as `fd_tracker_`)."""
+        if not getattr(self, "fd_score_", None):
+            return []
+        self.fd_tracker_ = BestByScore(self.fd_score_, self.sampler(), self.fd_every, self.fd_patience, self.fd_margin)
+        return [self.fd_tracker_]
 
     def fit_images(self, X, y, on_epoch):
-        """Run the step max_steps times; progress through on_epoch(percent, 100, mean recent loss,
-        "step N"). Raises Diverged on a non-finite loss; stops (stop_reason "time_limit") past time_limit seconds."""
+        """Run the step max_steps times (or until the Fréchet distance stops improving, with fd_every);
+        progress through on_epoch(percent, 100, mean recent loss, "step N"). Raises Diverged on a
+        non-finite loss; stops (stop_reason "time_limit") past time_limit seconds."""
         if self.max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         step = self.build(X, y)
-        policy = [*self.callbacks(), Divergence(), Progress(on_epoch), TimeLimit(self.time_limit)]
+        policy = [*self.callbacks(), Divergence(), *self.fd_callbacks(), Progress(on_epoch), TimeLimit(self.time_limit)]
         state = run_loop(step, Budget(steps=self.max_steps), policy)
         self.losses_, self.stop_reason_ = state.losses, state.stop_reason
 
     def callbacks(self) -> list[Callback]:
         return []
+
+    def sampler(self) -> nn.Module:  # the weights sampling reads: what the Fréchet check keeps at its best
+        raise NotImplementedError
 
     def tensor(self, X: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device)
@@ -95,7 +180,18 @@ class DeepGenerator(GenerativeModel):
 
     def diagnostics(self, X, y) -> dict:
         tail = self.losses_[-50:]
-        return {"steps": len(self.losses_), "final_train_loss": float(np.mean(tail)) if tail else float("nan")}
+        return {"steps": len(self.losses_), "final_train_loss": float(np.mean(tail)) if tail else float("nan"),
+                **self.fd_columns()}
+
+    def fd_columns(self) -> dict:
+        """The row's record of the Fréchet checks (none without fd_every)."""
+        record = getattr(self, "fd_record_", None)
+        if not record:
+            return {}
+        curve = {"steps": record["steps"], "frechet_distance": [round(v, 4) for v in record["scores"]]}
+        return {"fd_curve": json.dumps(curve), "fd_best_step": record["best_step"], "fd_best": record["best"],
+                "fd_checks": len(record["steps"]), "fd_seconds": record["seconds"], "fd_reference": self.fd_reference_,
+                "fd_held_out": self.fd_held_out_}
 
 
 class LatentGenerator(DeepGenerator):
@@ -115,7 +211,8 @@ class DCGAN(LatentGenerator):
 
     def __init__(self, latent: int = 64, width: int = 32, lr: float = 2e-4, beta1: float = 0.5, batch_size: int = 64,
                  max_steps: int = 2000, conditional: bool = True, device: str = "cpu", random_state: int = 0,
-                 time_limit: float | None = None):
+                 time_limit: float | None = None, fd_every: int | None = None, fd_samples: int = FD_SAMPLES,
+                 fd_patience: int = FD_PATIENCE, fd_margin: float = FD_MARGIN, fd_holdout: float = FD_HOLDOUT):
         keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
@@ -154,6 +251,9 @@ class DCGAN(LatentGenerator):
     def modules(self):
         return [self.generator_, self.discriminator_]
 
+    def sampler(self):
+        return self.generator_
+
     def diagnostics(self, X, y):
         return super().diagnostics(X, y) | {"final_d_loss": float(np.mean(self.d_losses_[-50:]))}
 
@@ -162,7 +262,9 @@ class VariationalAutoencoder(LatentGenerator):
     """Conditional convolutional VAE of harness/models/vae.py: `latent` code size, `width` channels."""
 
     def __init__(self, latent: int = 16, width: int = 32, lr: float = 1e-3, batch_size: int = 64, max_steps: int = 2000,
-                 conditional: bool = True, device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+                 conditional: bool = True, device: str = "cpu", random_state: int = 0, time_limit: float | None = None,
+                 fd_every: int | None = None, fd_samples: int = FD_SAMPLES, fd_patience: int = FD_PATIENCE,
+                 fd_margin: float = FD_MARGIN, fd_holdout: float = FD_HOLDOUT):
         keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
@@ -190,6 +292,9 @@ class VariationalAutoencoder(LatentGenerator):
     def modules(self):
         return [self.module_]
 
+    def sampler(self):
+        return self.module_
+
 
 class DDPM(DeepGenerator):
     """Conditional DDPM of harness/models/diffusion.py: a U-Net of `width` base channels trained on
@@ -199,7 +304,9 @@ class DDPM(DeepGenerator):
     def __init__(self, width: int = 16, timesteps: int = 1000, lr: float = 1e-3, batch_size: int = 64,
                  max_steps: int = 2000, ema_decay: float = 0.995, sampling_steps: int = 50, eta: float = 0.0,
                  conditional: bool = True, device: str = "cpu", random_state: int = 0,
-                 time_limit: float | None = None):
+                 time_limit: float | None = None, fd_every: int | None = None, fd_samples: int = FD_SAMPLES,
+                 fd_patience: int = FD_PATIENCE, fd_margin: float = FD_MARGIN, fd_holdout: float = FD_HOLDOUT,
+                 fd_sampling_steps: int = 10):
         keep_arguments(self, locals())
 
     def build(self, X, y) -> Callable[[], float]:
@@ -223,18 +330,24 @@ class DDPM(DeepGenerator):
     def callbacks(self):
         return [EMA(self.denoiser_, self.ema_, self.ema_decay)]  # sampling reads the average, not the last weights
 
-    def draw(self, n, y, seed):
+    def draw(self, n, y, seed, steps: int | None = None):
         generator = torch.Generator().manual_seed(seed)
         self.ema_.eval()
         out = []
         for m, labels in self.chunks(n, y):
-            x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, self.sampling_steps, generator,
-                                       self.eta, self.device)
+            x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, steps or self.sampling_steps,
+                                       generator, self.eta, self.device)
             out.append((x + 1) / 2)
         return torch.cat(out).cpu().numpy()
 
+    def draw_for_check(self, n, y, seed):
+        return self.draw(n, y, seed, self.fd_sampling_steps)
+
     def modules(self):
         return [self.denoiser_]
+
+    def sampler(self):
+        return self.ema_
 
     def diagnostics(self, X, y):
         return super().diagnostics(X, y) | {"sampling_steps": self.sampling_steps}
@@ -249,7 +362,9 @@ class DeepBeliefNet(DeepGenerator):
     def __init__(self, hidden: tuple[int, ...] | list[int] = (512, 512), rbm_steps: int = 600, batch_size: int = 64,
                  lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 1e-4, cd_k: int = 1,
                  persistent: bool = False, label_copies: int = 1, gibbs_steps: int = 200, conditional: bool = True,
-                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None,
+                 fd_every: int | None = None, fd_samples: int = FD_SAMPLES, fd_patience: int = FD_PATIENCE,
+                 fd_margin: float = FD_MARGIN, fd_holdout: float = FD_HOLDOUT, fd_gibbs_steps: int = 50):
         keep_arguments(self, locals())
 
     def cd_config(self, n: int) -> CDConfig:
@@ -258,7 +373,8 @@ class DeepBeliefNet(DeepGenerator):
         return CDConfig(epochs, self.batch_size, self.cd_k, self.lr, self.momentum, self.weight_decay, self.persistent)
 
     def fit_images(self, X, y, on_epoch):
-        """Greedy layer-wise: CD for each RBM in turn (not `build`'s interleaved steps)."""
+        """Greedy layer-wise: CD for each RBM in turn (not `build`'s interleaved steps); with fd_every,
+        the top RBM's run is checked (the layers below are fixed by then, and sampling needs them all)."""
         generator = seeded(self.random_state)
         flat = self.tensor(X.reshape(len(X), -1))
         self.dbn_ = DBN(flat.shape[1], tuple(self.hidden), len(self.classes_) if y is not None else 0,
@@ -271,7 +387,9 @@ class DeepBeliefNet(DeepGenerator):
                 on_epoch(done, total, error, f"RBM epoch {done}/{total}")
 
         self.errors_ = pretrain_dbn(self.dbn_, flat, self.labels_tensor(y), config, generator, progress,
-                                    [TimeLimit(self.time_limit)])
+                                    [TimeLimit(self.time_limit)], top_callbacks=self.fd_callbacks())
+        if self.fd_tracker_ is not None:  # what ended the checked run: its epochs, a plateau or the time limit
+            self.stop_reason_ = self.fd_tracker_.stop_reason
         if not all(math.isfinite(e) for layer in self.errors_ for e in layer):
             raise Diverged("an RBM's reconstruction error became non-finite")
         self.losses_ = [e for layer in self.errors_ for e in layer]
@@ -298,15 +416,22 @@ class DeepBeliefNet(DeepGenerator):
 
         return step
 
-    def draw(self, n, y, seed):
+    def draw(self, n, y, seed, steps: int | None = None):
         generator = torch.Generator().manual_seed(seed)
-        out = [gibbs_sample(self.dbn_, m, self.gibbs_steps, generator, labels, self.device) for m, labels in
+        out = [gibbs_sample(self.dbn_, m, steps or self.gibbs_steps, generator, labels, self.device) for m, labels in
                self.chunks(n, y)]
         return torch.cat(out).cpu().numpy()
+
+    def draw_for_check(self, n, y, seed):
+        return self.draw(n, y, seed, self.fd_gibbs_steps)
 
     def modules(self):
         return [self.dbn_]
 
+    def sampler(self):
+        return self.dbn_.rbms[-1]
+
     def diagnostics(self, X, y):
         return {"rbm_epochs": self.rbm_epochs_, "gibbs_steps": self.gibbs_steps,
-                "final_train_loss": self.errors_[-1][-1]}  # the top RBM's reconstruction error
+                "final_train_loss": self.errors_[-1][-1],  # the top RBM's reconstruction error
+                **self.fd_columns()}

@@ -11,7 +11,9 @@ and measures them against the real test images:
   (dataset, seed): one per training split, cached in the process and on disk under `cache_dir`
   (`feature_classifiers/<dataset>-<hash>.npz`: arrays only, read without pickle), keyed by a hash of
   the recipe and the split's images and labels. Its test accuracy is in every row
-  (`feature_classifier_accuracy`): the features are only as telling as that classifier.
+  (`feature_classifier_accuracy`): the features are only as telling as that classifier. A generator
+  that measures its Fréchet distance while it trains (`frechet_to`, harness/deep/generative.py
+  `fd_every`) gets the same classifier: the recipe on the same training split, shared in the process.
 - `frechet_distance`: ||mu_g - mu_r||^2 + tr(S_g + S_r - 2 (S_g S_r)^1/2) between Gaussians fitted to
   the generated and the real test features (Heusel et al., 2017); lower is better. It is biased
   upward at small sample sizes, so `frechet_distance_real` holds the same distance from as many real
@@ -58,6 +60,7 @@ PR_K = 3
 log = logging.getLogger("bench")
 GRID_CLASSES, GRID_PER_CLASS = 10, 10
 _classifiers: dict[str, tuple[LeNet5, float]] = {}  # this process's feature classifiers, by cache key
+_recipes: dict[str, LeNet5] = {}  # this process's recipe classifiers, by their training split alone
 
 
 # ---------------------------------------------------------------- the fixed classifier
@@ -72,6 +75,26 @@ def train_recipe(X: np.ndarray, y: np.ndarray, n_classes: int, device: str = "cp
                  batch_size=RECIPE["batch_size"], max_epochs=1, patience=0,
                  generator=torch.Generator().manual_seed(RECIPE["seed"]), min_steps_per_epoch=RECIPE["steps"])
     return module.eval()
+
+
+def recipe_classifier(X: np.ndarray, y: np.ndarray, n_classes: int, device: str = "cpu") -> LeNet5:
+    """`train_recipe` on (X, y), on the CPU, trained once per process for one training split."""
+    h = hashlib.sha1(json.dumps([RECIPE, int(n_classes)], sort_keys=True).encode())
+    for a in (X, y):
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    key = h.hexdigest()
+    if key not in _recipes:
+        _recipes[key] = train_recipe(X, y, n_classes, device).cpu()
+    return _recipes[key]
+
+
+def frechet_to(reference: np.ndarray, classifier: LeNet5):
+    """A scorer: images -> their Fréchet distance to the `reference` images in the classifier's
+    features (the reference's features computed once)."""
+    real = features(classifier, reference)
+    return lambda X: frechet_distance(features(classifier, np.asarray(X, dtype=np.float32)), real)
 
 
 def predict_classes(module: LeNet5, X: np.ndarray, batch: int = 1000) -> np.ndarray:
@@ -119,7 +142,7 @@ def feature_classifier(task: Task, cache_dir: str | Path | None = None, device: 
             path.unlink(missing_ok=True)
             loaded = None
     if loaded is None:
-        module = train_recipe(task.X_train, task.y_train, task.n_classes, device).cpu()
+        module = recipe_classifier(task.X_train, task.y_train, task.n_classes, device)
         accuracy = float(np.mean(predict_classes(module, task.X_test) == task.y_test))
         if path is not None:
             from harness.results.store import atomic_write_bytes

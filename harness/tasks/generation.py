@@ -64,20 +64,26 @@ class GenerativeModel(BaseEstimator):
     def sample(self, n: int, labels=None, random_state: int | None = None) -> np.ndarray:
         """(n, C, H, W) float32 images in [0, 1] (module docstring)."""
         seed = self.random_state if random_state is None else random_state
-        idx = None
-        if self.conditional_:
-            if labels is None:
-                idx = np.random.default_rng(seed).choice(len(self.classes_), size=n, p=self.class_prior_)
-            else:
-                labels = np.asarray(labels)
-                if labels.shape != (n,):
-                    raise ValueError(f"{n} samples need {n} labels, got an array of shape {labels.shape}")
-                idx = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
-                unknown = set(labels[self.classes_[idx] != labels].tolist())
-                if unknown:
-                    raise ValueError(f"labels {sorted(unknown)} were not among the training classes")
-        X = np.asarray(self.draw(int(n), idx, int(seed)), dtype=np.float32)
-        return np.clip(X.reshape(n, *self.input_shape_), 0.0, 1.0)
+        return self.as_images(self.draw(int(n), self.class_indices(n, labels, seed), int(seed)), n)
+
+    def class_indices(self, n: int, labels, seed: int) -> np.ndarray | None:
+        """What `draw` takes for n samples of these labels: class indices, or None when unconditional."""
+        if not self.conditional_:
+            return None
+        if labels is None:
+            return np.random.default_rng(seed).choice(len(self.classes_), size=n, p=self.class_prior_)
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"{n} samples need {n} labels, got an array of shape {labels.shape}")
+        idx = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+        unknown = set(labels[self.classes_[idx] != labels].tolist())
+        if unknown:
+            raise ValueError(f"labels {sorted(unknown)} were not among the training classes")
+        return idx
+
+    def as_images(self, drawn, n: int) -> np.ndarray:
+        """What `draw` returned as n float32 images in [0, 1]."""
+        return np.clip(np.asarray(drawn, dtype=np.float32).reshape(n, *self.input_shape_), 0.0, 1.0)
 
     def diagnostics(self, X, y) -> dict:
         return {}

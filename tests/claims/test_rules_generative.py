@@ -62,3 +62,23 @@ def test_a8_supported_when_diffusion_matches_the_gan_and_varies_no_more_than_the
     behind_one = generation_rows({"gan": 10.0, "vae": 40.0, "ddpm": 30.0}, seeds=(0,))
     # behind on quality, but one part unmeasured and one seed: the conjunction is not decided
     assert verdict_of("A8-diffusion", behind_one).verdict == "inconclusive"
+
+
+def test_a_generator_still_improving_its_frechet_distance_at_its_cap_makes_a_verdict_budget_limited():
+    """A GAN checked along training (fd_every) that lost: stopped at its step cap it was still
+    improving, so A7 reads budget-limited; stopped by a plateau of its distance, the verdict stands."""
+    def rows(stop_reason):
+        df = generation_rows({"gmm": noisy(10, 1), "kde": noisy(12, 1), "gan": noisy(30, 1)},
+                             precision={"gan": 0.5}, recall={"gan": 0.3})
+        gan = df["model"] == "gan"
+        df.loc[gan, "params"] = '{"max_steps": 3000, "fd_every": 200}'
+        df.loc[gan, "steps"] = 3000 if stop_reason == "steps" else 1400
+        df.loc[gan, "stop_reason"], df.loc[gan, "fd_best_step"] = stop_reason, 1000
+        return df
+
+    capped = verdict_of("A7-gan", rows("steps"))
+    assert capped.verdict == "budget-limited" and capped.rule_verdict == "contradicted", capped.evidence
+    assert "Fréchet distance best at step 1000" in " ".join(capped.conditions.budgets.values())
+    settled = verdict_of("A7-gan", rows("plateau"))
+    assert settled.verdict == "contradicted", settled.evidence
+    assert "stopped by plateau" in settled.conditions.budgets["gan"]

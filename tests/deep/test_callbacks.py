@@ -10,6 +10,7 @@ from torch import nn
 
 from harness.deep.callbacks import (
     EMA,
+    BestByScore,
     Diverged,
     Divergence,
     EarlyStopping,
@@ -220,3 +221,59 @@ def test_holdouts_split_as_the_estimators_always_have():
     order = np.random.default_rng(0).permutation(10)
     assert list(val) == list(order[:3]) and list(train) == list(order[3:])
     assert len(shuffled_holdout(10, 0.0, 0)[1]) == 0
+
+
+def numbered_run(scores):
+    """(step, module, score): a run without epochs whose one weight is set to the number of the step
+    that was just taken, and a score that reads `scores` in turn, one per check."""
+    module = nn.Linear(1, 1, bias=False)
+    taken, values = iter(range(1, 10_000)), iter(scores)
+
+    def step():
+        with torch.no_grad():
+            module.weight.fill_(float(next(taken)))
+        return 0.0
+
+    return step, module, lambda: next(values)
+
+
+def test_best_by_score_stops_on_a_plateau_and_restores_the_weights_of_the_lowest_score():
+    # 5.97 is the lowest but beats 6.0 by under 1%: with 6.3 and 6.1, three checks without an improvement
+    step, module, score = numbered_run([10.0, 8.0, 6.0, 5.97, 6.3, 6.1, 1.0])
+    tracker = BestByScore(score, module, every=5, patience=3, margin=0.01)
+    state = run_loop(step, Budget(steps=100), [tracker])
+    assert state.stop_reason == tracker.stop_reason == "plateau" and state.step == 30
+    assert tracker.steps == [5, 10, 15, 20, 25, 30] and tracker.scores == [10.0, 8.0, 6.0, 5.97, 6.3, 6.1]
+    assert tracker.best_step == 20 and tracker.best == 5.97
+    assert module.weight.item() == 20  # the weights of step 20, not the last step's
+    assert tracker.seconds >= 0
+
+
+def test_best_by_score_still_improving_at_the_cap_ends_by_the_budget_and_checks_the_last_step():
+    step, module, score = numbered_run([10.0 * 0.9 ** i for i in range(10)])
+    tracker = BestByScore(score, module, every=5, patience=3, margin=0.01)
+    state = run_loop(step, Budget(steps=23), [tracker])
+    assert state.stop_reason == tracker.stop_reason == "steps"
+    assert tracker.steps == [5, 10, 15, 20, 23]  # the cap's weights are scored too, though 23 is no multiple of 5
+    assert tracker.best_step == 23 and module.weight.item() == 23
+
+
+def test_best_by_score_without_patience_never_stops_but_keeps_the_best():
+    step, module, score = numbered_run([3.0, 1.0, 2.0, 2.0, 2.0, 2.0])
+    state = run_loop(step, Budget(steps=12), [BestByScore(score, module, every=2)])
+    assert state.stop_reason == "steps" and module.weight.item() == 4
+
+
+@pytest.mark.parametrize("every, margin", [(0, 0.01), (5, 1.0), (5, -0.1)])
+def test_best_by_score_refuses_a_check_interval_or_margin_it_cannot_use(every, margin):
+    with pytest.raises(ValueError):
+        BestByScore(lambda: 0.0, nn.Linear(1, 1), every=every, margin=margin)
+
+
+def test_best_by_score_calls_a_plateau_found_at_the_cap_a_plateau_not_the_budget():
+    step, module, score = numbered_run([5.0, 4.0, 4.1, 4.0, 3.99])
+    state = run_loop(step, Budget(steps=25), [BestByScore(score, module, every=5, patience=3, margin=0.01)])
+    assert state.stop_reason == "plateau" and state.step == 25  # 4.1, 4.0, 3.99: none beats 4.0 by 1%
+    step, module, score = numbered_run([5.0, 4.0, 4.1, 4.0, 3.9])
+    state = run_loop(step, Budget(steps=25), [BestByScore(score, module, every=5, patience=3, margin=0.01)])
+    assert state.stop_reason == "steps" and module.weight.item() == 25  # 3.9 at the cap's own check: improving

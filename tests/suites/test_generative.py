@@ -3,6 +3,7 @@ classifier's cache, the RBM/DBN and DDIM pieces, the task kind, and a smoke run 
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import pandas as pd
@@ -260,3 +261,77 @@ def test_compare_reads_a_rise_of_the_frechet_distance_relative_to_the_base(tmp_p
                     for name, fd in (("small", 46.0), ("large", 60.0)))  # +15% is inside the 25% floor, +50% not
     assert small["metric"] == "frechet_distance" and small["verdict"] == "unchanged"
     assert large["verdict"] == "regression" and "frechet_distance" in large["reasons"]
+
+
+# --- the Fréchet distance along training (fd_every) -----------------------------------------------------
+
+def smoke_generators() -> dict:
+    """Each deep generator at a smoke size, checked every 5 steps on 40 drawn images."""
+    from harness.deep.generative import DCGAN, DDPM, DeepBeliefNet, VariationalAutoencoder
+
+    fd = dict(fd_every=5, fd_samples=40, fd_patience=2)
+    return {"gan": DCGAN(width=8, max_steps=20, **fd), "vae": VariationalAutoencoder(width=8, max_steps=20, **fd),
+            "ddpm": DDPM(width=8, timesteps=100, max_steps=20, sampling_steps=5, fd_sampling_steps=3, **fd),
+            "dbn": DeepBeliefNet(hidden=[32, 32], rbm_steps=20, batch_size=16, gibbs_steps=10, fd_gibbs_steps=5, **fd)}
+
+
+@pytest.mark.parametrize("name", ["gan", "vae", "ddpm", "dbn"])
+def test_each_deep_generator_checks_its_frechet_distance_on_held_out_training_images(digits_generation, name):
+    task = digits_generation
+    model = smoke_generators()[name].fit(task.X_train, task.y_train)
+    row = model.diagnostics(task.X_test, task.y_test)
+    curve = json.loads(row["fd_curve"])
+    assert curve["steps"] and len(curve["steps"]) == len(curve["frechet_distance"]) == row["fd_checks"]
+    assert all(np.isfinite(curve["frechet_distance"])) and row["fd_best"] == pytest.approx(min(curve["frechet_distance"]), abs=1e-4)
+    assert row["fd_best_step"] in curve["steps"] and row["fd_seconds"] > 0
+    assert model.stop_reason_ in ("plateau", "steps", "epochs")
+    assert row["fd_held_out"] == row["fd_reference"] == 40  # 10% of 400, stratified, not learned from
+    assert model.class_prior_.sum() == pytest.approx(1) and len(model.classes_) == 10
+    scores, _, _ = gm.evaluate_generation(model, task)
+    assert np.isfinite(scores["frechet_distance"])
+    assert not hasattr(model, "fd_score_") and model.fd_tracker_ is None  # no closure over the images is kept
+
+
+def test_checks_leave_the_gans_training_as_it_was_and_keep_the_generator_of_the_lowest_distance(digits_generation):
+    """With nothing held out and no patience, a checked GAN takes the same steps as an unchecked one
+    (a check draws in eval mode and from its own random generator); its generator is then the one of
+    the best check, which scores the same distance again."""
+    from harness.deep.generative import DCGAN
+
+    task = digits_generation
+    plain = DCGAN(width=8, max_steps=20).fit(task.X_train, task.y_train)
+    checked = DCGAN(width=8, max_steps=20, fd_every=4, fd_samples=60, fd_patience=0, fd_holdout=0.0)
+    checked.fit(task.X_train, task.y_train)
+    assert checked.losses_ == plain.losses_ and checked.stop_reason_ == "steps"
+    assert checked.fd_held_out_ == 0 and checked.fd_reference_ == 60
+    record = checked.fd_record_
+    assert record["steps"] == [4, 8, 12, 16, 20] and record["best"] == min(record["scores"])
+    reference = gm.stratified_subset(task.y_train, 60, seed=0)
+    scorer = gm.frechet_to(task.X_train[reference], gm.recipe_classifier(task.X_train, task.y_train, 10))
+    labels = task.y_train[np.random.default_rng(0).permutation(reference)]
+    assert checked.frechet_check(scorer, labels) == pytest.approx(record["best"], rel=1e-6)
+
+
+def test_frechet_checks_need_labels_and_sensible_settings(digits_generation):
+    from harness.deep.generative import VariationalAutoencoder
+
+    task = digits_generation
+    with pytest.raises(ValueError, match="needs the labels"):
+        VariationalAutoencoder(max_steps=2, fd_every=1).fit(task.X_train)
+    with pytest.raises(ValueError, match="fd_holdout"):
+        VariationalAutoencoder(max_steps=2, fd_every=1, fd_holdout=1.0).fit(task.X_train, task.y_train)
+
+
+FD_SMOKE = [*SMOKE, "suite.models=[gan,vae,ddpm,dbn]",
+            *(f"+suite.profiles.smoke.overrides.{m}.estimator.fd_every=5" for m in ("gan", "vae", "ddpm", "dbn"))]
+
+
+def test_a_smoke_run_with_frechet_checks_records_the_curve_and_the_stop_in_each_row(bench, tmp_path):
+    code, folder = bench(tmp_path / "results", *FD_SMOKE, f"paths.cache={tmp_path / 'cache'}")
+    assert code == 0
+    df = pd.read_parquet(folder / "results.parquet").set_index("model")
+    assert sorted(df.index) == ["dbn", "ddpm", "gan", "vae"] and (df["status"] == "ok").all(), df["error"].to_dict()
+    for model, row in df.iterrows():
+        curve = json.loads(row["fd_curve"])
+        assert curve["steps"][0] == 5 and row["fd_best_step"] in curve["steps"], model
+        assert row["stop_reason"] in ("plateau", "steps", "epochs") and row["fd_seconds"] < row["train_seconds"]
