@@ -31,7 +31,12 @@ from harness.claims.verdict import (
 )
 from harness.evaluation.aggregate import holm
 from harness.evaluation.comparisons import MIN_PAIRS
-from harness.evaluation.guards import DISAGREE, PairResult, compare_pairs, second_implementations
+from harness.evaluation.guards import (
+    DISAGREE,
+    PairResult,
+    compare_pairs,
+    second_implementations,
+)
 
 # Which verdicts a condition may override: a verdict about a difference, whatever its direction.
 JUDGED = ("supported", "contradicted", "mixed", "no-difference")

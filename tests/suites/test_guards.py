@@ -9,7 +9,14 @@ import pytest
 from omegaconf import OmegaConf
 
 from harness.core.config import compose_config, load_item, resolve_plan
-from harness.evaluation.guards import AGREE, DISAGREE, UNDECIDED, Guard, compare_pairs, load_guards
+from harness.evaluation.guards import (
+    AGREE,
+    DISAGREE,
+    UNDECIDED,
+    Guard,
+    compare_pairs,
+    load_guards,
+)
 from tests.suites.test_rl import a12, lake, rl_cell, rl_frame
 from tests.suites.test_tabular import other_domains, row, tabular_duels
 
