@@ -43,7 +43,11 @@ class KneserNey(CharLanguageModel):
             n1, n2 = count_of[1], count_of[2]
             discount = n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
             self.tables_[n] = (counts, total, types, discount)
-            counts = Counter(gram[1:] for gram in counts)  # continuation counts of the order below
+            # Continuation counts of the order below: the distinct characters seen before each (n-1)-gram,
+            # over every n-gram of the text (Chen & Goodman's N1+(. w)). Taken from this order's table
+            # instead, an n-gram met only at the start of the stream would lose its left neighbour.
+            seen = {text[i:i + n] for i in range(len(text) - n + 1)} if n < self.order else counts
+            counts = Counter(gram[1:] for gram in seen)
         self.steps_ = None  # counted, not trained
         return self
 

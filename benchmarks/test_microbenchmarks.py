@@ -66,6 +66,8 @@ INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "autoencoder_detector": IMAGE,
     "resnet_mlp": TABLE,
     "ft_transformer": TABLE,
+    "resnet_rtdl": TABLE,
+    "ft_transformer_rtdl": TABLE,
 }
 # Deep in the source document's sense but fitted in closed form (GMDH: least squares per neuron, layer
 # by layer): no training step to time, so their fit is benchmarked as the classical models' is.
@@ -216,7 +218,9 @@ def training_step(name: str, batch: int = BATCH, seed: int = 0) -> TrainingStep 
         est.set_params(batch_size=batch)
         X, y = est.learn_labels(torch.rand(batch, *IMAGE, generator=generator).numpy(), np.arange(batch) % N_CLASSES)
         return GeneratorStep(est.build(X, y))
-    if is_agent(name):  # harness.deep.rl.DQN: one Huber step of Q(s, a) on a minibatch of states, Adam as in its fit
+    # harness.deep.rl.DQN: one Huber step of Q(s, a) on a minibatch of states, Adam as in its fit (dqn_sb3's
+    # Q-network is the same MLP of `hidden` widths, so its step is timed on this one too)
+    if is_agent(name):
         from harness.models.dqn import QNetwork
 
         torch.manual_seed(seed)

@@ -68,6 +68,13 @@ def _no_results_env(monkeypatch):
 # the default run (e.g. test_model_learns_digits[cnn], the first XOR seed, the suites' unit tests), and
 # every suite runs end to end in CI's `bench reference check`.
 SLOW_TESTS = {
+    # second implementations (tests/suites/test_guards.py): seconds measured on an idle core, ~10x under load
+    "tests/suites/test_guards.py::test_sb3_dqn_trains_exactly_its_budget_and_scores_like_any_agent",
+    "tests/models/test_models.py::test_model_learns_digits[ft_transformer_rtdl]",
+    "tests/models/test_models.py::test_model_learns_digits[resnet_rtdl]",
+    "tests/models/test_models.py::test_agent_learns_to_balance_a_pole[dqn_sb3]",
+    "tests/models/test_models.py::test_regressor_predicts_miles_per_gallon[ft_transformer_rtdl]",
+    "tests/models/test_models.py::test_regressor_predicts_miles_per_gallon[resnet_rtdl]",
     "tests/suites/test_rl.py::test_smoke_suite_runs_every_agent_on_every_environment",  # 33
     "tests/suites/test_memory.py::test_memory_suite_runs_end_to_end_in_smoke",  # 27
     "tests/suites/test_foundations.py::test_suite_runs_end_to_end_in_smoke",  # 26 (its fixture)

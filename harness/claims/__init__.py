@@ -24,7 +24,7 @@ discover_rules()
 # decisive ones, warm colours for a difference held back by a condition, grey for nothing measured.
 VERDICT_STYLES = {"supported": "bold green", "contradicted": "bold red", "mixed": "yellow",
                   "no-difference": "cyan", "inconclusive": "dim", "indicative": "blue",
-                  "budget-limited": "dark_orange", "out-of-regime": "bright_magenta", "definitional": "magenta",
+                  "budget-limited": "dark_orange", "implementations-disagree": "bold dark_orange", "out-of-regime": "bright_magenta", "definitional": "magenta",
                   "not-run": "dim italic", "not-implemented": "italic grey50", "error": "bold white on red"}
 UNKNOWN_STYLE = "bold underline"  # a verdict added to VERDICTS before it got a style here
 

@@ -174,6 +174,8 @@ def condition_lines(c: Conditions) -> list[str]:
                  + (f"; {c.load}" if c.load else ""))
     if c.excluded:
         lines.append("excluded: " + "; ".join(c.excluded))
+    if c.guards:
+        lines.append("second implementations: " + "; ".join(c.guards))
     if c.regime:
         lines.append(c.regime)
     return lines

@@ -63,6 +63,12 @@ def what_would_change(v: Verdict, entry: dict) -> list[str]:
         return ["raise the losing model's budget (max_epochs / max_steps, or its time cap) until its learning curve "
                 "flattens" + (f" (still learning: {bound})" if bound else ""),
                 f"then run again: {produce}"]
+    if value == "implementations-disagree":
+        guards = getattr(conditions, "guards", None) or [] if conditions else []
+        return ["find why the two implementations of the model differ (settings, a bug in one of them) until their "
+                "paired scores agree within the pair's margin (suites/guards.yaml)"
+                + (f"; now: {'; '.join(g for g in guards if g.endswith('disagree'))}" if guards else ""),
+                f"then run both again: {produce}"]
     if value == "out-of-regime":
         reached = getattr(conditions, "regime", "") if conditions else ""
         lines = [f"reach the claim's regime: {regime_text(entry) or 'see the registry'}"]

@@ -8,6 +8,10 @@ message. A rule's decisive verdict (supported, contradicted) stands only if
     twice: once to collect p-values, once with the correction applied),
   - no decided comparison's losing side was still learning at its budget (else budget-limited),
   - the rows reach the claim's `regime` (else out-of-regime, saying what was reached).
+A verdict about a difference (supported, contradicted, mixed, no-difference) that rests on a model
+whose two implementations disagree on a dataset it used (suites/guards.yaml, harness/evaluation/
+guards.py) becomes implementations-disagree: a fault in the evidence, not a finding. A second
+implementation's own rows are never evidence: the rules see the guarded model only.
 Every verdict carries its Conditions and its tally of tasks.
 """
 from __future__ import annotations
@@ -27,6 +31,12 @@ from harness.claims.verdict import (
 )
 from harness.evaluation.aggregate import holm
 from harness.evaluation.comparisons import MIN_PAIRS
+from harness.evaluation.guards import (
+    DISAGREE,
+    PairResult,
+    compare_pairs,
+    second_implementations,
+)
 
 # Which verdicts a condition may override: a verdict about a difference, whatever its direction.
 JUDGED = ("supported", "contradicted", "mixed", "no-difference")
@@ -84,8 +94,24 @@ def seeds_per_configuration(rows: pd.DataFrame) -> int:
     return int(done.groupby(["dataset", "key"])["seed"].nunique().max()) if len(done) else 0
 
 
-def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Recorder) -> Verdict:
-    """A rule's verdict after the checks every claim shares: budget, regime, seeds."""
+def rests_on(rows: pd.DataFrame, recorder: Recorder) -> set[tuple[str, str]]:
+    """(dataset, model) cells the verdict rests on: those of the rule's recorded comparisons, or, for a rule
+    that records none (A12 reads each seed's threshold, not a paired difference), every finished cell."""
+    arch_of = dict(zip(rows["key"], rows["arch"])) if "key" in rows else {}
+    cells = {(d, arch_of.get(k, k)) for r in recorder.records for d, k in (*r["a"], *r["b"])}
+    done = ok(rows)
+    return cells or set(zip(done["dataset"], done["arch"]))
+
+
+def implementation_faults(rows: pd.DataFrame, recorder: Recorder, pairs: list[PairResult]) -> list[PairResult]:
+    """The disagreeing pairs whose guarded model, on that dataset, is part of what the verdict rests on."""
+    cells = rests_on(rows, recorder)
+    return [p for p in pairs if p.decision == DISAGREE and (p.dataset, p.guard.model) in cells]
+
+
+def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Recorder,
+                       pairs: list[PairResult] = ()) -> Verdict:
+    """A rule's verdict after the checks every claim shares: seeds, implementations, budget, regime."""
     regime = entry.get("regime") or {}
     regime_text = f"regime: {regime['text']}" if regime.get("text") else ""
     bound = bound_keys(rows) & recorder.losers()
@@ -94,6 +120,13 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
     if v.verdict in DECISIVE and max(paired or [seeds_per_configuration(rows)]) < MIN_PAIRS:
         v.rule_verdict, v.verdict = v.verdict, "indicative"
         v.evidence = f"leans {v.rule_verdict} on fewer than {MIN_PAIRS} paired seeds; {v.evidence}"
+    faults = implementation_faults(rows, recorder, list(pairs))
+    if v.verdict in JUDGED and faults:
+        names = ", ".join(sorted({f"{p.guard.model} and {p.guard.second}" for p in faults}))
+        v.rule_verdict, v.verdict = v.rule_verdict or v.verdict, "implementations-disagree"
+        v.evidence = (f"would read {v.rule_verdict}, but the two implementations of the same model disagree ({names}: "
+                      f"{'; '.join(p.text() for p in faults)}), so the evidence rests on one hand-written model that "
+                      f"its second implementation does not reproduce; {v.evidence}")
     if v.verdict in DECISIVE and bound:
         names = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
         v.rule_verdict, v.verdict = v.verdict, "budget-limited"
@@ -105,6 +138,7 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
         regime_text += f" (reached: {short})"
     v.conditions = conditions_of(rows, rows.attrs.get("run_infos"), paired=paired,
                                  regime=regime_text)
+    v.conditions.guards = [p.text() for p in pairs]
     if v.counts is None and recorder.counts is not None:
         v.counts = dict(recorder.counts)
     v.scope = v.scope or v.conditions.text()
@@ -117,6 +151,8 @@ def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
         return verdict(entry, "definitional", entry["why"].strip(), scope="no experiment")
     suites = entry["evidence"]["suites"]
     mine = rows[rows["suite"].isin(suites)]
+    pairs = compare_pairs(mine)
+    mine = mine[~mine["arch"].isin(second_implementations())]  # a guard checks a model; it is not another one
     mine.attrs = rows.attrs
     if mine.empty:
         return not_run(entry, f"no results for suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}")
@@ -134,7 +170,7 @@ def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
     except Exception as e:  # noqa: BLE001 - one broken rule must not hide the other verdicts
         return verdict(entry, "error", f"rule `{entry['rule']}` failed: {type(e).__name__}: {e}", scope=scope_of(mine),
                        conditions=conditions_of(mine, rows.attrs.get("run_infos")))
-    return held_to_conditions(v, mine, entry, recorder)
+    return held_to_conditions(v, mine, entry, recorder, pairs)
 
 
 def evaluate_claims(df: pd.DataFrame, run_infos: dict | None = None, registry: list[dict] | None = None) -> list[Verdict]:

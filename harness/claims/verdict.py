@@ -31,7 +31,7 @@ from harness.evaluation.comparisons import (
 from harness.evaluation.stats import PairedDifference
 
 VERDICTS = ("supported", "contradicted", "mixed", "no-difference", "inconclusive", "indicative", "budget-limited",
-            "out-of-regime", "definitional", "not-run", "not-implemented", "error")
+            "implementations-disagree", "out-of-regime", "definitional", "not-run", "not-implemented", "error")
 DECISIVE = ("supported", "contradicted")
 # One line per verdict: the report's legend and `bench claims --explain`.
 LEGEND = {
@@ -44,6 +44,9 @@ LEGEND = {
     "indicative": "fewer than 3 paired seeds: the direction is shown, never a decisive verdict",
     "budget-limited": "the side that lost was still improving when its budget ran out (epochs, steps or "
                       "time cap hit, or its loss still falling): the result measures the budget",
+    "implementations-disagree": "the verdict rests on a model whose second implementation (suites/guards.yaml) "
+                                "scores differently beyond the seeds' noise and the pair's margin: a fault in the "
+                                "evidence, not a finding",
     "out-of-regime": "tested, but below the scale the claim speaks of; what was reached is stated",
     "definitional": "the sentence defines or describes rather than predicts; nothing to measure",
     "not-run": "no results for the claim's suites; the command that produces them is named",
@@ -90,6 +93,7 @@ class Conditions:
     load: str = ""
     excluded: list = field(default_factory=list)     # "model on dataset: status (n cells)"
     regime: str = ""                                 # the claim's regime and what was reached
+    guards: list = field(default_factory=list)       # each model beside its second implementation, and whether they agree
 
     def lines(self) -> list[str]:
         from harness.claims.conditions import condition_lines

@@ -230,7 +230,8 @@ def resolve_plan(cfg: DictConfig) -> Plan:
                 if not chosen or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in chosen):
                     raise ConfigError(f"dataset_seeds of {name} must be non-negative integers, got {chosen!r}")
                 per_dataset[name] = list(chosen)
-    dataset_models = suite_dataset_models(suite)
+    # a profile's dataset_models replace the suite's for the datasets they name
+    dataset_models = suite_dataset_models(suite) | suite_dataset_models(suite, tweaks.get("dataset_models") or {})
     for group, chosen in (("dataset", datasets), ("model", models)):
         for name, node in chosen.items():
             try:
@@ -267,11 +268,11 @@ def suite_file(cfg: DictConfig) -> Path | None:
     return path if path.is_file() else None
 
 
-def suite_dataset_models(suite: DictConfig) -> dict[str, list[str]]:
-    """A suite's `dataset_models: {dataset: [model, ...]}`: which of its models run on which of its
-    datasets (names before variants; a dataset it does not name runs every model). Names the suite
-    does not list, in any profile, are an error that lists the ones it does."""
-    node = suite.get("dataset_models")
+def suite_dataset_models(suite: DictConfig, node=None) -> dict[str, list[str]]:
+    """A suite's `dataset_models: {dataset: [model, ...]}` (or a profile's, `node`): which of its models
+    run on which of its datasets (names before variants; a dataset it does not name runs every model).
+    Names the suite does not list, in any profile, are an error that lists the ones it does."""
+    node = suite.get("dataset_models") if node is None else node
     if not node:
         return {}
     mapping = OmegaConf.to_container(node, resolve=True)

@@ -39,6 +39,8 @@ class SuiteProfile:
     dataset_seeds: Dict[str, Any] = field(default_factory=dict)
     # Merged over the suite's `variants` (e.g. a tuning budget as an axis): `variants: {random_forest: {n_configs: [1, 4, 16]}}`
     variants: Dict[str, Any] = field(default_factory=dict)
+    # Merged over the suite's `dataset_models` by dataset: `dataset_models: {acrobot: [q_learning, dqn]}`
+    dataset_models: Dict[str, Any] = field(default_factory=dict)
     # With scaling=on, the largest training size a model runs at in a learning curve (by name before
     # variants): kernel methods stop where they stop being practical: `size_caps: {rbf_svm: 4000}`
     size_caps: Dict[str, Any] = field(default_factory=dict)

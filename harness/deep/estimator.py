@@ -10,7 +10,8 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
 
 - `module`, `module_params`: the dotted path of a module class of harness/models and its keyword
   arguments (after the input shape and output size the family gives).
-- `optimizer` (adam | adamw | sgd), `lr`, `weight_decay`, `momentum` (sgd).
+- `optimizer` (adam | adamw | sgd), `lr`, `weight_decay`, `momentum` (sgd); a module with
+  `make_parameter_groups()` gives the optimiser its groups (weight decay off where a group says 0).
 - `batch_size`; `max_epochs`; `patience` (early stopping on the validation loss, 0 = off; the best
   epoch's weights are restored either way); `val_fraction` of the training data held out for it.
 - `lr_plateau_factor`: scale the learning rate by this when the monitored loss stalls for 2 epochs.
@@ -87,8 +88,11 @@ class DeepEstimator(BaseEstimator):
         """Train `module_` on (X, y), validating on (X_val, y_val) if given, by `train_module` with the
         optimiser and policy the parameters say; `loop` adds or overrides its keyword arguments
         (max_steps, seconds, grad_clip, callbacks, max_epochs)."""
-        optimizer = make_optimizer(self.optimizer, self.module_.parameters(), self.lr, self.weight_decay,
-                                   self.momentum)
+        # A module may say which of its parameters decay (`make_parameter_groups`, rtdl's FT-Transformer:
+        # none of its embeddings, norms and biases); else every parameter does.
+        groups = getattr(self.module_, "make_parameter_groups", None)
+        optimizer = make_optimizer(self.optimizer, groups() if groups else self.module_.parameters(), self.lr,
+                                   self.weight_decay, self.momentum)
         settings = dict(max_epochs=self.max_epochs, patience=self.patience, time_limit=self.time_limit,
                         lr_plateau_factor=getattr(self, "lr_plateau_factor", None),
                         augment_shift=getattr(self, "augment_shift", 0.0),

@@ -37,7 +37,8 @@ tr.classical.best { background: #eef8fa; } tr.deep.best { background: #faeff6; }
 .verdict-supported { background: #1a7f37; } .verdict-contradicted { background: #cf222e; }
 .verdict-mixed { background: #bf8700; } .verdict-no-difference { background: #1b7c83; }
 .verdict-inconclusive { background: #6e7781; } .verdict-indicative { background: #54aeff; color: #0a3069; }
-.verdict-budget-limited { background: #bc4c00; } .verdict-out-of-regime { background: #0550ae; }
+.verdict-budget-limited { background: #bc4c00; } .verdict-implementations-disagree { background: #82071e; }
+.verdict-out-of-regime { background: #0550ae; }
 .verdict-definitional { background: #8250df; } .verdict-not-run { background: #d0d7de; color: #24292f; }
 .verdict-not-implemented { background: #ffffff; color: #57606a; border: 1px dashed #8c959f; }
 .verdict-error { background: #24292f; color: #ff8182; }

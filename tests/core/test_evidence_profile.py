@@ -102,3 +102,18 @@ def test_a_members_profile_overrides_apply_under_that_profile_only(tmp_path):
 def test_suite_all_under_evidence_gives_tabular_its_interpretability():
     tabular = next(m for m in all_suites.load_members() if m.suite == "tabular")
     assert "interpret=on" in tabular.overrides_for("evidence")
+
+
+def test_a_profiles_dataset_models_replace_the_suites_for_the_datasets_it_names():
+    evidence = resolve_plan(compose_config(["suite=rl", "profile=evidence"]))
+    assert "dqn_sb3" in {m.name for m in evidence.models_for("cartpole")}
+    assert "dqn_sb3" not in {m.name for m in evidence.models_for("acrobot")}
+    full = resolve_plan(compose_config(["suite=rl", "profile=full"]))
+    assert "dqn_sb3" in {m.name for m in full.models_for("acrobot")}
+
+
+def test_the_guards_run_in_the_evidence_beside_the_models_they_guard():
+    tabular = resolve_plan(compose_config(["suite=tabular", "profile=evidence"]))
+    assert {"ft_transformer_rtdl", "resnet_rtdl"} <= set(tabular.models)
+    # the second FT-Transformer searches the same narrowed space as bench's own
+    assert (tabular.models["ft_transformer_rtdl"].random_search == tabular.models["ft_transformer[n_configs=1]"].random_search)

@@ -29,8 +29,8 @@ EPOCHS = 40  # the perceptron rule is the slowest learner here: ~0.70 after 40 e
 # Models whose configured size costs minutes on the digits' 64 columns: a smaller one of the same class.
 # The FT-Transformer attends over one token per column (65 on digits; its tables have 10 to 31): at
 # width 64 and 2 blocks, 40 epochs took 270 s here (under load); width 32, 1 block and 8 epochs, ~15 s.
-SMALLER = {"ft_transformer": ["model.estimator.module_params.width=32", "model.estimator.module_params.n_blocks=1",
-                              "profile.max_epochs=8"]}
+SMALLER = {name: ["model.estimator.module_params.width=32", "model.estimator.module_params.n_blocks=1",
+                  "profile.max_epochs=8"] for name in ("ft_transformer", "ft_transformer_rtdl")}
 TEXT_EPOCHS = 15  # every text classifier is past 0.85 on the topic sentences by then
 LM_STEPS = 40  # a language model's training steps here (its config gives a wall-clock budget instead)
 # Estimators that read strings (they tokenise, or build TF-IDF features, inside fit).
@@ -252,7 +252,7 @@ def test_agent_learns_to_balance_a_pole(name):
     bounds = [[-2.4, 2.4], [-3.0, 3.0], [-0.2095, 0.2095], [-3.5, 3.5]]
     task = load_environment("CartPole-v1", seed=0, train_steps=20000, observation_bounds=bounds, curve_points=2,
                             curve_episodes=3, eval_episodes=10)
-    est = build(name, 0, "model.estimator.env_params.CartPole-v1.gradient_steps=32") if name == "dqn" else build(name)
+    est = build(name, 0, "model.estimator.env_params.CartPole-v1.gradient_steps=32") if name in ("dqn", "dqn_sb3") else build(name)
     assert est.fit(task.environment) is est, "fit must return self"
     assert est.record_.steps[-1] == 20000
     row, _, _ = evaluate_control(est, task)

@@ -28,6 +28,7 @@ from harness.report.sections.comparison import comparison_blocks
 from harness.report.sections.decision_maps import decision_map_blocks
 from harness.report.sections.failed import failed_table
 from harness.report.sections.fidelity import fidelity_blocks
+from harness.report.sections.guards import guard_blocks
 from harness.report.sections.interpretability import interpretability_blocks
 from harness.report.sections.learning_curves import learning_curve_blocks
 from harness.report.sections.metadata import metadata_blocks
@@ -110,7 +111,15 @@ CASES = {
     "fidelity": ("sequence", lambda d, s: fidelity_blocks(d, s)),
     "metadata": ("vision", lambda d, s: metadata_blocks(d, run_infos(s))),
     "accuracy_plots": ("depth", lambda d, s: drawn(at_two_sizes(d))),
+    "guards": ("rl", lambda d, s: guard_blocks(with_second_dqn(d), s)),
 }
+
+
+def with_second_dqn(d: pd.DataFrame) -> pd.DataFrame:
+    """The reference's dqn cells again as dqn_sb3 cells (returns shifted), so each pair has both sides."""
+    second = d[d["model"] == "dqn"].assign(model="dqn_sb3")
+    second["mean_return"] = pd.to_numeric(second["mean_return"]) + 1.0
+    return pd.concat([d, second], ignore_index=True)
 
 
 def rendered(blocks: list) -> str:

@@ -26,6 +26,7 @@ from harness.report.sections import classification
 from harness.report.sections.accuracy_plots import suite_plots
 from harness.report.sections.comparison import comparison_blocks
 from harness.report.sections.failed import failed_table
+from harness.report.sections.guards import guard_blocks
 from harness.report.sections.learning_curves import learning_curve_blocks
 from harness.report.sections.sequences import sequence_length_blocks
 from harness.report.sections.tabular import tabular_blocks
@@ -50,6 +51,7 @@ def suite_blocks(d: pd.DataFrame, suite: str) -> list:
         blocks += section.suite_blocks(d[d["dataset"].map(sections) == section], suite)
     blocks += sequence_length_blocks(d, suite)
     blocks += guarded_blocks(tabular_blocks, d, suite)
+    blocks += guarded_blocks(guard_blocks, d, suite)
     # what follows compares accuracies
     d = d[d["dataset"].map(sections) == classification]
     if not len(d):
