@@ -1,4 +1,5 @@
-"""bench's operations: run suites, list what exists, render reports, score the claims, compare runs.
+"""bench's operations: run suites, list what exists, render reports, score the claims, compare runs,
+show their history.
 
 What the command line (harness/cli.py, which only parses arguments), `bench reference`
 (harness/results/reference.py) and tests call. Each operation prints for the user and returns an
@@ -381,3 +382,20 @@ def compare(base: str, new: str, thresholds, markdown: str | None = None) -> int
     from harness.results.compare import cmd_compare
 
     return cmd_compare(base, new, thresholds, markdown)
+
+
+def history(suite: str, results: str, thresholds, *, markdown: str | None = None, plot: str | None = None,
+            last: int = 6, references: bool = True) -> int:
+    """`bench history`: each model's score and calibrated time over the suite's runs under `results` and
+    its committed references (unless `references` is False), steps beyond noise marked; `markdown` and
+    `plot` also write them there. 2 for an unknown suite or nothing to read."""
+    from harness.core.config import check_choice
+    from harness.results.history import cmd_history
+
+    try:
+        check_choice("suite", suite)
+    except ConfigError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        return EXIT_BAD_INPUT
+    return cmd_history(suite, Path(results), REFERENCE_ROOT if references else None, thresholds,
+                       markdown=markdown, plot=plot, last=last)
