@@ -375,8 +375,9 @@ def to_markdown(h: History, suite: str, th: Thresholds) -> str:
 
 
 def plot_history(h: History, path: Path) -> None:
-    """PNG: per dataset, size and profile, each model's score and calibrated time over the points,
-    steps marked (red ▼ worse, green ▲ better)."""
+    """PNG: per dataset, size and profile, each model's score and calibrated time over the points
+    (numbered as in the tables; dashed: classical), steps circled (red ▼ worse, green ▲ better)."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -384,6 +385,8 @@ def plot_history(h: History, path: Path) -> None:
     fig = Figure(figsize=(12, 3.6 * len(panels)), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     x_labels = [f"{i + 1}" for i in range(len(h.points))]
+    names = list(dict.fromkeys(h.series["model"]))  # one colour per model in every panel
+    palette = matplotlib.colormaps["tab20"].colors
     for row, (title, g) in enumerate(panels):
         axes = fig.add_subplot(len(panels), 2, 2 * row + 1), fig.add_subplot(len(panels), 2, 2 * row + 2)
         for (model, variant), s in g.groupby(["model", "variant"], sort=False):
@@ -393,7 +396,8 @@ def plot_history(h: History, path: Path) -> None:
                 if col not in s or s[col].isna().all():
                     continue
                 d = s[s[col].notna()]
-                line, = ax.plot(d["point"] + 1, d[col], style, marker="o", ms=3, label=name)
+                ax.plot(d["point"] + 1, d[col], style, marker="o", ms=3, label=name,
+                        color=palette[names.index(model) % len(palette)])
                 for mark, colour, marker in ((-1, "red", "v"), (1, "green", "^")):
                     at = d[d[f"{col}_step"] == mark]
                     ax.plot(at["point"] + 1, at[col], ls="", marker=marker, ms=11, mfc="none", mec=colour, mew=2)
