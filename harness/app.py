@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from harness.core.config import ConfigError, compose_config, validate_overrides
 from harness.core.display import console, run_log
+from harness.results import tracking
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The committed smoke references (harness/results/reference.py), read here for --split's job order.
@@ -96,6 +97,8 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
                 render_report([f], f)
             except ResultsError as e:  # e.g. interrupted before any cell finished
                 console.print(f"[yellow]report not written[/]: {escape(str(e))}")
+            if tracking.enabled(cfg):
+                tracking.log_report(cfg, f)
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED
     if _job_exit_codes:  # jobs ran in this process
@@ -242,6 +245,7 @@ def preflight(overrides: list[str]):
         resolve_device(d)
     if not isinstance(cfg.paths.results, str) or not cfg.paths.results.strip():
         raise ConfigError(f"paths.results must name a folder, got {cfg.paths.results!r}")
+    tracking.check_available(cfg)
     results = Path(cfg.paths.results).expanduser()
     try:
         results.mkdir(parents=True, exist_ok=True)
