@@ -1,4 +1,5 @@
-"""bench's operations: run suites, list what exists, render reports, score the claims, compare runs.
+"""bench's operations: run suites, list what exists, render reports, score the claims, compare runs,
+show their history.
 
 What the command line (harness/cli.py, which only parses arguments), `bench reference`
 (harness/results/reference.py) and tests call. Each operation prints for the user and returns an
@@ -18,6 +19,7 @@ from rich.markup import escape
 
 from harness.core.config import ConfigError, compose_config, validate_overrides
 from harness.core.display import console, run_log
+from harness.results import tracking
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The committed smoke references (harness/results/reference.py), read here for --split's job order.
@@ -95,6 +97,8 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
                 render_report([f], f)
             except ResultsError as e:  # e.g. interrupted before any cell finished
                 console.print(f"[yellow]report not written[/]: {escape(str(e))}")
+            if tracking.enabled(cfg):
+                tracking.log_report(cfg, f)
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED
     if _job_exit_codes:  # jobs ran in this process
@@ -241,6 +245,7 @@ def preflight(overrides: list[str]):
         resolve_device(d)
     if not isinstance(cfg.paths.results, str) or not cfg.paths.results.strip():
         raise ConfigError(f"paths.results must name a folder, got {cfg.paths.results!r}")
+    tracking.check_available(cfg)
     results = Path(cfg.paths.results).expanduser()
     try:
         results.mkdir(parents=True, exist_ok=True)
@@ -381,3 +386,20 @@ def compare(base: str, new: str, thresholds, markdown: str | None = None) -> int
     from harness.results.compare import cmd_compare
 
     return cmd_compare(base, new, thresholds, markdown)
+
+
+def history(suite: str, results: str, thresholds, *, markdown: str | None = None, plot: str | None = None,
+            last: int = 6, references: bool = True) -> int:
+    """`bench history`: each model's score and calibrated time over the suite's runs under `results` and
+    its committed references (unless `references` is False), steps beyond noise marked; `markdown` and
+    `plot` also write them there. 2 for an unknown suite or nothing to read."""
+    from harness.core.config import check_choice
+    from harness.results.history import cmd_history
+
+    try:
+        check_choice("suite", suite)
+    except ConfigError as e:
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        return EXIT_BAD_INPUT
+    return cmd_history(suite, Path(results), REFERENCE_ROOT if references else None, thresholds,
+                       markdown=markdown, plot=plot, last=last)

@@ -7,6 +7,7 @@
     bench compare BASE NEW [--markdown FILE] [thresholds]
     bench reference update|check [SUITE...]
     bench scorecard [--check] [--evidence FOLDER] [--out FILE]
+    bench history SUITE [--markdown FILE] [--plot FILE] [thresholds]
 
 Exit codes: 0 all went well; 1 some cell failed (its row says why); 2 bad input; 130 interrupted.
 """
@@ -71,7 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", help="file to write (default: SCORECARD.md of the project)")
     sc.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file differs from "
                     "what the evidence produces")
-    for p in (cmp, ref):
+    hist = sub.add_parser("history", help="each model's score and calibrated time over runs and reference commits, "
+                          "with the steps beyond noise")
+    hist.add_argument("suite", help="the suite (its runs under --results and its reference in results/reference)")
+    hist.add_argument("--results", default="results", help="results folder to read runs from (default: results)")
+    hist.add_argument("--no-references", action="store_true", help="runs only, not the committed references")
+    hist.add_argument("--plot", help="also draw the history as a PNG to this file")
+    hist.add_argument("--last", type=int, default=6, help="points shown in the terminal, newest (default 6)")
+    for p in (cmp, ref, hist):
         p.add_argument("--markdown", help="also write a Markdown summary (for a pull-request comment) to this file")
         threshold_flags(p)
     return parser
@@ -94,13 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         return app.claims(args.paths, args.explain)
     if args.command == "scorecard":
         return app.scorecard(args.evidence, args.out, check=args.check)
-    if args.command in ("compare", "reference"):
+    if args.command in ("compare", "reference", "history"):
         th = Thresholds(**{f.name: getattr(args, f.name) for f in fields(Thresholds)})
         if th.problems():
             console.print(f"error: {'; '.join(th.problems())}", markup=False, soft_wrap=True)
             return app.EXIT_BAD_INPUT
         if args.command == "compare":
             return app.compare(args.base, args.new, th, args.markdown)
+        if args.command == "history":
+            return app.history(args.suite, args.results, th, markdown=args.markdown, plot=args.plot, last=args.last,
+                               references=not args.no_references)
         from harness.results import reference
 
         return reference.cmd_reference(args.action, args.suites, Path(args.results), th, args.markdown)

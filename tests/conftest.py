@@ -109,6 +109,8 @@ SLOW_TESTS = {
     "tests/core/test_faults.py::test_joblib_sweep_with_two_workers_lands_in_one_results_set",  # 23
     "tests/core/test_faults.py::test_a_fit_that_overruns_is_killed_and_recorded_as_timeout",  # 18
     "tests/results/test_compare.py::test_real_regression_is_caught_end_to_end",  # 17
+    "tests/results/test_history.py::test_real_runs_show_the_regression_where_it_happened",  # 60-75 (two runs)
+    "tests/results/test_tracking.py::test_a_real_run_is_in_the_store_cell_by_cell_with_its_report",  # 40 (its run)
     "tests/test_bad_input.py::test_generated_overrides_are_either_valid_or_a_config_error",  # 21
     "tests/test_bad_input.py::test_datasets_that_cannot_be_used_become_error_rows_and_lose_nothing",  # 9
     "tests/test_cli.py::test_second_identical_run_reuses_finished_cells_into_a_new_folder",  # 15

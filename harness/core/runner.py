@@ -34,6 +34,7 @@ from harness.core.display import RunDisplay, console, summary_tables
 from harness.core.isolation import call_in_child, run_isolated, start_server
 from harness.results.schema import MEASURES
 from harness.results.store import RunStore
+from harness.results.tracking import open_tracker
 from harness.core.resume import ResumeIndex, cell_key, code_version, data_fingerprint
 from harness.core.safety import imported_values
 from harness.core.scheduling import CellPool, expected_seconds, resolve_workers, threads_per_cell
@@ -121,6 +122,7 @@ class Runner:
         self.reused = 0  # cells copied from earlier runs instead of run
         self.lock = threading.Lock()
         self.cost: Callable | None = None  # seconds per training example by model, for longest-first order
+        self.tracker = None  # MLflow, with +tracking=mlflow (harness/results/tracking.py)
 
     def provenance(self, started: str, ended: str | None = None) -> dict:
         return {
@@ -158,6 +160,9 @@ class Runner:
         # Measured where cells run (a child process once the forkserver is up), on the cells' threads.
         self.calibration = call_in_child(calibrate, self.threads) if self.isolate else calibrate()
         self.store.write_json(info_name, self.provenance(started))
+        self.tracker = open_tracker(self.cfg, self.plan.suite, self.run_id)
+        if self.tracker is not None:
+            self.tracker.start(self.provenance(started))
         failed, interrupted = 0, False
         try:
             with RunDisplay(self.cell_count(), epochs=self.workers == 1) as display, CellPool(self.workers) as pool:
@@ -181,6 +186,8 @@ class Runner:
             interrupted = True
         ended = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.store.write_json(info_name, self.provenance(started, ended))
+        if self.tracker is not None:
+            self.tracker.end(self.store.folder / info_name, interrupted)
         df = self.store.consolidate()
         if self.reused:
             console.print(f"resume: {self.reused} cells were finished by earlier runs with the same config and "
@@ -211,6 +218,12 @@ class Runner:
             task.X_test, task.y_test = take(task.X_test, idx), task.y_test[idx]
         return task
 
+    def write_row(self, row: dict) -> None:
+        """A finished cell's row to disk, then (with +tracking=) to the tracker."""
+        self.store.write_row(row)
+        if self.tracker is not None:
+            self.tracker.log_cell(row)
+
     def run_dataset(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay, pool: CellPool) -> int:
         """All models on one dataset and seed, submitted to the pool (longest first where several
         run at once); returns how many cells failed before any ran (a dataset that cannot be had)."""
@@ -223,7 +236,7 @@ class Runner:
             for model_cfg in models:
                 row = self.base_row(ds_name, model_cfg, seed, 0, 0)
                 row.update(task_kind=ds_cfg.get("task"), status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
-                self.store.write_row(row)
+                self.write_row(row)
                 display.end_cell(row)
             return len(models)
         full.name = ds_name  # the plan's name (a dataset variant's includes its settings)
@@ -315,7 +328,7 @@ class Runner:
             done = done | {"job": self.job, "run_id": self.run_id, "input_kind": task.input_kind}
             with self.lock:
                 self.reused += 1
-            self.store.write_row(done)
+            self.write_row(done)
             display.end_cell(done)
             return done
         display.start_cell(task.name, spec.label, seed, task.n_train)
@@ -337,6 +350,6 @@ class Runner:
         row.update(result)
         row["cell_seconds"] = time.perf_counter() - t0
         row["cells_alongside"] = alongside()
-        self.store.write_row(row)
+        self.write_row(row)
         display.end_cell(row)
         return row
