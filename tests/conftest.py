@@ -68,6 +68,12 @@ def _no_results_env(monkeypatch):
 # the default run (e.g. test_model_learns_digits[cnn], the first XOR seed, the suites' unit tests), and
 # every suite runs end to end in CI's `bench reference check`.
 SLOW_TESTS = {
+    # The second implementations of the tabular networks learning a mixed table (104-125 s each in a
+    # default run under a load of 8; the guards' pairing and rule tests stay in the default run)
+    "tests/suites/test_guards.py::test_rtdl_networks_have_bench_networks_sizes_and_learn_mixed_tables"
+    "[harness.models.tabular.TabularResNet-harness.models.rtdl.RTDLResNet-params1]",
+    "tests/suites/test_guards.py::test_rtdl_networks_have_bench_networks_sizes_and_learn_mixed_tables"
+    "[harness.models.tabular.FTTransformer-harness.models.rtdl.RTDLFTTransformer-params0]",
     # second implementations (tests/suites/test_guards.py): seconds measured on an idle core, ~10x under load
     "tests/suites/test_guards.py::test_sb3_dqn_trains_exactly_its_budget_and_scores_like_any_agent",
     "tests/models/test_models.py::test_model_learns_digits[ft_transformer_rtdl]",
