@@ -52,6 +52,20 @@ def run_bench(tmp_results: Path):
     return lambda *overrides: invoke_bench(tmp_results, *overrides)
 
 
+@pytest.fixture
+def config_copy(tmp_path, monkeypatch):
+    """A copy of the config tree that a test may break, used by compose_config and resolve_plan."""
+    import shutil
+
+    import harness.core.config as config
+    from suites import CONFIG_DIR
+
+    root = tmp_path / "suites"
+    shutil.copytree(CONFIG_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.setattr(config, "CONFIG_DIR", root)
+    return root
+
+
 @pytest.fixture(autouse=True)
 def _no_results_env(monkeypatch):
     # paths.results and paths.data_dir read these; a developer's own settings must not leak into tests.

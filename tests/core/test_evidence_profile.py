@@ -2,7 +2,6 @@
 own variants and size caps, a model's own tuning budget, per-profile overrides of suite=all's members)."""
 from __future__ import annotations
 
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +10,6 @@ from omegaconf import OmegaConf
 from harness import all_suites
 from harness.core.config import ConfigError, compose_config, group_options, resolve_plan
 from harness.core.runner import Runner
-from suites import CONFIG_DIR
 
 
 @pytest.mark.parametrize("suite", group_options("suite"))
@@ -43,16 +41,6 @@ def test_a_models_own_budget_wins_over_the_runs():
     runner = SimpleNamespace(n_configs=3)
     assert Runner.budget_of(runner, OmegaConf.create({"name": "rf"})) == 3
     assert Runner.budget_of(runner, OmegaConf.create({"name": "rf", "n_configs": 16})) == 16
-
-
-@pytest.fixture
-def config_copy(tmp_path, monkeypatch):
-    import harness.core.config as config
-
-    root = tmp_path / "suites"
-    shutil.copytree(CONFIG_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setattr(config, "CONFIG_DIR", root)
-    return root
 
 
 def add_smoke_tweak(root, suite: str, text: str) -> None:

@@ -3,7 +3,6 @@ is one line that names the suite, its file, the key and the valid keys."""
 from __future__ import annotations
 
 import ast
-import shutil
 from pathlib import Path
 
 import pytest
@@ -49,17 +48,6 @@ def test_every_field_is_documented_with_an_example():
 
 def test_the_schema_is_in_hydras_config_store():
     assert ConfigStore.instance().load("schema/suite.yaml").node._metadata.object_type is Suite
-
-
-@pytest.fixture
-def config_copy(tmp_path, monkeypatch):
-    """A copy of the config tree that a test may break, used by compose_config and resolve_plan."""
-    import harness.core.config as config
-
-    root = tmp_path / "suites"
-    shutil.copytree(CONFIG_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    monkeypatch.setattr(config, "CONFIG_DIR", root)
-    return root
 
 
 def test_a_misspelt_key_in_a_suite_file_names_file_key_and_valid_keys(config_copy):
