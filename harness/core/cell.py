@@ -117,6 +117,7 @@ def fit_and_evaluate(est, task: Task, *, family: str, device: str, on_epoch=None
     inner = getattr(est, "best_estimator_", est)
     row["epochs"] = getattr(inner, "n_epochs_", None)
     row["stop_reason"] = stop_reason(inner)
+    row["recipe"] = getattr(inner, "recipe_", None)  # a deep model's training recipe in words
     if row["stop_reason"] == "time_limit":  # stopped at the cell's limit: scored, and read as budget-bound
         row["budget_hit"] = 1.0
     if hasattr(inner, "history_"):
@@ -135,7 +136,8 @@ def stop_reason(est) -> str | None:
     """What ended training: a budget ("epochs", "steps", "seconds", "iterations": the cap was reached;
     "time_limit": the cell's time limit) or
     what the model decided ("early_stopping", "solved", "converged", "plateau": a generator's Fréchet
-    distance stopped improving); None for models that do not iterate."""
+    distance stopped improving; "schedule": a one-cycle recipe ran its planned course); None for models
+    that do not iterate."""
     final = est.steps[-1][1] if hasattr(est, "steps") and isinstance(est.steps, list) else est
     if getattr(final, "stop_reason_", None):
         return final.stop_reason_

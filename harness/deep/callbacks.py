@@ -7,6 +7,8 @@ model's). In the order a run lists them, as bench's models do:
 - `Validation`: the loss (and accuracy, for class targets) on a held-out split, which early
   stopping and the schedule then read instead of the training loss.
 - `PlateauSchedule`: scales the learning rate down when that loss stalls.
+- `OneCycle`: the one-cycle schedule (warm-up, then cosine annealing) over a planned number of
+  steps; the run ends when the plan does (`stop_reason` "schedule": finished, not cut by a budget).
 - `EarlyStopping`: keeps the best weights by that loss, stops after `patience` epochs without
   improvement, and restores the best at the end (not after a run cut short inside an epoch: then
   the last step's weights are the model).
@@ -136,6 +138,27 @@ class PlateauSchedule(Callback):
 
     def on_epoch_end(self, state: TrainState) -> None:
         self.scheduler.step(state.monitored)
+
+
+class OneCycle(Callback):
+    """Smith & Topin's one-cycle schedule (torch's OneCycleLR): the learning rate rises from max_lr/25
+    to `max_lr` over the first `warmup` of `total_steps`, then anneals by a cosine to ~0, stepping
+    after every optimiser step. At the end of epoch `epochs` the plan is done: the run stops with
+    reason "schedule" (a completed recipe, not a budget that cut learning short)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, max_lr: float | list[float], steps_per_epoch: int, epochs: int,
+                 warmup: float = 0.25):
+        self.total, self.epochs = steps_per_epoch * epochs, epochs
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=self.total,
+                                                             pct_start=warmup)
+
+    def on_step_end(self, state: TrainState) -> None:
+        if state.step < self.total:  # OneCycleLR raises past its last step
+            self.scheduler.step()
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if state.epoch >= self.epochs:
+            state.stop("schedule")
 
 
 class EarlyStopping(Callback):

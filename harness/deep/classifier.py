@@ -2,6 +2,7 @@
 (model configs name it `harness.deep.training.TorchClassifier`)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -18,7 +19,8 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
     harness/deep/estimator.py).
 
     The module is built as `module(input_shape, n_classes, **module_params)`. A module may declare
-    its own `criterion` (the perceptron does); otherwise cross-entropy is used. The validation split
+    its own `criterion` (the perceptron does); otherwise cross-entropy is used, with
+    `label_smoothing` (Szegedy et al., 2016) if set. The validation split
     for early stopping is carved out of the training data (stratified) and never touches the test
     split.
     """
@@ -27,6 +29,7 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
                  optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9,
                  batch_size: int = 128, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
+                 schedule: str = "plateau", label_smoothing: float = 0.0, channels_last: bool = False,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         keep_arguments(self, locals())
 
@@ -36,7 +39,9 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
         generator = seeded(self.random_state)
         self.module_ = self.build(tuple(X.shape[1:]), len(self.classes_))
         self.initialise(X, on_epoch)
-        self.criterion_ = getattr(self.module_class(), "criterion", None) or nn.functional.cross_entropy
+        self.criterion_ = getattr(self.module_class(), "criterion", None) or (
+            partial(nn.functional.cross_entropy, label_smoothing=self.label_smoothing) if self.label_smoothing
+            else nn.functional.cross_entropy)
         tr, va = stratified_holdout(len(X), self.val_fraction, self.random_state, y_idx)
         self.fit_module(self.criterion_, self.tensor(X[tr]), self.labels(y_idx[tr]),
                         None if va is None else self.tensor(X[va]), None if va is None else self.labels(y_idx[va]),

@@ -15,6 +15,10 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
 - `batch_size`; `max_epochs`; `patience` (early stopping on the validation loss, 0 = off; the best
   epoch's weights are restored either way); `val_fraction` of the training data held out for it.
 - `lr_plateau_factor`: scale the learning rate by this when the monitored loss stalls for 2 epochs.
+- `schedule`: "plateau" (the above, with early stopping) or "onecycle" (a planned run of `max_epochs`
+  epochs, the rate peaking at `lr`: harness/deep/training.py `train_module`).
+- `channels_last`: the module's weights in channels-last memory order (image convolutions run faster
+  so on CPU; the inputs follow).
 - `augment_shift`: shift training images by up to this fraction of their side (images only).
 - `min_steps_per_epoch`: an epoch is as many passes as give at least this many steps.
 - `device`, `random_state`, `time_limit` (seconds; past it training stops after the epoch, and the
@@ -79,8 +83,26 @@ class DeepEstimator(BaseEstimator):
         return import_object(self.module)
 
     def build(self, *args, **kwargs) -> nn.Module:
-        """`module(*args, **module_params, **kwargs)`, on the device."""
-        return self.module_class()(*args, **(self.module_params or {}), **kwargs).to(self.device)
+        """`module(*args, **module_params, **kwargs)`, on the device (in channels-last order if asked)."""
+        module = self.module_class()(*args, **(self.module_params or {}), **kwargs).to(self.device)
+        return module.to(memory_format=torch.channels_last) if getattr(self, "channels_last", False) else module
+
+    @property
+    def recipe_(self) -> str:
+        """The training recipe in words, for the rows: schedule, batch size, rate and what else it sets."""
+        lr, factor = getattr(self, "lr", None), getattr(self, "lr_plateau_factor", None)
+        lr = f"{lr:g}" if isinstance(lr, (int, float)) else lr
+        if getattr(self, "schedule", "plateau") == "onecycle":
+            parts = [f"one-cycle to lr {lr} over {self.max_epochs} epochs"]
+        else:
+            parts = [f"lr {lr}" + (f", x{factor:g} on plateau" if factor else "")
+                     + (", early stopping" if getattr(self, "patience", 0) else "")]
+        parts.append(f"batch {getattr(self, 'batch_size', '?')}")
+        if getattr(self, "label_smoothing", 0.0):
+            parts.append(f"label smoothing {self.label_smoothing:g}")
+        if getattr(self, "channels_last", False):
+            parts.append("channels_last")
+        return ", ".join(parts)
 
     def fit_module(self, criterion: Callable, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor | None,
               y_val: torch.Tensor | None, generator: torch.Generator, on_epoch: Callable | None = None,
@@ -96,7 +118,8 @@ class DeepEstimator(BaseEstimator):
         settings = dict(max_epochs=self.max_epochs, patience=self.patience, time_limit=self.time_limit,
                         lr_plateau_factor=getattr(self, "lr_plateau_factor", None),
                         augment_shift=getattr(self, "augment_shift", 0.0),
-                        min_steps_per_epoch=getattr(self, "min_steps_per_epoch", 0))
+                        min_steps_per_epoch=getattr(self, "min_steps_per_epoch", 0),
+                        schedule=getattr(self, "schedule", "plateau"))
         state = train_module(self.module_, criterion, X, y, X_val, y_val, optimizer=optimizer,
                              batch_size=self.batch_size, generator=generator, on_epoch=on_epoch, **(settings | loop))
         self.history_ = state.history

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 import torch
 from torch import nn
 
-from harness.deep.callbacks import Callback, Divergence, EarlyStopping, PlateauSchedule, Progress, TimeLimit, Validation
+from harness.deep.callbacks import Callback, Divergence, EarlyStopping, OneCycle, PlateauSchedule, Progress, TimeLimit, Validation
 from harness.deep.callbacks import Diverged, TimeBudgetExceeded  # noqa: F401  (the runner reads them from here)
 from harness.deep.loop import Budget, TrainState, run_loop
 from harness.deep.loop import History  # noqa: F401  (re-exported)
@@ -33,6 +33,9 @@ def __getattr__(name: str):
 
         return TorchClassifier
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+SCHEDULES = ("plateau", "onecycle")  # train_module's learning-rate policies
 
 
 def import_object(path: str | type):
@@ -125,7 +128,7 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
                  time_limit: float | None = None, on_epoch: Callable[[int, int, float], None] | None = None,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 0,
                  max_steps: int | None = None, seconds: float | None = None, grad_clip: float | None = None,
-                 callbacks: Iterable[Callback] = ()) -> TrainState:
+                 schedule: str = "plateau", callbacks: Iterable[Callback] = ()) -> TrainState:
     """Minibatch training with early stopping on validation loss; the best weights are restored.
 
     An "epoch" is one pass over the data, or as many passes as give `min_steps_per_epoch` optimizer
@@ -134,9 +137,17 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     it has trained at all. `max_steps` and `seconds` end training after the step that reaches them
     (its weights kept); `callbacks` join the usual ones.
 
+    `schedule` "plateau" keeps the optimiser's learning rate, scaled by `lr_plateau_factor` (if set)
+    when the validation loss stalls, and stops early after `patience` stale epochs. "onecycle" plans
+    the run instead: `max_epochs` epochs of one-cycle learning rate peaking at the optimiser's rate,
+    the fast-training recipe (Smith & Topin, 2019); early stopping then only keeps the best epoch's
+    weights (a schedule stopped halfway would end at its peak rate).
+
     X, y (and the validation split) are already on the module's device. Raises Diverged on a
     non-finite loss; stops after the epoch in which `time_limit` seconds pass (stop_reason "time_limit").
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose {' or '.join(SCHEDULES)}")
     passes = max(1, math.ceil(min_steps_per_epoch * batch_size / len(X)))  # batches run on across passes
     shift = augment_shift if X.dim() == 4 else 0.0  # images only
     params = list(module.parameters())
@@ -150,7 +161,11 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     policy: list[Callback] = [Divergence()]
     if X_val is not None and len(X_val):
         policy.append(Validation(lambda: batched_logits(module, X_val, 4 * batch_size), y_val, criterion))
-    if lr_plateau_factor:
+    if schedule == "onecycle":
+        steps_per_epoch = math.ceil(len(X) * passes / batch_size)
+        policy.append(OneCycle(optimizer, [g["lr"] for g in optimizer.param_groups], steps_per_epoch, max_epochs))
+        patience = 0
+    elif lr_plateau_factor:
         policy.append(PlateauSchedule(optimizer, lr_plateau_factor))
     policy += [EarlyStopping(module, patience), *callbacks, Progress(on_epoch), TimeLimit(time_limit)]
     return run_loop(step, Budget(epochs=max_epochs, steps=max_steps, seconds=seconds), policy,

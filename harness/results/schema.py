@@ -24,7 +24,9 @@ OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan
                     # before cells ran side by side (harness/core/scheduling.py), each ran alone
                     "workers": 1, "cells_alongside": 0, "run_id": "",
                     # before inputs were recorded: "" (the report then goes by the suite's name)
-                    "input_kind": ""}
+                    "input_kind": "",
+                    # a deep model's training recipe in words (harness/deep/estimator.py `recipe_`)
+                    "recipe": None}
 
 # The measures every cell records, whatever its kind, with their value before the cell ran.
 MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,

@@ -137,3 +137,13 @@ def test_no_decisive_verdict_on_fewer_than_three_seeds():
                      cell(ds, "logistic_regression", "classical", s, suite=suite, accuracy=0.80, n_train=300, r2=0.3)]
     for v in evaluate_claims(pd.DataFrame(rows)):
         assert v.verdict not in DECISIVE, (v.id, v.verdict, v.evidence)
+
+
+def test_a_one_cycle_recipe_that_ran_its_planned_epochs_finished_rather_than_hit_a_budget():
+    """A one-cycle schedule is planned for its epochs: running all of them is the recipe finishing
+    (stop_reason "schedule"), not a cap that cut learning short; cut by the cell's clock it is bound."""
+    from harness.claims.conditions import budget_of
+
+    row = pd.Series({"params": '{"max_epochs": 12, "schedule": "onecycle"}', "epochs": 12, "stop_reason": "schedule"})
+    assert budget_of(row) == ("12/12 epochs, stopped by schedule", False)
+    assert budget_of(row.copy().replace({"schedule": "time_limit"}))[1]

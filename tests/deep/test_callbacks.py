@@ -14,6 +14,7 @@ from harness.deep.callbacks import (
     Diverged,
     Divergence,
     EarlyStopping,
+    OneCycle,
     PlateauSchedule,
     Progress,
     StopWhenSolved,
@@ -155,6 +156,37 @@ def test_plateau_schedule_scales_the_learning_rate_when_the_loss_stalls():
     optimizer = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1.0)
     run_loop(from_list([1.0] * 5), Budget(epochs=5), [PlateauSchedule(optimizer, 0.5, patience=2)], batches=batches(1))
     assert optimizer.param_groups[0]["lr"] == 0.5  # stalled for epochs 2-4: scaled once
+
+
+def test_one_cycle_warms_up_to_its_peak_anneals_to_near_zero_and_ends_with_its_plan():
+    optimizer = torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1.0)
+    rates = []
+
+    class Rate(Callback):
+        def on_step_end(self, state):
+            rates.append(optimizer.param_groups[0]["lr"])
+
+    state = run_loop(lambda b: torch.tensor(1.0), Budget(epochs=10), [OneCycle(optimizer, 0.4, 4, 5), Rate()],
+                     batches=batches(4))
+    assert state.stop_reason == "schedule" and state.epoch == 5 and state.step == 20  # its plan, not the budget
+    peak = int(np.argmax(rates))
+    assert max(rates) == pytest.approx(0.4, rel=0.05) and 3 <= peak <= 6  # warm-up: the first quarter
+    assert rates[0] < 0.1 and rates[-1] < 1e-4  # from max/25 up (one step taken), then down to ~0
+    assert all(a <= b for a, b in zip(rates[:peak], rates[1:peak + 1]))
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:]))
+
+
+def test_train_module_runs_a_one_cycle_recipe_to_its_end_whatever_the_patience():
+    module = nn.Linear(4, 2)
+    X, y = torch.randn(40, 4), torch.randint(0, 2, (40,))
+    state = train_module(module, nn.functional.cross_entropy, X, y, X[:8], y[:8],
+                         optimizer=torch.optim.SGD(module.parameters(), lr=0.1), batch_size=8, max_epochs=6,
+                         patience=1, generator=torch.Generator().manual_seed(0), schedule="onecycle")
+    assert state.stop_reason == "schedule" and state.epoch == 6  # patience 1 would have stopped a flat run
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'; choose plateau or onecycle"):
+        train_module(module, nn.functional.cross_entropy, X, y, None, None,
+                     optimizer=torch.optim.SGD(module.parameters(), lr=0.1), batch_size=8, max_epochs=1,
+                     patience=0, generator=torch.Generator().manual_seed(0), schedule="cosine")
 
 
 def test_stop_when_solved_asks_every_k_steps_and_stops_once_solved():

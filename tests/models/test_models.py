@@ -301,6 +301,21 @@ def test_torch_classifier_init_only_stores_arguments():
         est.fit(np.zeros((20, 4), np.float32), np.arange(20) % 2)
 
 
+def test_torch_classifier_recipe_options_reach_the_module_the_loss_and_the_rows_words(digits):
+    X, y = digits.X_train[:200], digits.y_train[:200]
+    plain = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=1, batch_size=32)
+    assert plain.recipe_ == "lr 0.001, early stopping, batch 32"
+    fast = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=3, batch_size=32, lr=0.004,
+                           schedule="onecycle", label_smoothing=0.1, channels_last=True).fit(X, y)
+    assert fast.recipe_ == "one-cycle to lr 0.004 over 3 epochs, batch 32, label smoothing 0.1, channels_last"
+    assert fast.stop_reason_ == "schedule" and fast.n_epochs_ == 3
+    conv = fast.module_.features[3].weight  # (16, 6, 5, 5): the first, of one input channel, reads the same either way
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    logits, targets = torch.tensor([[4.0, 0.0, 0.0]]), torch.tensor([0])
+    assert fast.criterion_(logits, targets) > plain.set_params(max_epochs=1).fit(X, y).criterion_(logits, targets)
+    assert fast.predict(digits.X_test).shape == digits.y_test.shape
+
+
 @pytest.mark.parametrize("name", ["random_forest", "mlp"])
 def test_same_config_and_seed_gives_identical_predictions(name, digits):
     first = build(name, 5, "profile.max_epochs=5").fit(digits.X_train, digits.y_train)
