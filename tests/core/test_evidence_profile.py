@@ -45,10 +45,15 @@ def test_a_models_own_budget_wins_over_the_runs():
 
 def add_smoke_tweak(root, suite: str, text: str) -> None:
     path = root / "suite" / f"{suite}.yaml"
-    body = path.read_text()
-    assert "\n  smoke:" not in body, "this helper adds the smoke block itself"
-    body = body if "\nprofiles:" in body else body.rstrip("\n") + "\nprofiles:\n"
-    path.write_text(body.replace("\nprofiles:\n", "\nprofiles:\n  smoke:\n" + text, 1))
+    lines = path.read_text().splitlines(keepends=True)
+    smoke = [i for i, line in enumerate(lines) if line.startswith("  smoke:")]
+    if smoke:  # the suite has a smoke block: the tweak goes first in it
+        lines.insert(smoke[0] + 1, text)
+    else:
+        if "profiles:\n" not in lines:
+            lines.append("profiles:\n")
+        lines.insert(lines.index("profiles:\n") + 1, "  smoke:\n" + text)
+    path.write_text("".join(lines))
 
 
 @pytest.mark.parametrize("cap", [0, -5, "big", True])
