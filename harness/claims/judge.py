@@ -173,9 +173,19 @@ def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
     return held_to_conditions(v, mine, entry, recorder, pairs)
 
 
+class SharedRunInfos(dict):
+    """The runs' provenance ({run folder: run.json}) carried on the rows (`DataFrame.attrs`) to the
+    verdicts' conditions. pandas deep-copies `attrs` into every frame an operation makes, and a
+    run.json (its config, every installed distribution) made that a third of a report's time; it is
+    only read, so every copy shares this one."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def evaluate_claims(df: pd.DataFrame, run_infos: dict | None = None, registry: list[dict] | None = None) -> list[Verdict]:
     """Verdicts for every registry claim, in registry order. `run_infos` ({run folder: run.json}) adds
     machine details, threads, tuning and load to the conditions."""
     rows = prepare(df, run_infos)
-    rows.attrs["run_infos"] = run_infos or {}
+    rows.attrs["run_infos"] = SharedRunInfos(run_infos or {})
     return [judge(rows, entry) for entry in (registry if registry is not None else load_registry())]
