@@ -27,7 +27,7 @@ COLUMNS = ["suite", "dataset", "model", "variant", "family", "features", "params
            "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
            "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",
-           "cell_seconds", "task_kind", "input_kind", "stop_reason", "loss_still_falling"]
+           "cell_seconds", "task_kind", "input_kind", "stop_reason", "recipe", "loss_still_falling"]
 
 
 def rows(folder: Path) -> pd.DataFrame:
@@ -152,7 +152,7 @@ def test_second_identical_run_reuses_finished_cells_into_a_new_folder(run_bench)
 
 def test_failing_model_is_an_error_row_and_the_others_finish(run_bench):
     # lr=-1 makes torch's Adam raise ValueError when the optimiser is built
-    code, folder = run_bench(*SMALL, "suite.models=[gaussian_nb,mlp,knn]", "+suite.overrides.mlp.estimator.lr=-1")
+    code, folder = run_bench(*SMALL, "suite.models=[gaussian_nb,mlp,knn]", "++suite.overrides.mlp.estimator.lr=-1")
     assert code == 1
     df = rows(folder).set_index("model")
     assert df.loc["mlp", "status"] == "error"

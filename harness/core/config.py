@@ -129,6 +129,26 @@ def validate_overrides(overrides: list[str]) -> None:
             raise ConfigError(hydra_error_line(e, overrides)) from e
 
 
+def command_line_keys(cfg: DictConfig, group: str) -> list[str]:
+    """The keys inside `group` that the command line set (`model.estimator.lr=0.5` -> "estimator.lr"),
+    from the run's Hydra overrides (composed configs carry them under `hydra`; a running app has them
+    in HydraConfig)."""
+    try:
+        overrides = list(cfg.hydra.overrides.task) if "hydra" in cfg else []
+        if not overrides:
+            from hydra.core.hydra_config import HydraConfig
+
+            overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    except Exception:  # noqa: BLE001 - no Hydra context: nothing was set on a command line
+        return []
+    keys = []
+    for text in overrides:
+        key = text.lstrip("+~").split("=", 1)[0].strip()
+        if key.startswith(f"{group}.") and "=" in text and not text.startswith("~"):
+            keys.append(key[len(group) + 1:])
+    return keys
+
+
 def hydra_error_line(e: Exception, overrides: list[str]) -> str:
     """Hydra's and OmegaConf's messages, first line, with the valid keys where a key was unknown."""
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -189,8 +209,10 @@ def resolve_plan(cfg: DictConfig) -> Plan:
         layers = [OmegaConf.to_container(node) for node in (suite.get(key), tweaks.get(key)) if node]
         suite_tweaks = OmegaConf.to_container(OmegaConf.merge({}, *layers)) if layers else {}
         if chosen is not None:  # dataset=NAME / model=NAME: that one, as composed (with its overrides)
-            if chosen.name in suite_tweaks:  # the suite's settings win, as for a listed model
+            if chosen.name in suite_tweaks:  # the suite's settings win over the file, as for a listed model,
                 node = OmegaConf.merge(OmegaConf.to_container(chosen), suite_tweaks[chosen.name])
+                for path in command_line_keys(cfg, group):  # and the command line's over both
+                    OmegaConf.update(node, path, OmegaConf.select(chosen, path), merge=False)
                 chosen = OmegaConf.merge(OmegaConf.masked_copy(cfg, ["profile", "paths", "hardware"]),
                                          {"item": node}).item
             return {chosen.name: chosen}

@@ -40,8 +40,8 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
         self.module_ = self.build(tuple(X.shape[1:]), len(self.classes_))
         self.initialise(X, on_epoch)
         self.criterion_ = getattr(self.module_class(), "criterion", None) or (
-            partial(nn.functional.cross_entropy, label_smoothing=self.label_smoothing) if self.label_smoothing
-            else nn.functional.cross_entropy)
+            partial(nn.functional.cross_entropy, label_smoothing=self.label_smoothing)
+            if getattr(self, "label_smoothing", 0.0) else nn.functional.cross_entropy)  # a subclass may not take it
         tr, va = stratified_holdout(len(X), self.val_fraction, self.random_state, y_idx)
         self.fit_module(self.criterion_, self.tensor(X[tr]), self.labels(y_idx[tr]),
                         None if va is None else self.tensor(X[va]), None if va is None else self.labels(y_idx[va]),

@@ -217,7 +217,7 @@ def test_suite_overrides_apply_to_a_chosen_model():
     listed = resolve_plan(compose_config(["suite=depth", "profile=smoke"]))
     assert (OmegaConf.to_container(listed.models["resnet[depth=4]"], resolve=True)
             == OmegaConf.to_container(plan.models["resnet[depth=4]"], resolve=True))
-    plan = resolve_plan(compose_config(["model=mlp", "profile=smoke", "+suite.overrides.mlp.estimator.lr=0.25"]))
+    plan = resolve_plan(compose_config(["model=mlp", "profile=smoke", "++suite.overrides.mlp.estimator.lr=0.25"]))
     assert plan.models["mlp"].estimator.lr == 0.25 and plan.models["mlp"].estimator.max_epochs == 2
 
 

@@ -138,7 +138,7 @@ def test_real_regression_is_caught_end_to_end(run_bench, tmp_results, capsys, mo
     code, same = run_bench(*args, "--force")
     assert code == 0 and main(["compare", str(base), str(same)]) == 0
     # a learning rate 1,000 times too small: the MLP stays near chance
-    code, worse = run_bench(*args, "+suite.overrides.mlp.estimator.lr=1e-6")
+    code, worse = run_bench(*args, "++suite.overrides.mlp.estimator.lr=1e-6")
     assert code == 0
     capsys.readouterr()
     assert main(["compare", str(base), str(worse)]) == 1

@@ -92,7 +92,7 @@ def test_rows_without_a_kind_column_are_recognised(suite, dataset, declared):
     rows = rows[(rows["dataset"] == dataset) & (rows["status"] == "ok")]
     if declared is None or not len(rows):
         pytest.skip("the dataset's config declares no kind")
-    assert "task_kind" not in rows
+    rows = rows.drop(columns=["task_kind"], errors="ignore")  # a refreshed reference has it: read as an older one
     assert kind_of_rows(rows).name == (declared if declared != "tabular_control" else "control")
 
 
