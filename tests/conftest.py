@@ -178,6 +178,19 @@ SLOW_TESTS = {
     f"tests/test_bad_input.py::test_every_file_bench_reads_back_survives_damage_without_a_traceback[damage:{kind}-{damage}]"
     for kind in ("cell", "results.parquet", "run.json", "reference") for damage in ("empty", "flipped", "garbage", "truncated")
     if (kind, damage) != ("cell", "truncated")
+} | {  # 2026-12-04, idle 2-core machine, `pytest --durations=25`: the default run took 472 s; these are the
+    # longest whose area keeps a faster representative in it (seconds in the comments)
+    "tests/models/test_models.py::test_model_learns_digits[minirocket]",  # 43 (test_timeseries keeps GunPoint)
+    "tests/models/test_models.py::test_model_learns_digits[nn_dtw]",  # 9
+    "tests/models/test_models.py::test_regressor_predicts_miles_per_gallon[resnet_mlp]",  # 8
+    "tests/models/test_models.py::test_detector_ranks_a_held_out_digit_as_anomalous[autoencoder_detector]",  # 7
+    "tests/report/test_page.py::test_claims_whose_suites_did_not_run_are_one_line_with_the_command_that_runs_them",  # 22
+    "tests/report/test_page.py::test_learning_curve_section_finds_the_crossover_and_fits_power_laws",  # 13
+    "tests/report/test_page.py::test_claims_scorecard_links_each_claim_to_its_detail",  # 10
+    "tests/report/test_page.py::test_a_broken_claims_engine_leaves_a_note",  # 10
+    "tests/report/test_sections.py::test_section_renders_rows_of_its_kind[suite]",  # 16
+    "tests/report/test_sections.py::test_section_renders_rows_of_its_kind[claims]",  # 9
+    "tests/test_bad_input.py::test_damaged_result_files_are_named_and_what_is_readable_still_counts",  # 9
 }
 
 
