@@ -97,3 +97,14 @@ def test_a6_supported_when_mamba_matches_and_scales_linearly():
                         memory_rows({"mamba": 100, "transformer": 100}, {"mamba": 1, "transformer": 1},
                                     {"mamba": (2.0, 2.0), "transformer": (2.0, 2.0)})])
     assert verdict_of("A6-mamba", behind).reproduction.startswith("reproduction: contradicted")
+
+
+def test_a5_and_a6_judge_text_rows_alone_without_the_memory_suites_step_counts():
+    """The text suite's rows have no train_steps (only the memory suite counts steps): the cost part is
+    simply unmeasured, never a KeyError (the text evidence alone made both rules fail)."""
+    df = sequence_accuracy_rows({"transformer_text": 0.55, "lstm_text": 0.53, "mamba_text": 0.52,
+                                 "char_tfidf_svm": 0.68}, datasets=("fortunes",), suite="text")
+    df.loc[df["model"] == "char_tfidf_svm", "family"] = "classical"
+    assert "train_steps" not in df
+    for claim in ("A5-transformer", "A6-mamba"):
+        assert verdict_of(claim, df).verdict != "error", claim

@@ -120,6 +120,8 @@ def cost_exponents(rows: pd.DataFrame) -> dict[str, CostExponent]:
     """Log-log slopes of training time per step and of peak memory against sequence length per model, over
     the three longest lengths of its finished cells (the short ones measure per-step overhead, not the model)."""
     d = ok(with_lengths(rows))
+    if "train_steps" not in d:  # no memory-suite rows (e.g. the text suite's alone): nothing measured per step
+        return {}
     d = d[(d["train_steps"] > 0) & d["train_seconds"].notna()]
     out = {}
     for arch, g in d.groupby("arch"):
