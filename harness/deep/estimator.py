@@ -18,7 +18,7 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
 - `schedule`: "plateau" (the above, with early stopping) or "onecycle" (a planned run of `max_epochs`
   epochs, the rate peaking at `lr`: harness/deep/training.py `train_module`).
 - `channels_last`: the module's weights in channels-last memory order (image convolutions run faster
-  so on CPU; the inputs follow).
+  so on CPU; their outputs take that order, the inputs stay as they are).
 - `augment_shift`: shift training images by up to this fraction of their side (images only).
 - `min_steps_per_epoch`: an epoch is as many passes as give at least this many steps.
 - `device`, `random_state`, `time_limit` (seconds; past it training stops after the epoch, and the
