@@ -5,6 +5,7 @@ import pandas as pd
 from harness.claims import evaluate_claims, load_registry
 
 SEEDS = (0, 1, 2)
+AT_SCALE = 20_000  # above the regimes of 10^4 training examples (D1, T8, D4)
 REGISTRY = {e["id"]: e for e in load_registry()}
 
 

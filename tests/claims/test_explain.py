@@ -9,7 +9,7 @@ from rich.console import Console
 from harness.claims import VERDICT_STYLES, explain, legend, legend_lines, load_registry, scorecard
 from harness.claims.explain import detail_blocks, explain_claim, what_would_change
 from harness.claims.verdict import LEGEND, VERDICTS, Conditions, Verdict
-from tests.claims.cells import duel
+from tests.claims.cells import AT_SCALE, duel
 
 REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference"
 REGISTRY = {e["id"]: e for e in load_registry()}
@@ -40,7 +40,7 @@ def test_explain_a_claim_on_reference_rows(capsys):
 
 
 def test_explain_a_decided_claim_on_synthetic_rows(tmp_path, capsys):
-    write_run(tmp_path / "vision" / "r1", duel(0.95, 0.9))
+    write_run(tmp_path / "vision" / "r1", duel(0.95, 0.9).assign(n_train=AT_SCALE))
     assert explain_claim("D1-accuracy", [str(tmp_path)]) == 0
     out = said(capsys)
     assert "Verdict supported:" in out and "2 support / 0 contradict" in out

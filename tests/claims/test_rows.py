@@ -3,7 +3,7 @@ import pandas as pd
 
 from harness.claims.rows import prepare
 from harness.results.schema import OPTIONAL_COLUMNS
-from tests.claims.cells import cell, duel, verdict_of
+from tests.claims.cells import AT_SCALE, cell, duel, verdict_of
 
 
 def test_rows_without_optional_columns_get_their_defaults():
@@ -15,5 +15,5 @@ def test_rows_without_optional_columns_get_their_defaults():
 
 def test_tuned_and_untuned_runs_stay_apart():
     df = pd.concat([duel(0.95, 0.90), duel(0.80, 0.90, datasets=("digits", "mnist5k")).assign(tuned=True)])
-    v = verdict_of("D1-accuracy", df)
+    v = verdict_of("D1-accuracy", df.assign(n_train=AT_SCALE))
     assert v.verdict == "supported" and "cnn · not tuned" in v.evidence

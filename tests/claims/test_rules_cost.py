@@ -2,9 +2,8 @@
 import numpy as np
 import pandas as pd
 
-from tests.claims.cells import SEEDS, cell, duel, noisy, verdict_of
+from tests.claims.cells import AT_SCALE, SEEDS, cell, duel, noisy, verdict_of
 
-AT_SCALE = 20_000  # above T8's and D4's regime (10^4 training examples)
 
 
 def with_gpu(df, speedup=10.0):

@@ -6,7 +6,7 @@ from harness.claims.rules.kinds import kind_of, without_shallow
 from harness.claims.rules.selection import loso_pick
 from harness.claims.rows import prepare
 
-from .cells import cell, duel, verdict_of
+from .cells import AT_SCALE, cell, duel, verdict_of
 
 SEEDS = (0, 1, 2)
 
@@ -37,7 +37,7 @@ def test_loso_never_uses_the_test_score_of_the_same_seed():
 def test_d1_existence_supported_when_deep_reaches_or_ties_the_best():
     df = pd.concat([duel(lambda s: 0.90 + 0.001 * s, lambda s: 0.85 + 0.002 * s),
                     duel(lambda s: 0.800 + 0.001 * s, lambda s: 0.801 + 0.001 * s, datasets=("fortunes",), suite="text")])
-    v = verdict_of("D1-accuracy", df)
+    v = verdict_of("D1-accuracy", df.assign(n_train=AT_SCALE))
     assert v.verdict == "supported", v.evidence
     assert "3/3 image/text datasets" in v.evidence
     assert v.curves and all(isinstance(y, float) for s in v.curves[0].series.values() for _, y in s)
@@ -46,7 +46,7 @@ def test_d1_existence_supported_when_deep_reaches_or_ties_the_best():
 def test_d1_existence_contradicted_and_tabular_not_judged():
     df = pd.concat([duel(lambda s: 0.70 + 0.001 * s, lambda s: 0.90 + 0.002 * s),
                     duel(lambda s: 0.99 + 0.001 * s, lambda s: 0.5, datasets=("wine",), suite="tabular")])
-    v = verdict_of("D1-accuracy", df)
+    v = verdict_of("D1-accuracy", df.assign(n_train=AT_SCALE))
     assert v.verdict == "contradicted", v.evidence
     assert "not judged" in v.evidence and "tabular/wine" in v.evidence
     assert v.counts["support"] == 0 and v.counts["contradict"] == 2

@@ -367,7 +367,8 @@ def test_t2_reads_tabular_classification_and_regression_rows():
 def test_d1_reports_tables_by_r2_but_judges_only_images_and_language():
     v = verdict_of("D1-accuracy", tabular_duels(0.80, 0.85))
     assert v.verdict == "inconclusive" and "not judged" in v.evidence and "R² 0.850" in v.evidence
-    judged = verdict_of("D1-accuracy", pd.concat([other_domains(0.95, 0.90), tabular_duels(0.80, 0.85)]))
+    judged = verdict_of("D1-accuracy", pd.concat([other_domains(0.95, 0.90).assign(n_train=20_000),
+                                                  tabular_duels(0.80, 0.85)]))
     assert judged.verdict == "supported" and "tabular/diamonds" in judged.evidence
 
 

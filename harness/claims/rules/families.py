@@ -104,14 +104,34 @@ def duel_curves(duels: list[Duel], title: str) -> list[Curve]:
 @rule
 def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
     """D1: read as the article states it: deep learning *can* reach the best accuracy in image recognition
-    and language. Per image and text dataset: the best deep model reaches the best figure when it wins or
-    ties the best classical one inside the noise (paired over seeds, each family's best chosen leave one
-    seed out); the other suites' duels are reported, not judged."""
+    and language. Per image and text dataset whose training set reaches the claim's scale (the regime's
+    `min_train`: benchmark state of the art is a claim about plentiful data): the best deep model reaches
+    the best figure when it wins or ties the best classical one inside the noise (paired over seeds, each
+    family's best chosen leave one seed out). Smaller image and text datasets, and the other suites, are
+    reported, not judged; when no image or text dataset reaches the scale, the verdict is out-of-regime,
+    saying what the smaller ones would read."""
+    floor = int((entry.get("regime") or {}).get("min_train") or 0)
     named = rows["suite"].isin(NAMED_DOMAINS)
-    judged = family_duels(rows[named])
+    largest = pd.to_numeric(rows["n_train"], errors="coerce").where(rows["status"] == "ok").groupby(
+        [rows["suite"], rows["dataset"]]).transform("max")
+    at_scale = named & (largest >= floor)
+    small = named & ~at_scale
+    judged = family_duels(rows[at_scale])
     with unrecorded():  # reported beside, never counted
+        below = family_duels(rows[small])
         other = family_duels(rows[~named])
-    duels = judged + other
+    duels = judged + below + other
+    if not judged and below:  # what the small ones say, stated as below the claim's scale
+        value = overall([reaches_best(d) for d in below])
+        top = max(d.n_train for d in below)
+        v = verdict(entry, "out-of-regime",
+                    f"would read {value} inside the data run, but below the claim's scale: largest image/text "
+                    f"training set {top:,} < {floor:,}; " + "; ".join(f"{d.suite}/{duel_line(d)}" for d in below),
+                    f"Below the claim's scale (training sets under {floor:,}), not judged:\n\n" + duel_table(below)
+                    + ("\n\nOther domains, not judged:\n\n" + duel_table(other) if other else ""),
+                    scope_of(ok(rows[named])), curves=duel_curves(duels, "best score per family"))
+        v.rule_verdict = value
+        return v
     if not judged:
         shown = ("; other domains (not judged): " + "; ".join(f"{d.suite}/{duel_line(d)}" for d in other)) if other else ""
         return verdict(entry, "inconclusive", "no image or text dataset has finished cells of both families" + shown,
@@ -122,18 +142,23 @@ def best_deep_vs_best_classical(rows: pd.DataFrame, entry: dict) -> Verdict:
     evidence = (f"best deep reaches the best figure on {reached}/{len(judged)} image/text datasets"
                 + (f" (ahead on {leans} more, with too few seeds to decide)" if leans else "") + ": "
                 + "; ".join(f"{d.suite}/{duel_line(d)}" for d in judged))
+    if below:
+        evidence += (f"; below the claim's scale (n < {floor:,}), not judged: "
+                     + "; ".join(f"{d.suite}/{d.dataset} {d.winner}" for d in below))
     if other:
         evidence += "; not judged (other domains): " + "; ".join(f"{d.suite}/{d.dataset} {d.winner}" for d in other)
     missing = [s for s in missing_suites(rows, entry) if s in NAMED_DOMAINS]
     note = f"Suites not run: {', '.join(missing)}." if missing else ""
     detail = ("Judged (image recognition, language):\n\n" + duel_table(judged)
+              + (f"\n\nBelow the claim's scale (training sets under {floor:,}), not judged:\n\n" + duel_table(below)
+                 if below else "")
               + ("\n\nReported, not judged (the article names image recognition and language):\n\n" + duel_table(other)
                  if other else "")
               + "\n\nAn existence claim: a dataset supports when the best deep model wins or ties the best classical "
               "one inside the noise (a tie reaches the best figure), contradicts when the classical one is ahead "
               "beyond it. Regression datasets are scored by test R². " + SELECTION_NOTE)
     return verdict(entry, overall(outcomes), evidence, detail,
-                   scope_of(ok(rows[rows["suite"].isin(NAMED_DOMAINS)]), note),
+                   scope_of(ok(rows[at_scale]), note),
                    curves=duel_curves(duels, "best score per family"))
 
 
