@@ -167,9 +167,26 @@ class Runner:
         try:
             with RunDisplay(self.cell_count(), epochs=self.workers == 1) as display, CellPool(self.workers) as pool:
                 try:
-                    for ds_name, ds_cfg in self.plan.datasets.items():
-                        for seed in self.plan.seeds_for(ds_name):
-                            failed += self.run_dataset(ds_name, ds_cfg, seed, display, pool)
+                    units = [(ds_name, ds_cfg, seed) for ds_name, ds_cfg in self.plan.datasets.items()
+                             for seed in self.plan.seeds_for(ds_name)]
+                    if self.workers > 1:
+                        # One longest-first queue over every dataset and seed, so that the short cells of
+                        # one dataset fill the gaps beside the long ones of another (every task is then
+                        # loaded before the first cell starts).
+                        queue = []
+                        for unit in units:
+                            lost, cells = self.cells_of(*unit, display)
+                            failed += lost
+                            queue += cells
+                        queue.sort(key=lambda c: -c[0])
+                        for _, job in queue:
+                            pool.submit(job)
+                    else:  # in order, one dataset and seed loaded at a time
+                        for unit in units:
+                            lost, cells = self.cells_of(*unit, display)
+                            failed += lost
+                            for _, job in cells:
+                                pool.submit(job)
                 except KeyboardInterrupt:
                     self.cancel.set()
                     raise
@@ -224,9 +241,9 @@ class Runner:
         if self.tracker is not None:
             self.tracker.log_cell(row)
 
-    def run_dataset(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay, pool: CellPool) -> int:
-        """All models on one dataset and seed, submitted to the pool (longest first where several
-        run at once); returns how many cells failed before any ran (a dataset that cannot be had)."""
+    def cells_of(self, ds_name: str, ds_cfg: DictConfig, seed: int, display: RunDisplay) -> tuple[int, list]:
+        """All cells of one dataset and seed, as (expected cost, job for the pool); and how many cells
+        failed before any ran (a dataset that cannot be had: one error row per model, written here)."""
         try:
             full = self.load_task(ds_cfg, seed)
         except (DatasetError, OSError, ValueError, ImportError) as e:
@@ -238,7 +255,7 @@ class Runner:
                 row.update(task_kind=ds_cfg.get("task"), status="error", error=f"dataset: {' '.join(str(e).split())}")  # where it looked, too
                 self.write_row(row)
                 display.end_cell(row)
-            return len(models)
+            return len(models), []
         full.name = ds_name  # the plan's name (a dataset variant's includes its settings)
         mine = self.plan.models_for(ds_name)
         models = [m for m in mine if serves(m, full.kind)]
@@ -250,18 +267,17 @@ class Runner:
         sizes = self.training_sizes(full)
         cells = [(size, model_cfg) for size in sizes for model_cfg in models
                  if size <= self.plan.size_caps.get(str(model_cfg.name), size) or len(sizes) == 1]
-        if self.workers > 1:  # longest first, so that short cells fill the gaps at the end
-            if self.cost is None:
-                self.cost = expected_seconds(Path(self.cfg.paths.results) / self.plan.suite, models)
-            cost = self.cost
-            cells.sort(key=lambda c: -cost(c[1]) * c[0])
+        if self.workers > 1 and self.cost is None:  # only the order depends on it
+            self.cost = expected_seconds(Path(self.cfg.paths.results) / self.plan.suite, models)
         tasks = {size: full.subsample_train(size, seed) for size in sizes}
+        jobs = []
         for size, model_cfg in cells:
             # interpret.sizes=largest: the learning curve's smaller cells skip interpretation
             interpret = self.cfg.interpret.enabled and (size == sizes[-1] or self.cfg.interpret.get("sizes", "all") == "all")
-            pool.submit(lambda alongside, t=tasks[size], m=model_cfg, i=interpret:
-                        self.run_cell(t, ds_cfg, m, seed, display, i, alongside))
-        return 0
+            cost = self.cost(model_cfg) * size if self.cost is not None else 0.0
+            jobs.append((cost, lambda alongside, t=tasks[size], m=model_cfg, i=interpret:
+                         self.run_cell(t, ds_cfg, m, seed, display, i, alongside)))
+        return 0, jobs
 
     def budget_of(self, model_cfg: DictConfig) -> int | None:
         """The random-search budget of one model: its own `n_configs` (a suite's variants over the

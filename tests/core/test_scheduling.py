@@ -96,3 +96,23 @@ def test_two_workers_give_the_same_results_as_one_and_say_so_in_the_rows(run_ben
     assert set(a["workers"]) == {1} and set(a["cells_alongside"]) == {0}
     assert set(b["workers"]) == {2} and set(b["torch_threads"]) == {1}
     assert b["cells_alongside"].max() == 1  # three cells, two at a time: some ran beside another
+
+
+def test_several_workers_run_one_longest_first_queue_over_every_dataset_and_seed(run_bench, monkeypatch):
+    from harness.core.runner import Runner
+
+    started = []
+
+    def record(self, task, ds_cfg, model_cfg, seed, display, interpret=None, alongside=lambda: 0):
+        started.append((task.n_train, seed))
+        return {"status": "ok"}
+
+    monkeypatch.setattr(Runner, "run_cell", record)
+    base = ["profile=smoke", "dataset=digits", "model=gaussian_nb", "scaling=on", "scaling.sizes=[60,120,240]",
+            "scaling.seeds=[0,1]", "resume=false"]
+    run_bench(*base, "hardware.workers=2")
+    # the largest cells of both seeds first: seed 1's 240 does not wait behind seed 0's smaller ones
+    assert started == [(240, 0), (240, 1), (120, 0), (120, 1), (60, 0), (60, 1)], started
+    started.clear()
+    run_bench(*base, "hardware.workers=1")  # one at a time: in order, one seed's task loaded at a time
+    assert [seed for _, seed in started] == [0, 0, 0, 1, 1, 1]
