@@ -25,7 +25,11 @@ PLOT_COLOURS = {"classical": "#1197ab", "deep": "#b8338f"}
 def guarded_plot(draw, d: pd.DataFrame, name: str, caption: str):
     try:
         fig = draw(d)
-        return None if fig is None else Plot(name, caption, png_bytes(fig), vector_bytes(fig))
+        if fig is None:
+            return None
+        png = png_bytes(fig)
+        freeze_layout(fig)
+        return Plot(name, caption, png, vector_bytes(fig))
     except Exception as e:  # noqa: BLE001 - a broken plot never loses the rest of the report
         return note(f"Plot '{name}' could not be drawn: {type(e).__name__}: {e}")
 
@@ -34,6 +38,17 @@ def png_bytes(fig: MplFigure) -> bytes:
     buf = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buf)
     return buf.getvalue()
+
+
+def freeze_layout(fig: MplFigure) -> None:
+    """Keep the layout the first draw computed for the next ones (the SVG and PDF twins): the constrained
+    layout and each `loc="best"` legend's search over positions were most of a report's time, and they
+    would only find the same answer again."""
+    fig.set_layout_engine("none")
+    for legend in [ax.get_legend() for ax in fig.axes]:
+        if legend is not None and legend._loc in (0, "best"):  # 0: matplotlib's code for "best"
+            box = legend.get_window_extent().transformed(legend.axes.transAxes.inverted())
+            legend.set_loc((box.x0, box.y0))
 
 
 # No creation date inside: the same figure gives the same file.
