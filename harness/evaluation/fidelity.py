@@ -8,7 +8,8 @@ settings only, and returns one row per registry entry: bench's mean and standard
 the number of seeds, and the difference in points. A point is a percentage point for accuracies and
 error rates, and 1% of the environment's return range for returns; the difference is signed so that
 positive means bench does better, whichever way the metric points. An entry more than `FLAG_POINTS`
-below its figure is flagged; an entry without rows reads "not run".
+below its figure is flagged; an entry without rows reads "not run", with `largest_run` the largest training
+size the model did run on that dataset (a learning curve capped below the figure's size), if any.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ METRICS = {"accuracy": ("accuracy", lambda v: v, True),
 FIELDS = ("suite", "dataset", "model", "n_train", "metric", "figure", "source", "setting", "bench_setting")
 SOURCE_FIELDS = ("citation", "table", "read_in")
 COLUMNS = ["suite", "dataset", "model", "n_train", "metric", "published", "bench_mean", "bench_std", "n_seeds",
-           "difference_points", "flag", "status", "setting", "bench_setting", "source", "citation", "table", "read_in"]
+           "difference_points", "flag", "status", "largest_run", "setting", "bench_setting", "source", "citation", "table", "read_in"]
 
 
 class PublishedFiguresError(ValueError):
@@ -92,6 +93,11 @@ def points_scale(entry: pd.Series) -> float:
     return 100.0
 
 
+def not_run_text(largest_run) -> str:
+    """What an entry without rows says: not run, and how far its model's learning curve went, if it ran."""
+    return "not run" + (f" (its curve stops at n = {int(largest_run):,})" if pd.notna(largest_run) else "")
+
+
 def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per published figure (COLUMNS), bench's rows beside it: see the module docstring."""
     registry = load_published() if registry is None else registry
@@ -103,14 +109,16 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
     out = []
     for _, entry in registry.iterrows():
         column, compute, higher_better = METRICS[entry["metric"]]
-        mine = ok[(ok["suite"] == entry["suite"]) & (ok["dataset"] == entry["dataset"])
-                  & (ok["model"] == entry["model"]) & (ok["n_train"] == entry["n_train"])] if len(ok) else ok
+        model = ok[(ok["suite"] == entry["suite"]) & (ok["dataset"] == entry["dataset"])
+                   & (ok["model"] == entry["model"])] if len(ok) else ok
+        mine = model[model["n_train"] == entry["n_train"]]
         per_seed = compute(pd.to_numeric(mine[column], errors="coerce")).groupby(mine["seed"]).mean().dropna() \
             if len(mine) and column in mine else pd.Series(dtype=float)
         row = {c: entry.get(c) for c in COLUMNS if c in entry}
         if not len(per_seed):
+            largest = int(model["n_train"].max()) if len(model) else np.nan
             out.append({**row, "bench_mean": np.nan, "bench_std": np.nan, "n_seeds": 0,
-                        "difference_points": np.nan, "flag": False, "status": "not run"})
+                        "difference_points": np.nan, "flag": False, "status": "not run", "largest_run": largest})
             continue
         mean = float(per_seed.mean())
         sign = 1.0 if higher_better else -1.0
@@ -118,5 +126,6 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
         flag = bool(round(difference, 9) < -FLAG_POINTS)  # rounded: 0.885 - 0.90 is -1.5000000000000013 points
         out.append({**row, "bench_mean": mean, "bench_std": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else np.nan,
                     "n_seeds": int(len(per_seed)), "difference_points": difference, "flag": flag,
-                    "status": f"more than {FLAG_POINTS} points below" if flag else "within or above"})
+                    "status": f"more than {FLAG_POINTS} points below" if flag else "within or above",
+                    "largest_run": np.nan})
     return pd.DataFrame(out, columns=COLUMNS)

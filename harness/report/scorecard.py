@@ -124,7 +124,7 @@ def claim_blocks(v) -> list:
 def fidelity_blocks(df: pd.DataFrame) -> list:
     """Bench's baselines beside their published figures on the same data and split
     (baselines/published_figures.yaml, harness/evaluation/fidelity.py)."""
-    from harness.evaluation.fidelity import fidelity_table
+    from harness.evaluation.fidelity import fidelity_table, not_run_text
 
     blocks = [Heading(2, "Baselines against their published figures", "fidelity"),
               Para("Every baseline with a published figure on the same data and split, beside bench's mean over "
@@ -141,7 +141,7 @@ def fidelity_blocks(df: pd.DataFrame) -> list:
     for r in table.itertuples(index=False):
         measured = r.status != "not run"
         bench = (f"{number(r.bench_mean)} ± {number(r.bench_std)} ({r.n_seeds} seed{'s' * (r.n_seeds != 1)})"
-                 if measured else "not run")
+                 if measured else not_run_text(r.largest_run))
         rows.append([r.dataset, r.model, r.metric, str(r.setting), number(r.published), bench,
                      f"{r.difference_points:+.2f}" if measured and pd.notna(r.difference_points) else "–",
                      "below by more than 1.5" if r.flag else ("" if measured else "–"), f"{r.source}: {r.table}"])

@@ -14,6 +14,7 @@ from harness.evaluation.fidelity import (
     PublishedFiguresError,
     fidelity_table,
     load_published,
+    not_run_text,
 )
 from harness.report.sections.fidelity import fidelity_blocks
 from suites import CONFIG_DIR
@@ -128,6 +129,9 @@ def test_only_default_untuned_finished_rows_at_the_figures_training_size_count(r
     table = fidelity_table(other, registry)
     assert (table["status"] == "not run").all() and not table["flag"].any() and (table["n_seeds"] == 0).all()
     assert len(table) == len(registry)
+    minirocket = by_model(table)["minirocket"]  # its curve ran to 25 of the figure's 50 examples
+    assert minirocket["largest_run"] == 25 and not_run_text(minirocket["largest_run"]) == "not run (its curve stops at n = 25)"
+    assert not_run_text(by_model(table)["nn_dtw"]["largest_run"]) == "not run"
 
 
 def test_the_section_appears_only_where_rows_reach_a_figure(registry, monkeypatch):

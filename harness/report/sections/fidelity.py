@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from harness.evaluation.fidelity import FLAG_POINTS, fidelity_table
+from harness.evaluation.fidelity import FLAG_POINTS, fidelity_table, not_run_text
 from harness.report.blocks import Cell, Heading, Para, Table
 
 
@@ -49,6 +49,6 @@ def figure(value: float, metric: str) -> str:
 
 def bench_figure(r) -> str:
     if r.n_seeds == 0:
-        return "–"
+        return not_run_text(r.largest_run) if pd.notna(r.largest_run) else "–"
     spread = "" if math.isnan(r.bench_std) else f" ± {figure(r.bench_std, r.metric)}"
     return f"{figure(r.bench_mean, r.metric)}{spread} ({r.n_seeds} seed{'s' if r.n_seeds > 1 else ''})"
