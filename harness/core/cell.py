@@ -144,6 +144,8 @@ def stop_reason(est) -> str | None:
     n_iter, max_iter = getattr(final, "n_iter_", None), getattr(final, "max_iter", None)
     if n_iter is None or not isinstance(max_iter, (int, float)):
         return None
+    if max_iter <= 0:  # libsvm's -1: no cap, the solver ran to its tolerance
+        return "converged"
     return "iterations" if float(np.max(n_iter)) >= max_iter else "converged"
 
 

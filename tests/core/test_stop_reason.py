@@ -5,6 +5,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from harness.core.cell import loss_still_falling, stop_reason
 
@@ -16,6 +17,8 @@ def test_an_iteration_cap_reached_is_a_budget_and_convergence_is_not():
     assert stop_reason(LogisticRegression(max_iter=5000).fit(X[:300], y[:300])) == "converged"
     assert stop_reason(SimpleNamespace(stop_reason_="early_stopping")) == "early_stopping"
     assert stop_reason(SimpleNamespace()) is None
+    # SVC's max_iter=-1 is "no cap": every fit used to read as budget-bound (n_iter_ >= -1)
+    assert stop_reason(SVC().fit(X[:300], y[:300])) == "converged"
 
 
 def test_a_loss_still_falling_at_the_end_is_flagged():
