@@ -111,7 +111,7 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
         column, compute, higher_better = METRICS[entry["metric"]]
         model = ok[(ok["suite"] == entry["suite"]) & (ok["dataset"] == entry["dataset"])
                    & (ok["model"] == entry["model"])] if len(ok) else ok
-        mine = model[model["n_train"] == entry["n_train"]]
+        mine = model[model["n_train"] == entry["n_train"]] if len(model) else model
         per_seed = compute(pd.to_numeric(mine[column], errors="coerce")).groupby(mine["seed"]).mean().dropna() \
             if len(mine) and column in mine else pd.Series(dtype=float)
         row = {c: entry.get(c) for c in COLUMNS if c in entry}

@@ -35,6 +35,7 @@ class SuiteRun:
     started: str
     ended: str
     seconds: float | None
+    resumed: bool
     commit: str
     machine: str
     load: str
@@ -45,9 +46,16 @@ def suite_runs(df: pd.DataFrame, run_infos: dict[str, dict], root: Path) -> list
     for folder, rows in df.groupby("run", sort=True):
         info = run_infos.get(folder, {})
         started, ended = str(info.get("started") or ""), str(info.get("ended") or "")
-        seconds = None
+        seconds, resumed = None, False
         if started and ended:
-            seconds = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+            first = datetime.fromisoformat(started)
+            # A resumed run copied finished cells from earlier sittings: its time starts at the first of them.
+            reused = rows[rows["reused_from"].fillna("").astype(str) != ""] if "reused_from" in rows else rows.iloc[:0]
+            if len(reused):
+                earliest = pd.to_datetime(reused["cell_started"], format="%Y%m%dT%H%M%S%f", errors="coerce", utc=True).min()
+                if pd.notna(earliest) and earliest < first:
+                    first, resumed = earliest.to_pydatetime(), True
+            seconds = (datetime.fromisoformat(ended) - first).total_seconds()
         machine = info.get("machine") or {}
         cpu = str(machine.get("cpu_model") or "unknown CPU")
         cores = machine.get("cpu_cores")
@@ -56,7 +64,7 @@ def suite_runs(df: pd.DataFrame, run_infos: dict[str, dict], root: Path) -> list
         out.append(SuiteRun(
             suite=str(rows["suite"].iloc[0]), folder=relative(folder, root), cells=len(rows),
             failed=int((rows["status"] != "ok").sum()), seeds=int(rows["seed"].nunique()),
-            started=started, ended=ended, seconds=seconds, commit=str(info.get("git_commit") or "")[:10],
+            started=started, ended=ended, seconds=seconds, resumed=resumed, commit=str(info.get("git_commit") or "")[:10],
             machine=cpu + (f", {cores} cores" if cores else "") + (f", {gpu}" if gpu else ", no GPU"),
             load="" if load is None else f"{float(load):.1f}"))
     return sorted(out, key=lambda r: r.suite)
@@ -174,10 +182,13 @@ def scorecard_blocks(df: pd.DataFrame, run_infos: dict[str, dict], root: Path) -
         total = sum(r.seconds or 0 for r in runs)
         blocks.append(Table(
             ["suite", "cells", "failed", "seeds", "wall time", "load at start", "machine", "commit", "rows"],
-            [[r.suite, str(r.cells), str(r.failed), str(r.seeds), duration(r.seconds), r.load or "–", r.machine,
+            [[r.suite, str(r.cells), str(r.failed), str(r.seeds), duration(r.seconds) + " (resumed)" * r.resumed,
+              r.load or "–", r.machine,
               r.commit or "–", r.folder] for r in runs], right={1, 2, 3, 4, 5}))
         blocks.append(Para(f"In all {len(runs)} suite runs, {sum(r.cells for r in runs):,} cells, "
-                           f"{duration(total)} of wall time (suite by suite, one after another)."))
+                           f"{duration(total)} of wall time (suite by suite, one after another). A resumed run's time "
+                           "runs from the first cell of its earliest sitting (cells it copied keep their start) to "
+                           "its end, pauses between sittings included."))
     else:
         blocks.append(note("No evidence rows are committed yet."))
     from harness.all_suites import load_members

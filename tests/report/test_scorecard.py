@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from harness.claims import load_registry
@@ -76,3 +77,20 @@ def test_the_committed_scorecard_matches_the_committed_evidence(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tmp_path / name)
     assert (tmp_path / "SCORECARD.md").read_text() == render(tmp_path / "results" / "evidence", tmp_path)
+
+
+def test_a_resumed_runs_time_starts_at_the_first_cell_it_copied_from_an_earlier_sitting():
+    from harness.report.scorecard import suite_runs
+
+    def rows(reused: bool) -> pd.DataFrame:
+        return pd.DataFrame([{"run": "r", "suite": "vision", "seed": 0, "status": "ok",
+                              "reused_from": "results/vision/earlier" if reused else None,
+                              "cell_started": "20261204T120000000000"},
+                             {"run": "r", "suite": "vision", "seed": 0, "status": "ok", "reused_from": None,
+                              "cell_started": "20261204T130100000000"}])
+
+    infos = {"r": {"started": "2026-12-04T13:00:00+00:00", "ended": "2026-12-04T13:10:00+00:00"}}
+    (fresh,) = suite_runs(rows(False), infos, Path("."))
+    assert fresh.seconds == 600 and not fresh.resumed
+    (resumed,) = suite_runs(rows(True), infos, Path("."))
+    assert resumed.seconds == 70 * 60 and resumed.resumed
