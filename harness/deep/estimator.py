@@ -102,6 +102,8 @@ class DeepEstimator(BaseEstimator):
             parts.append(f"label smoothing {self.label_smoothing:g}")
         if getattr(self, "channels_last", False):
             parts.append("channels_last")
+        if getattr(self, "augment_shift", 0.0):  # prior knowledge a classical model on pixels does not get
+            parts.append(f"random shifts up to {self.augment_shift:.0%} of the side")
         return ", ".join(parts)
 
     def fit_module(self, criterion: Callable, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor | None,

@@ -305,6 +305,8 @@ def test_torch_classifier_recipe_options_reach_the_module_the_loss_and_the_rows_
     X, y = digits.X_train[:200], digits.y_train[:200]
     plain = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=1, batch_size=32)
     assert plain.recipe_ == "lr 0.001, early stopping, batch 32"
+    shifted = TorchClassifier(module="harness.models.cnn.LeNet5", batch_size=32, augment_shift=0.06)
+    assert shifted.recipe_ == "lr 0.001, early stopping, batch 32, random shifts up to 6% of the side"
     fast = TorchClassifier(module="harness.models.cnn.LeNet5", max_epochs=3, batch_size=32, lr=0.004,
                            schedule="onecycle", label_smoothing=0.1, channels_last=True).fit(X, y)
     assert fast.recipe_ == "one-cycle to lr 0.004 over 3 epochs, batch 32, label smoothing 0.1, channels_last"
