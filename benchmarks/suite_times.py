@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.results.schema import CELL_STARTED_FORMAT
 from harness.results.store import ResultsError, load_run_info, read_run_rows
 
 SLOWEST_PER_SUITE = 3
@@ -100,7 +101,7 @@ def _when(text: str | None) -> datetime | None:
 
 def _cell_time(stamp) -> datetime | None:
     try:
-        return datetime.strptime(str(stamp), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+        return datetime.strptime(str(stamp), CELL_STARTED_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
 

@@ -32,7 +32,7 @@ from harness.data import DatasetError, Task
 from harness.data.task import as_kind, stratified_subset, take
 from harness.core.display import RunDisplay, console, summary_tables
 from harness.core.isolation import call_in_child, run_isolated, start_server
-from harness.results.schema import MEASURES
+from harness.results.schema import CELL_STARTED_FORMAT, MEASURES
 from harness.results.store import RunStore
 from harness.results.tracking import open_tracker
 from harness.core.resume import ResumeIndex, cell_key, code_version, data_fingerprint
@@ -167,26 +167,21 @@ class Runner:
         try:
             with RunDisplay(self.cell_count(), epochs=self.workers == 1) as display, CellPool(self.workers) as pool:
                 try:
-                    units = [(ds_name, ds_cfg, seed) for ds_name, ds_cfg in self.plan.datasets.items()
-                             for seed in self.plan.seeds_for(ds_name)]
-                    if self.workers > 1:
-                        # One longest-first queue over every dataset and seed, so that the short cells of
-                        # one dataset fill the gaps beside the long ones of another (every task is then
-                        # loaded before the first cell starts).
-                        queue = []
-                        for unit in units:
-                            lost, cells = self.cells_of(*unit, display)
+                    # Several workers: one longest-first queue over every dataset and seed, so that the
+                    # short cells of one dataset fill the gaps beside the long ones of another (every task
+                    # is then loaded before the first cell starts). One: in order, one task at a time.
+                    queue = []
+                    for ds_name, ds_cfg in self.plan.datasets.items():
+                        for seed in self.plan.seeds_for(ds_name):
+                            lost, cells = self.cells_of(ds_name, ds_cfg, seed, display)
                             failed += lost
-                            queue += cells
-                        queue.sort(key=lambda c: -c[0])
-                        for _, job in queue:
-                            pool.submit(job)
-                    else:  # in order, one dataset and seed loaded at a time
-                        for unit in units:
-                            lost, cells = self.cells_of(*unit, display)
-                            failed += lost
-                            for _, job in cells:
-                                pool.submit(job)
+                            if self.workers > 1:
+                                queue += cells
+                            else:
+                                for _, job in cells:
+                                    pool.submit(job)
+                    for _, job in sorted(queue, key=lambda c: -c[0]):
+                        pool.submit(job)
                 except KeyboardInterrupt:
                     self.cancel.set()
                     raise
@@ -302,7 +297,7 @@ class Runner:
         "git_commit": self.commit, "code_version": self.code_version,
             "run_id": self.run_id, "job": self.job, "cell_key": None, "reused_from": None,
             "status": "ok", "error": None, **MEASURES,
-            "cell_started": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f"), "cell_seconds": np.nan,
+            "cell_started": datetime.now(timezone.utc).strftime(CELL_STARTED_FORMAT), "cell_seconds": np.nan,
         }
 
     def cell_spec(self, row: dict, model_cfg: DictConfig, seed: int, interpret: bool | None = None) -> CellSpec:

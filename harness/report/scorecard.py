@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harness.report.blocks import Bullets, Cell, Heading, Para, Table, note
+from harness.results.schema import CELL_STARTED_FORMAT
 
 EVIDENCE = Path("results") / "evidence"   # relative to the project root
 SCORECARD = Path("SCORECARD.md")
@@ -52,7 +53,7 @@ def suite_runs(df: pd.DataFrame, run_infos: dict[str, dict], root: Path) -> list
             # A resumed run copied finished cells from earlier sittings: its time starts at the first of them.
             reused = rows[rows["reused_from"].fillna("").astype(str) != ""] if "reused_from" in rows else rows.iloc[:0]
             if len(reused):
-                earliest = pd.to_datetime(reused["cell_started"], format="%Y%m%dT%H%M%S%f", errors="coerce", utc=True).min()
+                earliest = pd.to_datetime(reused["cell_started"], format=CELL_STARTED_FORMAT, errors="coerce", utc=True).min()
                 if pd.notna(earliest) and earliest < first:
                     first, resumed = earliest.to_pydatetime(), True
             seconds = (datetime.fromisoformat(ended) - first).total_seconds()

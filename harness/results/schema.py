@@ -15,6 +15,8 @@ import pandas as pd
 # The identity of a cell: two rows with the same identity in one run are the same experiment.
 IDENTITY = ["suite", "dataset", "model", "variant", "params", "seed", "n_train"]
 STATUSES = ("ok", "error", "timeout", "diverged", "interrupted")
+# `cell_started`: when a cell began, in UTC (also the suffix of its file under cells/).
+CELL_STARTED_FORMAT = "%Y%m%dT%H%M%S%f"
 
 # Columns older results lack, with the value that means "not recorded".
 OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan, "n_parameters": np.nan,
