@@ -13,7 +13,12 @@ comparison has a noise band, and only a change outside it counts:
   workload of the run that measured it (harness/core/calibration.py), so a slower machine is not a
   regression. Compared as the ratio of geometric means, against `time_ratio` or `z` standard
   errors of the log-ratio, whichever is wider; a slowdown must also exceed `min_seconds` in the
-  new run's seconds (a millisecond fit doubling is noise).
+  new run's seconds (a millisecond fit doubling is noise). The calibration workload does not catch
+  every difference of machine or load (a CI runner measured every cell x1.1-1.8 slower than the
+  reference after calibration), so a comparison of at least `DRIFT_MIN_CELLS` cells also divides
+  each cell's ratio by the run-wide drift, the median ratio over all cells: a cell regresses when it
+  slowed beyond the others. A drift beyond `drift_ratio` is not read as the machine's and is left
+  in, so a slowdown of everything still fails.
 - status: a cell that finished in BASE and fails in NEW is a regression.
 
 Exit code 1 when anything regressed, else 0; 2 for unreadable input.
@@ -33,6 +38,7 @@ from harness.tasks import kind_of_rows
 
 MATCH = ["suite", "dataset", "model", "variant", "n_train"]
 TIMES = {"train_seconds": "train", "predict_seconds_per_1k": "predict/1k"}
+DRIFT_MIN_CELLS = 5  # fewer cells than this give no drift worth dividing by
 
 
 def threshold(default: float, help: str, minimum: float = 0.0):
@@ -49,6 +55,8 @@ class Thresholds:
     time_ratio: float = threshold(1.5, "smallest normalised slowdown that counts, as a ratio", minimum=1.0)
     z: float = threshold(3.0, "standard errors of seed noise a change must exceed")
     min_seconds: float = threshold(0.5, "smallest absolute slowdown that counts, in seconds of NEW's time")
+    drift_ratio: float = threshold(2.0, "largest run-wide slowdown (median over cells, after calibration) "
+                                        "read as the machine's and divided out of each cell's", minimum=1.0)
     bpc_rise: float = threshold(0.05, "smallest rise in a language model's bits per character that counts")
     mse_rise: float = threshold(0.002, "smallest rise in a reconstruction's MSE per pixel (pixels in [0, 1]) that counts")
     fd_rise: float = threshold(0.25, "smallest rise of a Fréchet distance (FD) that counts, as a fraction of BASE's "
@@ -133,9 +141,57 @@ def compare_score(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame, compared: t
         rec.setdefault("better", []).append(col)
 
 
+def time_ratios(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame) -> None:
+    """Each time's calibrated ratio of geometric means between the sides, its seed-noise limit and both
+    sides' seconds (in NEW's), into rec."""
+    for col, label in TIMES.items():
+        if col not in b_ok or col not in n_ok:
+            continue
+        tb = (b_ok[col] / b_ok["calibration"]).astype(float)
+        tn = (n_ok[col] / n_ok["calibration"]).astype(float)
+        tb, tn = tb[(tb > 0) & tb.notna()], tn[(tn > 0) & tn.notna()]
+        if not len(tb) or not len(tn):
+            continue
+        lb, slb, kb = _stats(np.log(tb))
+        ln, sln, kn = _stats(np.log(tn))
+        cal_new = float(n_ok["calibration"].median())
+        scale = float(n_ok["n_test"].median()) / 1000 if col == "predict_seconds_per_1k" else 1.0
+        rec.update({f"{label}_ratio": math.exp(ln - lb), f"{label}_log_se": _se(slb, kb, sln, kn),
+                    f"base_{label}_seconds": float(np.exp(lb) * cal_new), f"new_{label}_seconds": float(np.exp(ln) * cal_new),
+                    f"{label}_scale": scale})
+
+
+def run_drift(ratios: list, th: Thresholds) -> float:
+    """The run-wide slowdown to divide out of each cell's ratio: the median over cells, 1 with fewer
+    than DRIFT_MIN_CELLS or beyond `drift_ratio` (then it is not the machine's, see the module doc)."""
+    r = [x for x in ratios if x is not None and not (isinstance(x, float) and math.isnan(x))]
+    if len(r) < DRIFT_MIN_CELLS:
+        return 1.0
+    drift = float(np.exp(np.median(np.log(r))))
+    return drift if 1 / th.drift_ratio <= drift <= th.drift_ratio else 1.0
+
+
+def judge_times(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame, drifts: dict[str, float], th: Thresholds) -> None:
+    """A time that slowed (or sped up) beyond its limit and the run's drift, as a reason (a betterment) in rec."""
+    for label in TIMES.values():
+        if f"{label}_ratio" not in rec:
+            continue
+        drift = drifts[label]
+        ratio = rec[f"{label}_ratio"] / drift
+        limit = max(th.time_ratio, math.exp(th.z * rec[f"{label}_log_se"]))
+        base_s = rec[f"base_{label}_seconds"] * drift  # the base's time on this machine and load
+        seconds_more = (rec[f"new_{label}_seconds"] - base_s) * rec[f"{label}_scale"]
+        rec.update({f"{label}_limit": limit, f"{label}_drift": drift})
+        if ratio > limit and seconds_more > th.min_seconds:
+            beyond = f" beyond the run's x{drift:.2f}" if drift != 1 else ""
+            rec["reasons"].append(f"{label} time x{ratio:.2f}{beyond} (limit x{limit:.2f}, +{seconds_more:.2f} s)")
+        elif ratio < 1 / limit and -seconds_more > th.min_seconds:
+            rec.setdefault("better", []).append(f"{label} time")
+
+
 def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     """One row per matched cell group, with the changes, their bands and a verdict."""
-    out = []
+    out, timed = [], []
     keys = sorted(set(map(tuple, base[MATCH].astype(str).values)) | set(map(tuple, new[MATCH].astype(str).values)))
     b_groups = {k: g for k, g in base.groupby([base[c].astype(str) for c in MATCH])}
     n_groups = {k: g for k, g in new.groupby([new[c].astype(str) for c in MATCH])}
@@ -162,33 +218,16 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
         compared = score_of(b_ok)
         if compared is not None:
             compare_score(rec, b_ok, n_ok, compared, th)
-        for col, label in TIMES.items():
-            if col not in b_ok or col not in n_ok:
-                continue
-            tb = (b_ok[col] / b_ok["calibration"]).astype(float)
-            tn = (n_ok[col] / n_ok["calibration"]).astype(float)
-            tb, tn = tb[(tb > 0) & tb.notna()], tn[(tn > 0) & tn.notna()]
-            if not len(tb) or not len(tn):
-                continue
-            lb, slb, kb = _stats(np.log(tb))
-            ln, sln, kn = _stats(np.log(tn))
-            ratio = math.exp(ln - lb)
-            limit = max(th.time_ratio, math.exp(th.z * _se(slb, kb, sln, kn)))
-            cal_new = float(n_ok["calibration"].median())
-            seconds_more = (math.exp(ln) - math.exp(lb)) * cal_new  # in NEW's seconds
-            if col == "predict_seconds_per_1k":
-                seconds_more *= float(n_ok["n_test"].median()) / 1000
-            rec.update({f"{label}_ratio": ratio, f"{label}_limit": limit,
-                        f"base_{label}_seconds": float(np.exp(lb) * cal_new), f"new_{label}_seconds": float(np.exp(ln) * cal_new)})
-            if ratio > limit and seconds_more > th.min_seconds:
-                rec["reasons"].append(f"{label} time x{ratio:.2f} (limit x{limit:.2f}, +{seconds_more:.2f} s)")
-            elif ratio < 1 / limit and -seconds_more > th.min_seconds:
-                rec.setdefault("better", []).append(f"{label} time")
+        time_ratios(rec, b_ok, n_ok)
+        timed.append((rec, b_ok, n_ok))
+        out.append(rec)
+    drifts = {label: run_drift([rec.get(f"{label}_ratio") for rec, _, _ in timed], th) for label in TIMES.values()}
+    for rec, b_ok, n_ok in timed:
+        judge_times(rec, b_ok, n_ok, drifts, th)
         if rec["reasons"]:
             rec["verdict"] = "regression"
         elif rec.get("better"):
             rec["verdict"] = "improvement"
-        out.append(rec)
     df = pd.DataFrame(out)
     df["reasons"] = df["reasons"].map(lambda r: "; ".join(r))
     if "better" in df:
@@ -205,6 +244,17 @@ def context_warnings(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
                          f"new {sorted(set(new[col].dropna().astype(str)))}")
     if base["calibration"].isna().any() or new["calibration"].isna().any():
         notes.append("a run without calibration: its times are compared unnormalised")
+    return notes
+
+
+def drift_warnings(df: pd.DataFrame) -> list[str]:
+    """The run-wide drift divided out of each cell's time, said once per time."""
+    notes = []
+    for label in TIMES.values():
+        col = f"{label}_drift"
+        if col in df and df[col].notna().any() and (drift := float(df[col].dropna().iloc[0])) != 1:
+            notes.append(f"{label} times are x{drift:.2f} the base's in the median cell after calibration: "
+                         f"read as this machine's and load's and divided out of each cell's ratio")
     return notes
 
 
@@ -289,7 +339,7 @@ def cmd_compare(base: str, new: str, th: Thresholds, markdown: str | None = None
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return 2
     df = compare(b, n, th)
-    warnings = context_warnings(b, n)
+    warnings = context_warnings(b, n) + drift_warnings(df)
     print_table(df, console)
     for w in warnings:
         console.print(f"[yellow]warning:[/] {w}")

@@ -72,6 +72,34 @@ def test_a_slower_model_on_the_same_machine_is(tmp_path):
     assert df.loc["m", "verdict"] == "regression" and "train time x2.25" in df.loc["m", "reasons"]
 
 
+def models(times: dict[str, float]) -> list[dict]:
+    """Three seeds of each named model with this training time."""
+    return [c | {"model": m} for m, t in times.items() for c in seeds([0.9] * 3, train_seconds=t)]
+
+
+def test_a_run_wide_drift_is_divided_out_but_a_cell_beyond_it_is_caught(tmp_path):
+    base = models({f"m{i}": 4.0 for i in range(6)} | {"hgb": 4.0})
+    # the CI runner's case: every cell x1.3 slower after calibration, one x1.9 (x1.46 beyond the run)
+    drifted = models({f"m{i}": 5.2 for i in range(6)} | {"hgb": 7.6})
+    df = verdicts(tmp_path / "a", base, drifted)
+    assert (df["verdict"] == "unchanged").all() and df.loc["m0", "train_drift"] == pytest.approx(1.3)
+    slower = models({f"m{i}": 5.2 for i in range(6)} | {"hgb": 10.4})  # x2 beyond the run
+    df = verdicts(tmp_path / "b", base, slower)
+    assert df.loc["hgb", "verdict"] == "regression" and "x2.00 beyond the run's x1.30" in df.loc["hgb", "reasons"]
+    assert (df.drop(index="hgb")["verdict"] == "unchanged").all()
+
+
+def test_a_slowdown_of_everything_beyond_drift_ratio_still_fails(tmp_path):
+    base = models({f"m{i}": 4.0 for i in range(6)})
+    df = verdicts(tmp_path, base, models({f"m{i}": 10.0 for i in range(6)}))  # x2.5 > drift_ratio 2
+    assert (df["verdict"] == "regression").all() and (df["train_drift"] == 1).all()
+
+
+def test_few_cells_give_no_drift(tmp_path):
+    df = verdicts(tmp_path, models({"a": 4.0, "b": 4.0}), models({"a": 6.8, "b": 6.8}))
+    assert (df["verdict"] == "regression").all()  # x1.7 each, two cells: nothing to divide by
+
+
 def test_millisecond_slowdowns_are_noise(tmp_path):
     df = verdicts(tmp_path, seeds([0.9] * 3, train_seconds=0.01), seeds([0.9] * 3, train_seconds=0.05))
     assert df.loc["m", "verdict"] == "unchanged"  # x5, but +0.04 s is under min_seconds
