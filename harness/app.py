@@ -20,10 +20,9 @@ from rich.markup import escape
 from harness.core.config import ConfigError, compose_config, validate_overrides
 from harness.core.display import console, run_log
 from harness.results import tracking
+from harness.results.store import REFERENCE_ROOT
 
 EXIT_OK, EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-# The committed smoke references (harness/results/reference.py), read here for --split's job order.
-REFERENCE_ROOT = Path("results/reference")
 SPLITTABLE = ("model", "dataset")
 ALL = "all"  # `suite=all`: every suite of suites/all.yaml
 _job_exit_codes: list[int] = []
@@ -280,19 +279,13 @@ def split_overrides(cfg, split: str, overrides: list[str]) -> list[str]:
 
 
 def expected_cost(cfg, suite: str, models: dict):
-    """Sort key: minus the mean cell time of the model in earlier runs of the suite, or else in its
-    committed smoke reference (smaller data, but the same order of costs), or else deep first."""
-    from harness.results.store import ResultsError, load_results
+    """Sort key: the model's measured cost (harness/core/scheduling.py `measured_costs`: earlier runs
+    of the suite, else its committed smoke reference), most first; unmeasured ones deep first."""
+    from harness.core.scheduling import cost_sources, measured_costs
 
-    seconds = {}
-    for source in (Path(cfg.paths.results) / suite, REFERENCE_ROOT / suite):
-        try:
-            seconds = load_results([source]).groupby("model")["cell_seconds"].mean().to_dict()
-            break
-        except (ResultsError, KeyError):
-            continue
+    costs = measured_costs(cost_sources(cfg, suite))
     family = {str(m.name): str(m.get("family", "deep")) for m in models.values()}
-    return lambda name: (-seconds.get(name, 0.0), family.get(name) != "deep")
+    return lambda name: (-costs.get((name, None), 0.0), family.get(name) != "deep")
 
 
 def group_dir(group: str) -> Path:

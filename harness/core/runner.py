@@ -37,7 +37,7 @@ from harness.results.store import RunStore
 from harness.results.tracking import open_tracker
 from harness.core.resume import ResumeIndex, cell_key, code_version, data_fingerprint
 from harness.core.safety import imported_values
-from harness.core.scheduling import CellPool, expected_seconds, resolve_workers, threads_per_cell
+from harness.core.scheduling import CellPool, cost_sources, expected_seconds, resolve_workers, threads_per_cell
 from harness.tasks import default_kinds
 
 log = logging.getLogger("bench")
@@ -263,13 +263,13 @@ class Runner:
         cells = [(size, model_cfg) for size in sizes for model_cfg in models
                  if size <= self.plan.size_caps.get(str(model_cfg.name), size) or len(sizes) == 1]
         if self.workers > 1 and self.cost is None:  # only the order depends on it
-            self.cost = expected_seconds(Path(self.cfg.paths.results) / self.plan.suite, models)
+            self.cost = expected_seconds(cost_sources(self.cfg, self.plan.suite), models)
         tasks = {size: full.subsample_train(size, seed) for size in sizes}
         jobs = []
         for size, model_cfg in cells:
             # interpret.sizes=largest: the learning curve's smaller cells skip interpretation
             interpret = self.cfg.interpret.enabled and (size == sizes[-1] or self.cfg.interpret.get("sizes", "all") == "all")
-            cost = self.cost(model_cfg) * size if self.cost is not None else 0.0
+            cost = self.cost(model_cfg, ds_name) * size if self.cost is not None else 0.0
             jobs.append((cost, lambda alongside, t=tasks[size], m=model_cfg, i=interpret:
                          self.run_cell(t, ds_cfg, m, seed, display, i, alongside)))
         return 0, jobs

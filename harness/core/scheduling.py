@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 
 def available_cores() -> int:
@@ -109,21 +110,42 @@ class CellPool:
             self._running.pop(token, None)
 
 
-def expected_seconds(suite_folder, models) -> Callable[[object], float]:
-    """Cost per training example of each model (its config), for longest-first order: from the earlier
-    runs of the suite where there are some (mean cell seconds over mean training size), else deep
-    models ten times classical ones. Only the order depends on it, never a result."""
+def cost_sources(cfg, suite: str) -> list[Path]:
+    """Where a suite's measured cell costs are read from, first that has rows first."""
+    from harness.results.store import REFERENCE_ROOT
+
+    return [Path(cfg.paths.results) / suite, REFERENCE_ROOT / suite]
+
+
+def measured_costs(sources) -> dict[tuple[str, str | None], float]:
+    """Mean cell seconds per training example, by (model, dataset) and by (model, None) over all its
+    datasets, from the first of `sources` (result folders) that has rows: earlier runs of the suite,
+    else its committed smoke reference (smaller data and budgets, but the same order of costs: a
+    fresh clone's first run is ordered by it too)."""
     from harness.results.store import ResultsError, load_results
 
-    try:
-        df = load_results([suite_folder])
-        per_model = df.groupby("model").apply(lambda g: g["cell_seconds"].mean() / max(g["n_train"].mean(), 1)).to_dict()
-    except (ResultsError, KeyError, ValueError, OSError):
-        per_model = {}
+    for source in sources:
+        try:
+            df = load_results([source])
+            per_example = df["cell_seconds"] / df["n_train"].clip(lower=1)
+        except (ResultsError, KeyError, ValueError, OSError):
+            continue
+        costs = {(m, d): float(v) for (m, d), v in per_example.groupby([df["model"], df["dataset"]]).mean().items()}
+        costs |= {(m, None): float(v) for m, v in per_example.groupby(df["model"]).mean().items()}
+        return {k: v for k, v in costs.items() if not math.isnan(v)}
+    return {}
 
-    def cost(model_cfg) -> float:
-        known = per_model.get(str(model_cfg.name))
-        if known is not None and not math.isnan(known):
-            return float(known)
+
+def expected_seconds(sources, models) -> Callable[[object, str], float]:
+    """Cost per training example of a model (its config) on a dataset, for longest-first order:
+    measured (`measured_costs`) on that dataset, else on the model's others, else deep models ten
+    times classical ones. Only the order depends on it, never a result."""
+    costs = measured_costs(sources)
+
+    def cost(model_cfg, dataset: str) -> float:
+        name = str(model_cfg.name)
+        known = costs.get((name, dataset), costs.get((name, None)))
+        if known is not None:
+            return known
         return 1e-2 if str(model_cfg.get("family", "deep")) == "deep" else 1e-3
     return cost

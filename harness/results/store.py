@@ -17,6 +17,8 @@ import pandas as pd
 
 from harness.results.schema import IDENTITY, STATUSES  # noqa: F401 - the store's identity of a row
 
+# The committed smoke references (harness/results/reference.py); also what orders a first run's cells.
+REFERENCE_ROOT = Path("results/reference")
 ALL_INDEX = "all.json"  # in results/all/<stamp>/: the suites' run folders of one `bench run suite=all`
 
 

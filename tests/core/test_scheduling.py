@@ -116,3 +116,28 @@ def test_several_workers_run_one_longest_first_queue_over_every_dataset_and_seed
     started.clear()
     run_bench(*base, "hardware.workers=1")  # one at a time: in order, one seed's task loaded at a time
     assert [seed for _, seed in started] == [0, 0, 0, 1, 1, 1]
+
+
+def test_cell_costs_come_from_earlier_runs_else_the_committed_reference_else_the_family(tmp_path):
+    from omegaconf import OmegaConf
+
+    from harness.core.scheduling import expected_seconds
+
+    def rows(folder, cells):
+        folder.mkdir(parents=True)
+        pd.DataFrame([{"model": m, "dataset": d, "n_train": n, "cell_seconds": s, "status": "ok"}
+                      for m, d, n, s in cells]).to_parquet(folder / "results.parquet")
+        return folder
+
+    cnn, hgb, nb = (OmegaConf.create({"name": n, "family": f}) for n, f in
+                    (("cnn", "deep"), ("hist_gradient_boosting", "classical"), ("gaussian_nb", "classical")))
+    # the vision reference's shape: boosting costs most per example on mnist5k, though classical
+    reference = rows(tmp_path / "reference" / "vision", [("cnn", "mnist5k", 300, 2.1), ("cnn", "digits", 300, 0.5),
+                                                      ("hist_gradient_boosting", "mnist5k", 300, 9.4),
+                                                      ("hist_gradient_boosting", "digits", 300, 1.0)])
+    cost = expected_seconds([tmp_path / "no-runs-yet", reference], [cnn, hgb, nb])
+    assert cost(hgb, "mnist5k") > cost(cnn, "mnist5k") > cost(hgb, "digits")
+    assert cost(hgb, "fashion_mnist") == pytest.approx((9.4 + 1.0) / 600)  # the model's other datasets
+    assert cost(nb, "mnist5k") == 1e-3 and cost(OmegaConf.create({"name": "vae"}), "digits") == 1e-2  # unmeasured
+    earlier = rows(tmp_path / "results" / "vision", [("hist_gradient_boosting", "mnist5k", 4000, 4.0)])
+    assert expected_seconds([earlier, reference], [hgb])(hgb, "mnist5k") == pytest.approx(1e-3)
