@@ -5,7 +5,10 @@ build each estimator from its config, fit, predict, score. `bench run` does the 
 everything the harness adds: config validation, provenance, per-cell Parquet writes, memory
 sampling, progress display, summary tables and the report. Both run in this process; the order
 alternates over repeats. Besides the end-to-end ratio, the time inside cells (load, fit, predict,
-score) is compared, which separates per-cell overhead from the fixed cost of start-up and report.
+score) is compared, which separates per-cell overhead from the fixed cost of start-up and report,
+and, per cell, the fit alone (bench's `train_seconds` against the plain fit), which separates a
+slower fit (threads, the memory sampler) from what a cell adds around it (its process, the data's
+trip to it, metrics).
 """
 from __future__ import annotations
 
@@ -23,12 +26,12 @@ from harness.results.store import load_results
 from harness.core.cell import build_estimator, set_seed
 
 
-def plain_script(overrides: list[str]) -> tuple[float, float]:
-    """(total wall seconds, seconds spent fitting and predicting)."""
+def plain_script(overrides: list[str]) -> tuple[float, float, dict]:
+    """(total wall seconds, seconds spent fitting and predicting, fit seconds per (dataset, model))."""
     t0 = time.perf_counter()
     plan = resolve_plan(compose_config(overrides))
-    in_cells = 0.0
-    for ds_cfg in plan.datasets.values():
+    in_cells, fits = 0.0, {}
+    for ds_name, ds_cfg in plan.datasets.items():
         for seed in plan.seeds:
             task = instantiate(ds_cfg.load, seed=seed, _convert_="all")
             for model_cfg in plan.models.values():
@@ -36,20 +39,38 @@ def plain_script(overrides: list[str]) -> tuple[float, float]:
                 set_seed(seed)
                 est = build_estimator(model_cfg, seed, "cpu", None)
                 est.fit(task.X_train, task.y_train)
+                f1 = time.perf_counter()
                 (est.predict(task.X_test) == task.y_test).mean()
                 in_cells += time.perf_counter() - c0
-    return time.perf_counter() - t0, in_cells
+                key = (str(ds_name), str(model_cfg.name), len(task.y_train))
+                fits[key] = fits.get(key, 0.0) + f1 - c0
+    return time.perf_counter() - t0, in_cells, fits
 
 
-def bench_run(overrides: list[str]) -> tuple[float, float]:
-    """(total wall seconds of `bench run`, seconds inside its cells from the rows it wrote)."""
+def bench_run(overrides: list[str]) -> tuple[float, float, dict]:
+    """(total wall seconds of `bench run`, seconds inside its cells from the rows it wrote, fit
+    seconds per (dataset, model))."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         code = bench_main(["run", *overrides, f"paths.results={tmp}"])
         elapsed = time.perf_counter() - t0
         assert code == 0, f"bench run failed with exit code {code}"
         rows = load_results([Path(tmp)])
-    return elapsed, float(rows["cell_seconds"].sum())
+    fits = rows.groupby(["dataset", "model", "n_train"])["train_seconds"].sum().to_dict()
+    return elapsed, float(rows["cell_seconds"].sum()), fits
+
+
+def print_fits(plain: dict, bench: dict) -> None:
+    """Per cell, the fit alone in each, largest difference first, and the fits' total ratio."""
+    keys = sorted(set(plain) & set(bench), key=lambda k: -(bench[k] - plain[k]))
+    if not keys:  # a profile that subsamples the training split: the plain script fits the whole split
+        print("\nno cell trained on the same data in both (does the profile subsample?): fits not compared")
+        return
+    print(f"\n{'fit alone (s)':<40}{'plain':>9}{'bench':>9}{'ratio':>8}")
+    for k in keys:
+        print(f"{k[0] + ' ' + k[1]:<40}{plain[k]:>9.2f}{bench[k]:>9.2f}{bench[k] / max(plain[k], 1e-9):>8.2f}")
+    p, b = sum(plain[k] for k in keys), sum(bench[k] for k in keys)
+    print(f"{'all fits':<40}{p:>9.1f}{b:>9.1f}{b / p:>8.3f}")
 
 
 def main():
@@ -63,11 +84,14 @@ def main():
             results[kind].append(plain_script(args.overrides) if kind == "plain" else bench_run(args.overrides))
     (p_total, p_cells), (b_total, b_cells) = (
         tuple(statistics.median(x[i] for x in results[k]) for i in (0, 1)) for k in ("plain", "bench"))
+    p_fits, b_fits = ({key: statistics.median(x[2][key] for x in results[k]) for key in results[k][0][2]}
+                      for k in ("plain", "bench"))
     print(f"overrides: {' '.join(args.overrides)}   repeats: {args.repeats} (medians)")
     print(f"{'':<22}{'plain':>10}{'bench':>10}{'ratio':>8}")
     print(f"{'end to end (s)':<22}{p_total:>10.1f}{b_total:>10.1f}{b_total / p_total:>8.3f}")
     print(f"{'inside cells (s)':<22}{p_cells:>10.1f}{b_cells:>10.1f}{b_cells / p_cells:>8.3f}")
     print(f"{'outside cells (s)':<22}{p_total - p_cells:>10.1f}{b_total - b_cells:>10.1f}")
+    print_fits(p_fits, b_fits)
 
 
 if __name__ == "__main__":
