@@ -107,13 +107,15 @@ def best_key(d: pd.DataFrame, family: str, metric: str = "accuracy") -> str | No
     return scores.idxmax() if len(scores) else None
 
 
-def paired(a: pd.Series, b: pd.Series, log: bool = False) -> PairedDifference:
-    """a - b over the seeds both have (on log values when `log`: the difference is a log ratio)."""
+def paired(a: pd.Series, b: pd.Series, log: bool = False, lower_is_better: bool = False) -> PairedDifference:
+    """a - b over the seeds both have (on log values when `log`: the difference is a log ratio).
+    `lower_is_better` (a distance, an error): the side with the larger value lost, for the budget check."""
     cells = (a.attrs.get("cells", ()), b.attrs.get("cells", ()))
     a, b = a.align(b, join="inner")
     if log:
         a, b = np.log(a.clip(lower=1e-9)), np.log(b.clip(lower=1e-9))
-    return replace(paired_difference(a.to_numpy(), b.to_numpy()), a_cells=cells[0], b_cells=cells[1])
+    return replace(paired_difference(a.to_numpy(), b.to_numpy()), a_cells=cells[0], b_cells=cells[1],
+                   higher_is_better=not lower_is_better)
 
 
 # ---------------------------------------------------------------- text

@@ -165,15 +165,16 @@ class Recorder:
         if decision in (BETTER, WORSE) and self.survives is not None and i < len(self.survives) and not self.survives[i]:
             decision = UNDECIDED
         self.records.append({"n": diff.n, "p": diff.p_value, "decision": decision,
-                             "a": tuple(diff.a_cells), "b": tuple(diff.b_cells)})
+                             "a": tuple(diff.a_cells), "b": tuple(diff.b_cells), "higher_is_better": diff.higher_is_better})
         return decision
 
     def losers(self) -> set:
         """(dataset, key) cells on the losing side of a decided comparison."""
         out = set()
         for r in self.records:
-            if r["decision"] in (BETTER, WORSE):
-                out |= set(r["b"] if r["decision"] == BETTER else r["a"])
+            if r["decision"] in (BETTER, WORSE):  # BETTER: a's value is the higher one
+                a_higher = r["decision"] == BETTER
+                out |= set(r["b"] if a_higher == r.get("higher_is_better", True) else r["a"])
         return out
 
 

@@ -27,7 +27,8 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, int]
 class PairedDifference:
     """a - b over aligned seeds, with a Student-t interval. `winner` is 'tie' when the interval holds 0.
     With one seed there is no interval and no test: `single_seed` is set (lo = hi = the point).
-    `a_cells`/`b_cells` name the (dataset, configuration) cells behind each side, where known."""
+    `a_cells`/`b_cells` name the (dataset, configuration) cells behind each side, where known;
+    `higher_is_better` says which side of a decided difference lost (False for a Fréchet distance)."""
     mean: float
     lo: float
     hi: float
@@ -39,6 +40,7 @@ class PairedDifference:
     confidence: float = 0.95
     a_cells: tuple = ()
     b_cells: tuple = ()
+    higher_is_better: bool = True
 
 
 def paired_difference(a, b, confidence: float = 0.95) -> PairedDifference:

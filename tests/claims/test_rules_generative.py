@@ -82,3 +82,18 @@ def test_a_generator_still_improving_its_frechet_distance_at_its_cap_makes_a_ver
     settled = verdict_of("A7-gan", rows("plateau"))
     assert settled.verdict == "contradicted", settled.evidence
     assert "stopped by plateau" in settled.conditions.budgets["gan"]
+
+
+def test_the_loser_of_a_frechet_distance_is_the_side_with_the_larger_one():
+    """A diffusion model behind the GAN (a larger distance) while still improving at its step cap: A8
+    stays mixed and says that part rests on the DDPM at its budget, not on the GAN (a distance is
+    lower-is-better, so the side with the higher value lost)."""
+    seeds = (0, 1, 2, 3, 4)
+    steady = lambda base, spread: lambda s: base * (1 + spread * (1, -1, 0.5, -0.5, 0)[s])  # noqa: E731
+    df = generation_rows({"gan": steady(10, 0.05), "vae": steady(40, 0.3), "ddpm": steady(30, 0.05)}, seeds=seeds)
+    for model in ("gan", "ddpm"):
+        at = df["model"] == model
+        df.loc[at, "params"] = '{"max_steps": 3000, "fd_every": 200}'
+        df.loc[at, "steps"], df.loc[at, "stop_reason"], df.loc[at, "fd_best_step"] = 3000, "steps", 3000
+    v = verdict_of("A8-diffusion", df)
+    assert v.verdict == "mixed" and "still learning at its budget (ddpm on digits, ddpm on mnist5k)" in v.evidence, v.evidence

@@ -70,7 +70,7 @@ def gan_quality(rows: pd.DataFrame, entry: dict) -> Verdict:
             continue
         pairs = []
         for rival in rivals:
-            fd = paired(seed_scores(g, rival, "frechet_distance"), seed_scores(g, gan, "frechet_distance"), log=True)
+            fd = paired(seed_scores(g, rival, "frechet_distance"), seed_scores(g, gan, "frechet_distance"), log=True, lower_is_better=True)
             fd_side = outcome(fd, FD_LOG_GAP)  # 'a': the rival's distance is the larger one
             pr = [paired(seed_scores(g, gan, m), seed_scores(g, rival, m)) for m in ("precision", "recall")]
             pr_sides = [outcome(x, PR_GAP) for x in pr]
@@ -135,7 +135,7 @@ def diffusion_quality_stability(rows: pd.DataFrame, entry: dict) -> Verdict:
             continue
         parts, texts, quality_cell, spread_cells = [], [], "–", ["–", "–", "–"]
         if gan is not None:
-            fd = paired(seed_scores(g, gan, "frechet_distance"), seed_scores(g, diffusion, "frechet_distance"), log=True)
+            fd = paired(seed_scores(g, gan, "frechet_distance"), seed_scores(g, diffusion, "frechet_distance"), log=True, lower_is_better=True)
             behind = outcome(fd, FD_LOG_GAP) == "b"  # the GAN's distance lower beyond the noise
             parts.append(CONTRADICTS if behind else SUPPORTS if fd.n else UNKNOWN)
             quality_cell = fd_ratio(fd)

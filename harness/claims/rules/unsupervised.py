@@ -40,7 +40,7 @@ def reconstruction_comparisons(rows: pd.DataFrame) -> tuple[list[str], list[list
                     continue
                 a = pd.to_numeric(ae[metric], errors="coerce").groupby(ae["seed"]).mean().dropna()
                 b = pd.to_numeric(other[metric], errors="coerce").groupby(other["seed"]).mean().dropna()
-                diff = paired(a, b, log=log)
+                diff = paired(a, b, log=log, lower_is_better=not better)
                 if diff.n == 0:
                     continue
                 result = comparison(diff, gap, better)
@@ -144,7 +144,7 @@ def dbn_reproduction(data: pd.DataFrame, entry: dict) -> Verdict:
             if dbn.empty or gmm.empty:
                 continue
             a, b = (m.groupby("seed")["frechet_distance"].mean() for m in (dbn, gmm))
-            diff = paired(a, b, log=True)
+            diff = paired(a, b, log=True, lower_is_better=True)
             if diff.n == 0:
                 continue
             behind = comparison(diff, FD_LOG_GAP, higher_is_better=False) == CONTRADICTS
