@@ -28,7 +28,8 @@ _context: mp.context.BaseContext | None = None
 # is what torch imports lazily on a module's first forward call: 2 s per cell process without it.
 # A child re-runs the program's main module; under `bench` that imports harness.cli, a thin parser
 # over harness.app: preloading harness.app spares each cell 44 ms of imports (harness.cli adds 12).
-PRELOAD = ["harness.core.isolation", "harness.app", "torch._dynamo"]
+# harness.core.warm fills the caches a cell's first fit would otherwise fill inside its timing.
+PRELOAD = ["harness.core.isolation", "harness.app", "torch._dynamo", "harness.core.warm"]
 MAX_WARNINGS = 20  # distinct warnings a cell sends back (a warning raised per sample would flood the log)
 
 
