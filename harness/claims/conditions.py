@@ -43,6 +43,8 @@ def budget_of(row: pd.Series) -> tuple[str, bool]:
         parts.append(f"{int(used)}/{int(limit)} {unit}")
         bound |= float(used) >= float(limit)
     reason = row.get("stop_reason")
+    # the model's own decision to stop: a loss still falling then does not make the budget bind
+    decided = isinstance(reason, str) and reason in ("solved", "early_stopping", "converged", "plateau")
     if isinstance(reason, str) and reason:  # recorded: it says what ended training, better than a count
         bound = reason in ("epochs", "steps", "seconds", "iterations", "time_limit")
         parts.append(f"stopped by {reason}")
@@ -54,7 +56,7 @@ def budget_of(row: pd.Series) -> tuple[str, bool]:
     for flag in ("budget_hit", "loss_still_falling"):
         value = row.get(flag)
         if value is not None and not pd.isna(value) and bool(value):
-            bound = True
+            bound |= not (decided and flag == "loss_still_falling")
             parts.append("loss still falling" if flag == "loss_still_falling" else "time cap hit")
     curve = row.get("learning_curve")
     if isinstance(curve, str) and curve:

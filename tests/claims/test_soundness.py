@@ -147,3 +147,15 @@ def test_a_one_cycle_recipe_that_ran_its_planned_epochs_finished_rather_than_hit
     row = pd.Series({"params": '{"max_epochs": 12, "schedule": "onecycle"}', "epochs": 12, "stop_reason": "schedule"})
     assert budget_of(row) == ("12/12 epochs, stopped by schedule", False)
     assert budget_of(row.copy().replace({"schedule": "time_limit"}))[1]
+
+
+def test_a_model_that_stopped_because_it_solved_the_task_was_not_cut_short_by_its_budget():
+    """The memory suite's networks stop once they solve the task (stop_reason "solved"), often while
+    their loss still falls: that is the model finishing, not a budget binding. Stopped by its step cap
+    with a falling loss, it was still learning."""
+    from harness.claims.conditions import budget_of
+
+    row = pd.Series({"params": '{"max_steps": 3000}', "train_steps": 800, "stop_reason": "solved",
+                     "loss_still_falling": True})
+    assert budget_of(row)[1] is False
+    assert budget_of(row.copy().replace({"solved": "steps"}))[1] is True
