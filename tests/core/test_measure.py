@@ -35,18 +35,10 @@ def _refuse():
     raise OSError("clear_refs not writable here")
 
 
-def _first_call_caches() -> tuple[int, int]:
-    from narwhals.plugins import _discover_entrypoints
-
-    from harness.tasks import kinds
-
-    return kinds.cache_info().currsize, _discover_entrypoints.cache_info().currsize
-
-
 def test_a_cell_process_starts_with_the_first_call_caches_filled():
     """A cell's timed fit must not pay for filling process-wide caches (the task kinds' registry,
     scikit-learn's lookup of narwhals' plugins: 70 ms of a 10 ms fit): the forkserver fills them."""
-    from harness.core.isolation import call_in_child, start_server
+    from harness.core.isolation import caches_warm, call_in_child, start_server
 
     start_server()
-    assert call_in_child(_first_call_caches, threads=1) == (1, 1)
+    assert call_in_child(caches_warm, threads=1)
