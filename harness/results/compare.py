@@ -15,10 +15,10 @@ comparison has a noise band, and only a change outside it counts:
   errors of the log-ratio, whichever is wider; a slowdown must also exceed `min_seconds` in the
   new run's seconds (a millisecond fit doubling is noise). The calibration workload does not catch
   every difference of machine or load (a CI runner measured every cell x1.1-1.8 slower than the
-  reference after calibration), so a comparison of at least `DRIFT_MIN_CELLS` cells also divides
-  each cell's ratio by the run-wide drift, the median ratio over all cells: a cell regresses when it
-  slowed beyond the others. A drift beyond `drift_ratio` is not read as the machine's and is left
-  in, so a slowdown of everything still fails.
+  reference after calibration), so a comparison of at least `DRIFT_MIN_CELLS` cells of `min_seconds`
+  or more also divides each cell's ratio by the run-wide drift, the median ratio over those cells: a
+  cell regresses when it slowed beyond the others. Only a slowdown is divided out, and one beyond
+  `drift_ratio` is not read as the machine's and is left in, so a slowdown of everything still fails.
 - status: a cell that finished in BASE and fails in NEW is a regression.
 
 Exit code 1 when anything regressed, else 0; 2 for unreadable input.
@@ -161,14 +161,18 @@ def time_ratios(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame) -> None:
                     f"{label}_scale": scale})
 
 
-def run_drift(ratios: list, th: Thresholds) -> float:
-    """The run-wide slowdown to divide out of each cell's ratio: the median over cells, 1 with fewer
-    than DRIFT_MIN_CELLS or beyond `drift_ratio` (then it is not the machine's, see the module doc)."""
-    r = [x for x in ratios if x is not None and not (isinstance(x, float) and math.isnan(x))]
+def run_drift(recs: list[dict], label: str, th: Thresholds) -> float:
+    """The run-wide slowdown to divide out of each cell's `label` time: the median ratio over cells
+    that took at least `min_seconds` on both sides (below it a cell's time is mostly fixed costs, not
+    the machine's speed). 1 with fewer than DRIFT_MIN_CELLS such cells, for a faster run (a cell that
+    kept its time while others sped up is not slower than before), or beyond `drift_ratio` (then it
+    is not the machine's, see the module doc)."""
+    r = [rec[f"{label}_ratio"] for rec in recs if f"{label}_ratio" in rec
+         and min(rec[f"base_{label}_seconds"], rec[f"new_{label}_seconds"]) * rec[f"{label}_scale"] >= th.min_seconds]
     if len(r) < DRIFT_MIN_CELLS:
         return 1.0
     drift = float(np.exp(np.median(np.log(r))))
-    return drift if 1 / th.drift_ratio <= drift <= th.drift_ratio else 1.0
+    return drift if 1 <= drift <= th.drift_ratio else 1.0
 
 
 def judge_times(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame, drifts: dict[str, float], th: Thresholds) -> None:
@@ -221,7 +225,7 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
         time_ratios(rec, b_ok, n_ok)
         timed.append((rec, b_ok, n_ok))
         out.append(rec)
-    drifts = {label: run_drift([rec.get(f"{label}_ratio") for rec, _, _ in timed], th) for label in TIMES.values()}
+    drifts = {label: run_drift([rec for rec, _, _ in timed], label, th) for label in TIMES.values()}
     for rec, b_ok, n_ok in timed:
         judge_times(rec, b_ok, n_ok, drifts, th)
         if rec["reasons"]:

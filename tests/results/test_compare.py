@@ -95,6 +95,17 @@ def test_a_slowdown_of_everything_beyond_drift_ratio_still_fails(tmp_path):
     assert (df["verdict"] == "regression").all() and (df["train_drift"] == 1).all()
 
 
+def test_a_faster_run_or_millisecond_cells_give_no_drift(tmp_path):
+    """Only a slowdown of cells long enough to measure the machine is divided out: a run where the
+    others sped up (a fixed cost gone, an idle machine) does not make a cell that kept its time slow."""
+    base = models({f"m{i}": 4.0 for i in range(6)} | {"hgb": 4.0})
+    df = verdicts(tmp_path / "a", base, models({f"m{i}": 2.0 for i in range(6)} | {"hgb": 4.0}))
+    assert df.loc["hgb", "verdict"] == "unchanged" and df.loc["hgb", "train_drift"] == 1
+    tiny = models({f"m{i}": 0.05 for i in range(6)} | {"hgb": 4.0, "rf": 4.0})
+    df = verdicts(tmp_path / "b", tiny, models({f"m{i}": 0.10 for i in range(6)} | {"hgb": 6.8, "rf": 6.8}))
+    assert (df.loc[["hgb", "rf"], "verdict"] == "regression").all()  # x1.7: the x2 of 50 ms cells is no drift
+
+
 def test_few_cells_give_no_drift(tmp_path):
     df = verdicts(tmp_path, models({"a": 4.0, "b": 4.0}), models({"a": 6.8, "b": 6.8}))
     assert (df["verdict"] == "regression").all()  # x1.7 each, two cells: nothing to divide by
