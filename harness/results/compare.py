@@ -175,7 +175,7 @@ def run_drift(recs: list[dict], label: str, th: Thresholds) -> float:
     return drift if 1 <= drift <= th.drift_ratio else 1.0
 
 
-def judge_times(rec: dict, b_ok: pd.DataFrame, n_ok: pd.DataFrame, drifts: dict[str, float], th: Thresholds) -> None:
+def judge_times(rec: dict, drifts: dict[str, float], th: Thresholds) -> None:
     """A time that slowed (or sped up) beyond its limit and the run's drift, as a reason (a betterment) in rec."""
     for label in TIMES.values():
         if f"{label}_ratio" not in rec:
@@ -223,11 +223,11 @@ def compare(base: pd.DataFrame, new: pd.DataFrame, th: Thresholds) -> pd.DataFra
         if compared is not None:
             compare_score(rec, b_ok, n_ok, compared, th)
         time_ratios(rec, b_ok, n_ok)
-        timed.append((rec, b_ok, n_ok))
+        timed.append(rec)
         out.append(rec)
-    drifts = {label: run_drift([rec for rec, _, _ in timed], label, th) for label in TIMES.values()}
-    for rec, b_ok, n_ok in timed:
-        judge_times(rec, b_ok, n_ok, drifts, th)
+    drifts = {label: run_drift(timed, label, th) for label in TIMES.values()}
+    for rec in timed:
+        judge_times(rec, drifts, th)
         if rec["reasons"]:
             rec["verdict"] = "regression"
         elif rec.get("better"):
