@@ -124,10 +124,11 @@ def test_submitit_local_sweep_lands_in_one_results_set(run_bench):
 
 
 def test_ctrl_c_with_cells_side_by_side_stops_them_and_keeps_every_finished_cell(tmp_results):
-    # the CNN (500 epochs) runs first, longest first; the classical cells finish beside it
+    # the CNN (5,000 epochs: it must outlast two classical cells even on a loaded machine, where 500
+    # once finished first) runs first, longest first; the classical cells finish beside it
     args = [*SMALL, "suite.models=[gaussian_nb,knn,cnn,logistic_regression,decision_tree]", "seed=0",
-            "profile.max_epochs=500", "profile.patience=500", "hardware.workers=2",
-            "++suite.profiles.smoke.overrides.cnn.estimator.max_epochs=500"]  # vision's smoke recipe says 2
+            "profile.max_epochs=5000", "profile.patience=5000", "hardware.workers=2",
+            "++suite.profiles.smoke.overrides.cnn.estimator.max_epochs=5000"]  # vision's smoke recipe says 2
     proc = bench_process(tmp_results, *args)
     cells = cells_folder_once_two_finish(tmp_results)
     workers = psutil.Process(proc.pid).children(recursive=True)
