@@ -127,13 +127,12 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
         v.evidence = (f"would read {v.rule_verdict}, but the two implementations of the same model disagree ({names}: "
                       f"{'; '.join(p.text() for p in faults)}), so the evidence rests on one hand-written model that "
                       f"its second implementation does not reproduce; {v.evidence}")
+    still_learning = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
     if v.verdict in DECISIVE and bound:
-        names = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
         v.rule_verdict, v.verdict = v.verdict, "budget-limited"
-        v.evidence = f"would read {v.rule_verdict}, but the losing side was still learning at its budget ({names}); {v.evidence}"
+        v.evidence = f"would read {v.rule_verdict}, but the losing side was still learning at its budget ({still_learning}); {v.evidence}"
     elif v.verdict == "mixed" and bound:  # the verdict stands, but a part of it may move with more budget
-        names = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
-        v.evidence = f"in part on a losing side still learning at its budget ({names}); {v.evidence}"
+        v.evidence = f"in part on a losing side still learning at its budget ({still_learning}); {v.evidence}"
     if v.verdict in JUDGED and short:
         v.rule_verdict, v.verdict = v.rule_verdict or v.verdict, "out-of-regime"
         v.evidence = f"would read {v.rule_verdict} inside the data run, but below the claim's scale: {short}; {v.evidence}"

@@ -263,7 +263,7 @@ class Runner:
         cells = [(size, model_cfg) for size in sizes for model_cfg in models
                  if size <= self.plan.size_caps.get(str(model_cfg.name), size) or len(sizes) == 1]
         if self.workers > 1 and self.cost is None:  # only the order depends on it
-            self.cost = expected_seconds(cost_sources(self.cfg, self.plan.suite), models)
+            self.cost = expected_seconds(cost_sources(self.cfg, self.plan.suite))
         tasks = {size: full.subsample_train(size, seed) for size in sizes}
         jobs = []
         for size, model_cfg in cells:

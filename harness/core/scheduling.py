@@ -136,7 +136,7 @@ def measured_costs(sources) -> dict[tuple[str, str | None], float]:
     return {}
 
 
-def expected_seconds(sources, models) -> Callable[[object, str], float]:
+def expected_seconds(sources) -> Callable[[object, str], float]:
     """Cost per training example of a model (its config) on a dataset, for longest-first order:
     measured (`measured_costs`) on that dataset, else on the model's others, else deep models ten
     times classical ones. Only the order depends on it, never a result."""
