@@ -51,8 +51,10 @@ def budget_of(row: pd.Series) -> tuple[str, bool]:
     best_step = row.get("fd_best_step")  # a generator checked along training (harness/deep/generative.py)
     if best_step is not None and not pd.isna(best_step):
         parts.append(f"Fréchet distance best at step {int(best_step)}")
-    if params.get("budget_seconds") or params.get("time_limit"):
-        parts.append(f"≤{params.get('budget_seconds') or params.get('time_limit')} s")
+    if params.get("budget_seconds"):
+        parts.append(f"≤{params['budget_seconds']} {'CPU-s' if params.get('budget_clock') == 'cpu' else 's'}")
+    elif params.get("time_limit"):
+        parts.append(f"≤{params['time_limit']} s")
     for flag in ("budget_hit", "loss_still_falling"):
         value = row.get(flag)
         if value is not None and not pd.isna(value) and bool(value):

@@ -55,9 +55,10 @@ def neural_lm(kind: str, vocab_size: int, seq_len: int, embed_dim: int = 64, wid
 
 def train_lm(model: nn.Module, ids: torch.Tensor, seconds: float | None, seq_len: int, batch_size: int, lr: float,
              generator: torch.Generator, max_steps: int | None = None,
-             on_epoch: Callable[..., None] | None = None) -> list[float]:
-    """AdamW on next-character cross-entropy over random windows of ids until `seconds` pass or
-    `max_steps` are taken (None: no such limit); returns every step's loss. Progress as
+             on_epoch: Callable[..., None] | None = None, clock: str = "wall") -> list[float]:
+    """AdamW on next-character cross-entropy over random windows of ids until `seconds` pass on `clock`
+    (harness/deep/loop.py Budget: "wall" or "cpu") or `max_steps` are taken (None: no such limit);
+    returns every step's loss. Progress as
     on_epoch(percent of the budget done, 100, recent loss, "step N")."""
     opt = make_optimizer("adamw", model.parameters(), lr, weight_decay=0.01)
     params = list(model.parameters())
@@ -72,7 +73,7 @@ def train_lm(model: nn.Module, ids: torch.Tensor, seconds: float | None, seq_len
         return loss.item()
 
     policy = [Divergence("language model loss"), Progress(on_epoch)]
-    return run_loop(step, Budget(steps=max_steps, seconds=seconds), policy, modules=[model]).losses
+    return run_loop(step, Budget(steps=max_steps, seconds=seconds, clock=clock), policy, modules=[model]).losses
 
 
 def neural_bits(model: nn.Module, seqs: list[torch.Tensor], seq_len: int, context: int = 1,
@@ -108,12 +109,14 @@ def neural_bits(model: nn.Module, seqs: list[torch.Tensor], seq_len: int, contex
 class NeuralCharLM(CharLanguageModel):
     """A causal `backbone` (lstm | transformer | mamba) of `layers` layers of `width` units over
     `embed_dim`-d character embeddings, trained by `train_lm` on windows of `seq_len` characters in
-    batches of `batch_size` with AdamW at `lr`, for `budget_seconds` of wall-clock time or `max_steps`
-    steps, whichever ends first (None: no such limit; one of them must be set)."""
+    batches of `batch_size` with AdamW at `lr`, for `budget_seconds` on `budget_clock` ("wall": wall-clock
+    time; "cpu": the process's CPU time, the same compute whatever runs beside it) or `max_steps` steps,
+    whichever ends first (None: no such limit; one of them must be set)."""
 
     def __init__(self, backbone: str = "lstm", width: int = 128, layers: int = 2, embed_dim: int = 64,
                  seq_len: int = 64, lr: float = 3e-3, batch_size: int = 32, budget_seconds: float | None = 45.0,
-                 max_steps: int | None = None, device: str = "cpu", random_state: int = 0, sample_length: int = 200,
+                 budget_clock: str = "wall", max_steps: int | None = None, device: str = "cpu", random_state: int = 0,
+                 sample_length: int = 200,
                  temperature: float = 0.8):
         keep_arguments(self, locals())
 
@@ -130,7 +133,7 @@ class NeuralCharLM(CharLanguageModel):
         self.module_ = neural_lm(self.backbone, len(self.alphabet_), self.seq_len, self.embed_dim, self.width,
                                  self.layers).to(self.device)
         self.losses_ = train_lm(self.module_, ids, self.budget_seconds, self.seq_len, self.batch_size, self.lr,
-                                generator, self.max_steps, on_epoch)
+                                generator, self.max_steps, on_epoch, self.budget_clock)
         self.steps_ = len(self.losses_)
         return self
 

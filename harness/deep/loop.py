@@ -9,8 +9,8 @@ shapes of run:
 - without: `step()` draws its own data (a generator's minibatch, a language model's windows), a run
   of steps with no epochs.
 
-After each step: the step budget, then each callback's `on_step_end`, then the wall clock
-(`Budget.seconds`). After each epoch: each callback's `on_epoch_end`, then the epoch budget. Any of
+After each step: the step budget, then each callback's `on_step_end`, then the clock
+(`Budget.seconds`, on `Budget.clock`: wall-clock seconds, or the process's CPU seconds). After each epoch: each callback's `on_epoch_end`, then the epoch budget. Any of
 them may end the run: `state.stop(reason)`, the first reason given is kept. A run ended inside an
 epoch (by the step budget, the wall clock or a step callback) keeps the weights of its last step,
 and its cut-short epoch's loss is the plain mean of the batch losses it had. Exceptions raised by a
@@ -30,16 +30,24 @@ import numpy as np
 from torch import nn
 
 BUDGET_REASONS = ("epochs", "steps", "seconds")  # why a run ends when no callback ended it
+CLOCKS = ("wall", "cpu")  # what a Budget's seconds count: wall-clock time, the process's CPU time
 TIME_LIMIT = "time_limit"  # the cell's time limit ended it (harness/deep/callbacks.py TimeLimit): a budget too
 
 
 @dataclass
 class Budget:
-    """How long a run may train: `epochs`, optimiser `steps`, wall-clock `seconds`; whichever ends
-    first (None: no such limit; at least one must be set)."""
+    """How long a run may train: `epochs`, optimiser `steps`, `seconds`; whichever ends first (None: no
+    such limit; at least one must be set). `clock` says what the seconds count: "wall" (wall-clock) or
+    "cpu" (the process's CPU time, every thread's): a CPU budget buys the same compute whatever else
+    runs on the machine, so cells with equal budgets may run side by side."""
     epochs: int | None = None
     steps: int | None = None
     seconds: float | None = None
+    clock: str = "wall"
+
+    def __post_init__(self):
+        if self.clock not in CLOCKS:
+            raise ValueError(f"unknown budget clock {self.clock!r}; choose {' or '.join(CLOCKS)}")
 
 
 @dataclass
@@ -64,6 +72,7 @@ class TrainState:
     stop_reason: str | None = None
     cut_short: bool = False       # ended inside an epoch
     start: float = field(default_factory=time.perf_counter)
+    start_cpu: float = field(default_factory=time.process_time)
 
     def stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -71,12 +80,18 @@ class TrainState:
 
     @property
     def elapsed(self) -> float:
+        """Wall-clock seconds since the start."""
         return time.perf_counter() - self.start
+
+    @property
+    def spent(self) -> float:
+        """Seconds of the budget's clock since the start."""
+        return time.process_time() - self.start_cpu if self.budget.clock == "cpu" else self.elapsed
 
     def fraction_done(self) -> float:
         """How much of the budget is spent, 0 to 1: the most spent of its limits."""
         b, done = self.budget, 0.0
-        for used, limit in ((self.epoch, b.epochs), (self.step, b.steps), (self.elapsed, b.seconds)):
+        for used, limit in ((self.epoch, b.epochs), (self.step, b.steps), (self.spent, b.seconds)):
             if limit is not None:
                 done = max(done, used / limit if limit > 0 else 1.0)
         return min(done, 1.0)
@@ -129,7 +144,7 @@ def run_loop(step: Callable, budget: Budget, callbacks: Iterable[Callback] = (),
                 state.stop("steps")
             for hook in at_step:
                 hook(state)
-            if budget.seconds is not None and state.elapsed >= budget.seconds:
+            if budget.seconds is not None and state.spent >= budget.seconds:
                 state.stop("seconds")
             if state.stop_reason is not None:
                 break

@@ -12,7 +12,8 @@ prediction is read from the last step's features, so the information must be car
 Training budget. `max_steps` optimizer steps (fixed across lengths and models, so the rows compare
 what each model learned from the same number of updates; capped by `max_epochs` where that is
 smaller, as in the smoke profile), no early stopping (`patience` 0, `val_fraction` 0 by default),
-and a wall-clock safety cap `budget_seconds`: past it training stops after the current optimizer
+and a safety cap of `budget_seconds` on `budget_clock` ("wall": wall-clock seconds; "cpu": the cell
+process's CPU seconds, the same compute whatever runs beside it): past it training stops after the current optimizer
 step and the weights of that step are kept (not an error); `budget_hit` says it happened and
 `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a validation split,
 `val_fraction` > 0) the validation split is checked every k steps (the loop's `StopWhenSolved`)
@@ -93,7 +94,7 @@ class TorchSequenceModel(DeepEstimator):
                  optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9,
                  batch_size: int = 32, max_steps: int = 500, max_epochs: int | None = None, patience: int = 0,
                  val_fraction: float = 0.0,
-                 grad_clip: float | None = None, budget_seconds: float | None = None,
+                 grad_clip: float | None = None, budget_seconds: float | None = None, budget_clock: str = "wall",
                  stop_when_solved: int = 0,
                  device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         keep_arguments(self, locals())
@@ -131,7 +132,7 @@ class TorchSequenceModel(DeepEstimator):
         # the runner's own time_limit stops it too (stop_reason "time_limit"), as for every model
         state = self.fit_module(_mse if self.regression_ else nn.functional.cross_entropy, self.tensor(X[tr]),
                                 self._targets(y_fit[tr]), X_v, y_v, generator, on_epoch, max_epochs=max_epochs,
-                                max_steps=self.max_steps, seconds=self.budget_seconds or None,
+                                max_steps=self.max_steps, seconds=self.budget_seconds or None, clock=self.budget_clock,
                                 grad_clip=self.grad_clip or None, callbacks=solved)
         self.budget_hit_ = state.stop_reason == "seconds"
         self.solved_early_ = state.stop_reason == "solved"

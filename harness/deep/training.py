@@ -127,15 +127,17 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
                  batch_size: int, max_epochs: int, patience: int, generator: torch.Generator,
                  time_limit: float | None = None, on_epoch: Callable[[int, int, float], None] | None = None,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 0,
-                 max_steps: int | None = None, seconds: float | None = None, grad_clip: float | None = None,
-                 schedule: str = "plateau", callbacks: Iterable[Callback] = ()) -> TrainState:
+                 max_steps: int | None = None, seconds: float | None = None, clock: str = "wall",
+                 grad_clip: float | None = None, schedule: str = "plateau",
+                 callbacks: Iterable[Callback] = ()) -> TrainState:
     """Minibatch training with early stopping on validation loss; the best weights are restored.
 
     An "epoch" is one pass over the data, or as many passes as give `min_steps_per_epoch` optimizer
     steps: on a learning curve's smallest sizes one pass is a step or two, and early stopping with
     its patience counted in such epochs would stop a network (and its batch-norm statistics) before
     it has trained at all. `max_steps` and `seconds` end training after the step that reaches them
-    (its weights kept); `callbacks` join the usual ones.
+    (its weights kept), the seconds counted on `clock` (harness/deep/loop.py Budget: "wall" or "cpu");
+    `callbacks` join the usual ones.
 
     `schedule` "plateau" keeps the optimiser's learning rate, scaled by `lr_plateau_factor` (if set)
     when the validation loss stalls, and stops early after `patience` stale epochs. "onecycle" plans
@@ -168,5 +170,5 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     elif lr_plateau_factor:
         policy.append(PlateauSchedule(optimizer, lr_plateau_factor))
     policy += [EarlyStopping(module, patience), *callbacks, Progress(on_epoch), TimeLimit(time_limit)]
-    return run_loop(step, Budget(epochs=max_epochs, steps=max_steps, seconds=seconds), policy,
+    return run_loop(step, Budget(epochs=max_epochs, steps=max_steps, seconds=seconds, clock=clock), policy,
                     batches=permutation_batches(len(X), batch_size, generator, X.device, passes), modules=[module])

@@ -129,7 +129,9 @@ def run_folders(path: Path) -> list[Path]:
         return [m for m in members if m.is_dir()] or _no_runs(path)
     if (path / "cells").is_dir() or (path / "results.parquet").is_file():
         return [path]
-    found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
+    # A consolidated run (results.parquet without cells/, as committed under results/evidence/) is a run too.
+    found = sorted({p.parent for p in path.rglob("cells") if p.is_dir()}
+                   | {p.parent for p in path.rglob("results.parquet") if p.parent.name != "cells"})
     if not found:
         raise ResultsError(f"{path} holds no bench run (no cells/ folder under it)")
     return found

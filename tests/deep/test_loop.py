@@ -78,6 +78,29 @@ def test_a_budget_of_seconds_stops_after_the_step_that_passes_it():
     assert state.stop_reason == "seconds" and 3 <= state.step <= 7 and state.elapsed >= 0.1
 
 
+def test_a_cpu_budget_counts_the_process_cpu_time_not_time_spent_waiting():
+    def waiting():  # as a step does while a neighbour has the core: wall time passes, no CPU time
+        time.sleep(0.02)
+        return 0.0
+
+    state = run_loop(waiting, Budget(seconds=0.05, steps=15, clock="cpu"))
+    assert state.stop_reason == "steps" and state.elapsed >= 0.3
+
+    def working():
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+        return 0.0
+
+    state = run_loop(working, Budget(seconds=0.1, steps=1000, clock="cpu"))
+    assert state.stop_reason == "seconds" and 3 <= state.step <= 7
+
+
+def test_an_unknown_budget_clock_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="wall or cpu"):
+        Budget(seconds=1, clock="gpu")
+
+
 def test_a_run_without_batches_calls_the_step_with_no_arguments_and_has_no_epochs():
     rec = Recorder()
     state = run_loop(lambda: 2.5, Budget(steps=3), [rec])

@@ -94,9 +94,11 @@ def test_classifier_path_and_diagnostics():
     assert all(math.isfinite(diag[k]) for k in ("grad_norm_first", "grad_norm_last", "grad_norm_first_init"))
 
 
-def test_budget_seconds_stops_training_without_failing():
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_budget_seconds_stops_training_without_failing(clock):
     task = load_adding(length=20, n_train=200, n_test=50, seed=0)
-    est = TorchSequenceModel(RNN, {"cell": "rnn", "hidden": 16}, max_steps=100000, budget_seconds=0.2)
+    est = TorchSequenceModel(RNN, {"cell": "rnn", "hidden": 16}, max_steps=100000, budget_seconds=0.2,
+                             budget_clock=clock)
     est.fit(task.X_train, task.y_train)
     assert est.budget_hit_ and est.train_steps_ < 100000 and est.history_.train_loss
     assert est.diagnostics(task.X_test, task.y_test)["budget_hit"] == 1.0
