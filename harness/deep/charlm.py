@@ -6,9 +6,9 @@ the same alphabet).
 
 `NeuralCharLM`: `SequenceTagger` of harness/models/sequence.py on character embeddings with a
 causal backbone (LSTM, pre-norm transformer with causal attention, Mamba), trained on
-next-character cross-entropy over random windows of the training stream for a wall-clock budget
-or a number of steps: on a CPU the question is what each family reaches in the same minutes, not
-at convergence. It reads up to `seq_len` preceding characters: a text is cut into windows of
+next-character cross-entropy over random windows of the training stream for a time budget (wall-clock
+or CPU seconds) or a number of steps: on a CPU the question is what each family reaches in the same
+minutes, not at convergence. It reads up to `seq_len` preceding characters: a text is cut into windows of
 `seq_len` with a stride of half that, and each window scores only the characters no earlier
 window scored, so every scored character but a text's first few has at least seq_len / 2
 characters of context.
