@@ -61,12 +61,12 @@ class Estimate:
 
 def earlier_cells(results: Path, suite: str, reference_root: Path) -> list[tuple[str, pd.DataFrame]]:
     """Finished cells of the suite: earlier runs under the results folder, then its committed reference."""
-    from harness.results.store import ResultsError, load_results
+    from harness.results.store import ResultsError, load_results, suite_run_folders
 
     found = []
     for source in (results / suite, reference_root / suite):
-        try:
-            df = load_results([source])
+        try:  # a suite's runs, consolidated ones too (results/evidence/<suite>/<stamp>/: results.parquet only)
+            df = load_results(suite_run_folders(source) or [source])
         except (ResultsError, OSError):
             continue
         if "cell_seconds" in df:

@@ -79,8 +79,9 @@ class Suite:
     profiles: Dict[str, Optional[SuiteProfile]] = field(default_factory=dict)
     # Torch and BLAS threads per cell when hardware.threads is null (suites of small networks): `threads: 1`
     threads: Optional[int] = None
-    # The most cells at once (hardware.workers), for suites that compare models at equal wall-clock
-    # time, where a neighbour's load would change what a budget buys: `workers: 1`
+    # The most cells at once (hardware.workers), for a suite whose models must not share the machine
+    # (e.g. budgets in wall-clock seconds, where a neighbour's load changes what a budget buys:
+    # `workers: 1`; memory and charlm count CPU seconds instead and need no cap)
     workers: Optional[int] = None
     # Tune every model (as tune=true on the command line): `tune: true`
     tune: bool = False

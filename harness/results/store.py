@@ -129,12 +129,19 @@ def run_folders(path: Path) -> list[Path]:
         return [m for m in members if m.is_dir()] or _no_runs(path)
     if (path / "cells").is_dir() or (path / "results.parquet").is_file():
         return [path]
-    # A consolidated run (results.parquet without cells/, as committed under results/evidence/) is a run too.
-    found = sorted({p.parent for p in path.rglob("cells") if p.is_dir()}
-                   | {p.parent for p in path.rglob("results.parquet") if p.parent.name != "cells"})
+    found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
     if not found:
         raise ResultsError(f"{path} holds no bench run (no cells/ folder under it)")
     return found
+
+
+def suite_run_folders(suite: Path) -> list[Path]:
+    """The runs directly under one suite's folder (`<results>/<suite>/<stamp>/`), consolidated ones
+    included (results.parquet without cells/, as committed under results/evidence/), oldest first.
+    Unlike a results root searched by `run_folders`, nothing deeper is read: a root's reference/
+    holds smoke runs that must not mix with a suite's own."""
+    suite = Path(suite)
+    return sorted(p for p in suite.glob("*/") if (p / "cells").is_dir() or (p / "results.parquet").is_file())
 
 
 def member_folders(folder: Path) -> list[Path] | None:

@@ -40,9 +40,15 @@ def test_a_bad_workers_value_is_a_config_error(value):
         check_types(compose_config([f"hardware.workers={value}"]))
 
 
-def test_the_memory_and_charlm_suites_run_one_cell_at_a_time():
+@pytest.mark.parametrize("profile", ["default", "evidence"])
+def test_the_equal_time_suites_count_cpu_seconds_so_their_cells_may_run_side_by_side(profile):
+    from harness.core.config import resolve_plan
+
     for suite in ("memory", "charlm"):
-        assert compose_config([f"suite={suite}"]).suite.workers == 1
+        cfg = compose_config([f"suite={suite}", f"profile={profile}"])
+        budgets = [m.estimator for m in resolve_plan(cfg).models.values() if m.estimator.get("budget_seconds")]
+        assert budgets and all(b.budget_clock == "cpu" for b in budgets)
+        assert cfg.suite.get("workers") is None
 
 
 def test_the_pool_runs_cells_side_by_side_and_records_who_ran_beside_whom():
@@ -141,3 +147,6 @@ def test_cell_costs_come_from_earlier_runs_else_the_committed_reference_else_the
     assert cost(nb, "mnist5k") == 1e-3 and cost(OmegaConf.create({"name": "vae"}), "digits") == 1e-2  # unmeasured
     earlier = rows(tmp_path / "results" / "vision", [("hist_gradient_boosting", "mnist5k", 4000, 4.0)])
     assert expected_seconds([earlier, reference])(hgb, "mnist5k") == pytest.approx(1e-3)
+    # a committed evidence run is consolidated (results.parquet, no cells/): its suite folder is read too
+    evidence = rows(tmp_path / "evidence" / "vision" / "2026-12-04_00-00-00", [("hist_gradient_boosting", "mnist5k", 4000, 8.0)])
+    assert expected_seconds([evidence.parent, reference])(hgb, "mnist5k") == pytest.approx(2e-3)
