@@ -1,7 +1,7 @@
 """Committed reference results for CI: `bench reference update|check [SUITE...]`.
 
 `update` runs each suite's smoke profile over three seeds (the spread over seeds is what the
-comparison's noise bands are made of), on one thread, and stores its consolidated rows and
+comparison's noise bands are made of), two cells at a time on one thread each, and stores its consolidated rows and
 run.json under results/reference/<suite>/, replacing the previous reference (git keeps history).
 `check` runs exactly the same configuration into the results folder and compares it with the
 reference (`bench compare`); exit 1 on a regression. CI calls `check`; refresh the reference with
@@ -21,9 +21,10 @@ from harness.core.config import ConfigError, check_choice, group_options
 from harness.core.display import console
 from harness.results.compare import Thresholds, cmd_compare
 
-# What a reference is: small, three seeds for a noise band, one thread for stable timings.
-# One cell at a time, on one thread: as the committed references were measured, so times compare like with like.
-REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1", "hardware.workers=1"]
+# What a reference is: small, three seeds for a noise band, one thread per cell for stable timings, two
+# cells side by side (CI's two cores; half the wall time of one at a time) as the committed references
+# were measured, so times compare like with like. Every row records its `cells_alongside`.
+REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1", "hardware.workers=2"]
 
 
 def reference_suites() -> list[str]:
