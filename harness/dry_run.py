@@ -61,12 +61,12 @@ class Estimate:
 
 def earlier_cells(results: Path, suite: str, reference_root: Path) -> list[tuple[str, pd.DataFrame]]:
     """Finished cells of the suite: earlier runs under the results folder, then its committed reference."""
-    from harness.results.store import ResultsError, load_results, suite_run_folders
+    from harness.results.store import ResultsError, load_suite_runs
 
     found = []
     for source in (results / suite, reference_root / suite):
-        try:  # a suite's runs, consolidated ones too (results/evidence/<suite>/<stamp>/: results.parquet only)
-            df = load_results(suite_run_folders(source) or [source])
+        try:
+            df = load_suite_runs(source)
         except (ResultsError, OSError):
             continue
         if "cell_seconds" in df:

@@ -122,11 +122,11 @@ def measured_costs(sources) -> dict[tuple[str, str | None], float]:
     datasets, from the first of `sources` (result folders) that has rows: earlier runs of the suite,
     else its committed smoke reference (smaller data and budgets, but the same order of costs: a
     fresh clone's first run is ordered by it too)."""
-    from harness.results.store import ResultsError, load_results, suite_run_folders
+    from harness.results.store import ResultsError, load_suite_runs
 
     for source in sources:
-        try:  # a suite's runs, consolidated ones too (results/evidence/<suite>/<stamp>/: results.parquet only)
-            df = load_results(suite_run_folders(source) or [source])
+        try:
+            df = load_suite_runs(source)
             per_example = df["cell_seconds"] / df["n_train"].clip(lower=1)
         except (ResultsError, KeyError, ValueError, OSError):
             continue

@@ -116,8 +116,7 @@ class NeuralCharLM(CharLanguageModel):
     def __init__(self, backbone: str = "lstm", width: int = 128, layers: int = 2, embed_dim: int = 64,
                  seq_len: int = 64, lr: float = 3e-3, batch_size: int = 32, budget_seconds: float | None = 45.0,
                  budget_clock: str = "wall", max_steps: int | None = None, device: str = "cpu", random_state: int = 0,
-                 sample_length: int = 200,
-                 temperature: float = 0.8):
+                 sample_length: int = 200, temperature: float = 0.8):
         keep_arguments(self, locals())
 
     def ids(self, text: str) -> torch.Tensor:  # (len(text),) int64 on the device; text already clean

@@ -1,10 +1,10 @@
 """Committed reference results for CI: `bench reference update|check [SUITE...]`.
 
 `update` runs each suite's smoke profile over three seeds (the spread over seeds is what the
-comparison's noise bands are made of), two cells at a time on one thread each, and stores its consolidated rows and
-run.json under results/reference/<suite>/, replacing the previous reference (git keeps history).
-`check` runs exactly the same configuration into the results folder and compares it with the
-reference (`bench compare`); exit 1 on a regression. CI calls `check`; refresh the reference with
+comparison's noise bands are made of), two cells at a time on one thread each, and stores its
+consolidated rows and run.json under results/reference/<suite>/, replacing the previous reference
+(git keeps history). `check` runs exactly the same configuration into the results folder and compares
+it with the reference (`bench compare`); exit 1 on a regression. CI calls `check`; refresh the reference with
 `update` when a change is meant to move the numbers, and commit it with that change.
 """
 from __future__ import annotations

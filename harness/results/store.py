@@ -127,7 +127,7 @@ def run_folders(path: Path) -> list[Path]:
     members = member_folders(path)  # results/all/<stamp>: the suites' run folders it names
     if members is not None:
         return [m for m in members if m.is_dir()] or _no_runs(path)
-    if (path / "cells").is_dir() or (path / "results.parquet").is_file():
+    if is_run_folder(path):
         return [path]
     found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
     if not found:
@@ -135,13 +135,20 @@ def run_folders(path: Path) -> list[Path]:
     return found
 
 
-def suite_run_folders(suite: Path) -> list[Path]:
-    """The runs directly under one suite's folder (`<results>/<suite>/<stamp>/`), consolidated ones
-    included (results.parquet without cells/, as committed under results/evidence/), oldest first.
-    Unlike a results root searched by `run_folders`, nothing deeper is read: a root's reference/
-    holds smoke runs that must not mix with a suite's own."""
+def is_run_folder(path: Path) -> bool:
+    """A run folder has a `cells/` sub-folder, or is consolidated (results.parquet only, as in
+    results/reference/ and results/evidence/)."""
+    return (path / "cells").is_dir() or (path / "results.parquet").is_file()
+
+
+def load_suite_runs(suite: Path) -> pd.DataFrame:
+    """The rows of the runs directly under one suite's folder (`<results>/<suite>/<stamp>/`, consolidated
+    ones included), or of the folder itself where it is one run (a reference). Unlike a results root
+    searched by `run_folders`, nothing deeper is read: a root's reference/ holds smoke runs that must
+    not mix with a suite's own. Raises ResultsError where there are none."""
     suite = Path(suite)
-    return sorted(p for p in suite.glob("*/") if (p / "cells").is_dir() or (p / "results.parquet").is_file())
+    runs = sorted(p for p in suite.glob("*/") if is_run_folder(p))
+    return load_results(runs or [suite])
 
 
 def member_folders(folder: Path) -> list[Path] | None:
