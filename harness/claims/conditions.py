@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from harness.claims.rows import size_of
 from harness.claims.verdict import Conditions
 from harness.evaluation.budget import still_improving
 
@@ -88,12 +89,12 @@ def learning_curve_values(text: str) -> list[float]:
     return out
 
 
-def bound_keys(rows: pd.DataFrame) -> set[tuple[str, str]]:
-    """(dataset, configuration key) pairs where some finished cell was budget-bound."""
+def bound_keys(rows: pd.DataFrame) -> set[tuple[str, str, int | None]]:
+    """(dataset, configuration key, training size) cells where some finished run was budget-bound."""
     if rows.empty or "key" not in rows:
         return set()
     done = rows[rows["status"] == "ok"]
-    return {(r["dataset"], r["key"]) for _, r in done.iterrows() if budget_of(r)[1]}
+    return {(r["dataset"], r["key"], size_of(r.get("n_train"))) for _, r in done.iterrows() if budget_of(r)[1]}
 
 
 def model_budgets(rows: pd.DataFrame) -> dict[str, str]:
@@ -148,7 +149,7 @@ def conditions_of(rows: pd.DataFrame, run_infos: dict | None = None, *, paired: 
     return Conditions(
         suites=sorted(set(rows["suite"])), datasets=sorted(set(rows["dataset"])), n_train=ints("n_train"),
         n_test=ints("n_test"), seeds=ints("seed"), paired=list(paired or []), budgets=model_budgets(rows),
-        bound=sorted({k for _, k in bound_keys(rows)}), tuning=tuning, hardware=sorted(set(done.get("machine", []))),
+        bound=sorted({k for _, k, _ in bound_keys(rows)}), tuning=tuning, hardware=sorted(set(done.get("machine", []))),
         threads=threads, workers=ints("workers"), load=load, excluded=excluded_cells(rows), regime=regime)
 
 

@@ -98,7 +98,7 @@ def rests_on(rows: pd.DataFrame, recorder: Recorder) -> set[tuple[str, str]]:
     """(dataset, model) cells the verdict rests on: those of the rule's recorded comparisons, or, for a rule
     that records none (A12 reads each seed's threshold, not a paired difference), every finished cell."""
     arch_of = dict(zip(rows["key"], rows["arch"])) if "key" in rows else {}
-    cells = {(d, arch_of.get(k, k)) for r in recorder.records for d, k in (*r["a"], *r["b"])}
+    cells = {(d, arch_of.get(k, k)) for r in recorder.records for d, k, *_ in (*r["a"], *r["b"])}
     done = ok(rows)
     return cells or set(zip(done["dataset"], done["arch"]))
 
@@ -127,7 +127,7 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
         v.evidence = (f"would read {v.rule_verdict}, but the two implementations of the same model disagree ({names}: "
                       f"{'; '.join(p.text() for p in faults)}), so the evidence rests on one hand-written model that "
                       f"its second implementation does not reproduce; {v.evidence}")
-    still_learning = ", ".join(sorted({f"{k} on {d}" for d, k in bound}))
+    still_learning = ", ".join(sorted({f"{k} on {d}" for d, k, _ in bound}))
     if v.verdict in DECISIVE and bound:
         v.rule_verdict, v.verdict = v.verdict, "budget-limited"
         v.evidence = f"would read {v.rule_verdict}, but the losing side was still learning at its budget ({still_learning}); {v.evidence}"

@@ -92,12 +92,26 @@ def common_sizes(d: pd.DataFrame) -> list[int]:
     return sorted(set.intersection(*per_family)) if len(per_family) == 2 else []
 
 
+def size_of(n) -> int | None:
+    return None if n is None or pd.isna(n) else int(n)
+
+
+def cells_of(d: pd.DataFrame, keys) -> tuple:
+    """The (dataset, configuration, training size) cells of `keys` in `d`. The size is part of a cell: a
+    budget that bound at one size (boosting without early stopping on 50 images) says nothing about
+    the same model at 60,000 images, where it stopped on its own."""
+    mine = d[d["key"].isin(list(keys))]
+    sizes = mine["n_train"] if "n_train" in mine else pd.Series(None, index=mine.index, dtype=float)
+    return tuple(sorted({(ds, k, size_of(n)) for ds, k, n in zip(mine["dataset"], mine["key"], sizes)},
+                        key=lambda c: (c[0], c[1], -1 if c[2] is None else c[2])))
+
+
 def seed_scores(d: pd.DataFrame, key: str, metric: str) -> pd.Series:
     """One score per seed (duplicated cells, e.g. the same seed in two runs, are averaged), labelled
-    with the (dataset, configuration) cells it comes from, so a comparison knows whose budget bound."""
+    with the cells it comes from (`cells_of`), so a comparison knows whose budget bound."""
     mine = d[d["key"] == key]
     scores = mine.groupby("seed")[metric].mean().dropna()
-    scores.attrs["cells"] = tuple((ds, key) for ds in sorted(set(mine["dataset"])))
+    scores.attrs["cells"] = cells_of(mine, [key])
     return scores
 
 

@@ -101,6 +101,27 @@ def test_a_budget_bound_loser_makes_the_verdict_budget_limited(rule_a_beats_b):
     assert judge_one(rows_of(a, b, range(5), **bound)).verdict == "supported"
 
 
+def a_beats_b_at_the_top_size(rows, entry):
+    """a_beats_b on each dataset's largest training size only (as the data-hunger rules compare)."""
+    done = ok(rows)
+    return a_beats_b(done[done["n_train"] == done["n_train"].max()], entry)
+
+
+def test_a_budget_that_bound_only_at_another_size_does_not_hold_the_verdict_back(monkeypatch):
+    """Boosting without early stopping on 50 images uses its whole iteration cap; at 60,000 it stops on its
+    own. A comparison at 60,000 that it loses is decided, not budget-limited."""
+    monkeypatch.setitem(RULES, "a_beats_b", a_beats_b_at_the_top_size)
+    a, b = KNOWN["supported"]
+    big = rows_of(a, b, range(5), stop_reason="converged")
+    small = rows_of(a, b, range(5), stop_reason="iterations").assign(n_train=50)
+    small["stop_reason"] = "iterations"  # both sides bound at 50 images
+    v = judge_one(pd.concat([big, small]))
+    assert v.verdict == "supported", v.evidence
+    assert v.conditions.bound == ["a", "b"]  # still listed among the conditions: it bound somewhere
+    big.loc[big["model"] == "b", "stop_reason"] = "iterations"  # the loser bound at the compared size
+    assert judge_one(pd.concat([big, small])).verdict == "budget-limited"
+
+
 def test_below_the_regime_is_out_of_regime_with_what_was_reached(rule_a_beats_b):
     a, b = KNOWN["contradicted"]
     v = judge_one(rows_of(a, b, range(5)), regime={"text": "at least 10^5 examples", "min_train": 100_000})

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from harness.claims.rows import cells_of
 from harness.claims.verdict import RECORDER
 
 
@@ -53,7 +54,7 @@ class Pick:
                 values[seed] = float(v)
         out = pd.Series(values, dtype=float).sort_index()
         out.index.name = "seed"
-        out.attrs["cells"] = tuple((ds, k) for ds in self.datasets for k in sorted(set(self.keys.values())))
+        out.attrs["cells"] = cells_of(d[d["dataset"].isin(self.datasets)], set(self.keys.values()))
         return out
 
 
