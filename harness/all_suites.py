@@ -20,7 +20,7 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from harness.core.config import ConfigError, group_options
+from harness.core.config import ConfigError, composed_once, group_options
 from harness.core.display import console
 from harness.results.store import ALL_INDEX as INDEX
 from harness.results.store import atomic_write_bytes
@@ -98,13 +98,14 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
         members = load_members(members_file)
         # Every member's config is checked before any runs: bad input loses no time and no results.
         results = None
-        for m in members:
-            cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")],
-                                    *m.overrides_for(profile)])
-            results = results or Path(cfg.paths.results)
-        if dry_run:
-            flags, fixed = app.hydra_flags_and_overrides(user)
-            return app.dry_run_plan([[f"suite={m.suite}", *fixed, *m.overrides] for m in members], flags)
+        with composed_once():  # each member's checks and plan compose the same overrides
+            for m in members:
+                cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")],
+                                        *m.overrides_for(profile)])
+                results = results or Path(cfg.paths.results)
+            if dry_run:
+                flags, fixed = app.hydra_flags_and_overrides(user)
+                return app.dry_run_plan([[f"suite={m.suite}", *fixed, *m.overrides] for m in members], flags)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return app.EXIT_BAD_INPUT

@@ -17,7 +17,12 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.markup import escape
 
-from harness.core.config import ConfigError, compose_config, validate_overrides
+from harness.core.config import (
+    ConfigError,
+    compose_config,
+    composed_once,
+    validate_overrides,
+)
 from harness.core.display import console, run_log
 from harness.results import tracking
 from harness.results.store import REFERENCE_ROOT
@@ -53,14 +58,15 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
         swept = [o for o in overrides if "=" in o and is_sweep(o)]
         if swept and not ({"-m", "--multirun"} & set(flags)) and split is None:
             raise ConfigError(f"{swept[0]} lists several values: add -m to run one job per value (a sweep)")
-        cfg, suites = preflight(overrides)
-        if split is not None:
-            sweep = split_overrides(cfg, split, overrides)
-            flags = flags if "-m" in flags or "--multirun" in flags else ["-m", *flags]
-            overrides = overrides + sweep
+        with composed_once():  # the checks and the plan compose the same overrides
             cfg, suites = preflight(overrides)
-        if dry_run:
-            return dry_run_plan([overrides], flags)
+            if split is not None:
+                sweep = split_overrides(cfg, split, overrides)
+                flags = flags if "-m" in flags or "--multirun" in flags else ["-m", *flags]
+                overrides = overrides + sweep
+                cfg, suites = preflight(overrides)
+            if dry_run:
+                return dry_run_plan([overrides], flags)
     except (ConfigError, HardwareError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         return EXIT_BAD_INPUT

@@ -6,9 +6,11 @@ and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 st
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,11 +80,39 @@ def load_item(group: str, name: str) -> DictConfig:
     return OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml")
 
 
+_memo: dict | None = None  # while `composed_once()` is open: composed configs and plans, by what made them
+
+
+@contextmanager
+def composed_once():
+    """Compose each override list, and resolve each config's plan, once while this is open. One command
+    checks, preflights and plans the same overrides (a dry run of suite=all: 33 composes and 22 plans
+    for 11 suites); its config files do not change meanwhile. Callers get copies, never the memo's own."""
+    global _memo
+    outer, _memo = _memo, ({} if _memo is None else _memo)
+    try:
+        yield
+    finally:
+        _memo = outer
+
+
+def memoized(key: tuple, make):
+    """make(), or while `composed_once()` is open, a copy of the first make() under this key."""
+    if _memo is None:
+        return make()
+    if key not in _memo:
+        _memo[key] = make()  # an exception is raised to the caller and not stored
+    return copy.deepcopy(_memo[key])
+
+
 def compose_config(overrides: list[str]) -> DictConfig:
     """The root config with these overrides, outside any Hydra app (tests, `bench list`, checks)."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    def compose_now():
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+    return memoized(("compose", str(CONFIG_DIR), tuple(overrides)), compose_now)
 
 
 def validate_overrides(overrides: list[str]) -> None:
@@ -190,6 +220,16 @@ class Plan:
 
 def resolve_plan(cfg: DictConfig) -> Plan:
     """Apply the suite's profile tweaks and the dataset/model/seed restrictions to the suite lists."""
+    key = ()
+    if _memo is not None:  # of Hydra's own node, only what the plan reads (a launcher does not change it)
+        tree = OmegaConf.to_container(cfg, resolve=False)
+        hydra = tree.pop("hydra", None) or {}
+        read = (hydra.get("runtime", {}).get("choices", {}).get("suite"), hydra.get("overrides", {}).get("task"))
+        key = ("plan", str(CONFIG_DIR), str(tree), str(read))
+    return memoized(key, lambda: plan_of(cfg))
+
+
+def plan_of(cfg: DictConfig) -> Plan:
     suite = cfg.suite
     try:  # every key of the suite (file and overrides) is one harness/core/schema.py knows
         validate_suite(suite, f"suite {suite.get('name')}", suite_file(cfg), group_options("profile"))

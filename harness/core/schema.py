@@ -111,9 +111,15 @@ def validate_suite(node: DictConfig | dict, source: str, file: Path | None = Non
     `source` names the suite in the message (`suite vision`). Where `file` is given it is checked
     first, on its own, so that the message says whether the mistake is in the file or in an override."""
     if file is not None and file.is_file():
-        raw = OmegaConf.to_container(OmegaConf.load(file), resolve=False)
-        raw.pop("defaults", None)  # Hydra's, where a file opts in to the schema at compose time
-        check_suite(raw, f"{source} ({shown(file)})", profile_names)
+        def check_file():
+            raw = OmegaConf.to_container(OmegaConf.load(file), resolve=False)
+            raw.pop("defaults", None)  # Hydra's, where a file opts in to the schema at compose time
+            check_suite(raw, f"{source} ({shown(file)})", profile_names)
+
+        # the file once per command (imported here: config imports this module)
+        from harness.core.config import memoized
+
+        memoized(("suite file", str(file), source, tuple(profile_names or ())), check_file)
         source = f"{source} (as overridden)"
     data = node if isinstance(node, dict) else OmegaConf.to_container(node, resolve=False)
     check_suite(data, source, profile_names)

@@ -15,6 +15,7 @@ from harness.core.config import (
     SCOPED,
     ConfigError,
     compose_config,
+    composed_once,
     group_options,
     resolve_plan,
     suite_choices,
@@ -264,3 +265,32 @@ def test_a_key_inside_a_swept_group_is_refused_before_any_job():
     """Hydra composes the un-swept overrides first, where model.estimator does not exist yet."""
     with pytest.raises(ConfigError, match="swept|sweeps"):
         validate_overrides(["model=mlp,cnn", "model.estimator.lr=0.1"])
+
+
+def test_one_command_composes_each_override_list_and_plan_once_and_hands_out_copies(monkeypatch):
+    from harness.core import config
+
+    made = {"compose": 0, "plan": 0}
+    real_plan = config.plan_of
+    monkeypatch.setattr(config, "plan_of", lambda cfg: made.__setitem__("plan", made["plan"] + 1) or real_plan(cfg))
+    real_compose = config.compose
+
+    def counting_compose(**kw):
+        made["compose"] += 1
+        return real_compose(**kw)
+
+    monkeypatch.setattr(config, "compose", counting_compose)
+    with composed_once():
+        a = compose_config(["suite=vision", "profile=smoke"])
+        a.profile.name = "changed"  # a caller's change stays its own
+        b = compose_config(["suite=vision", "profile=smoke"])
+        assert b.profile.name == "smoke" and made["compose"] == 1
+        first, second = resolve_plan(b), resolve_plan(compose_config(["suite=vision", "profile=smoke"]))
+        assert made["plan"] == 1 and first is not second and list(first.models) == list(second.models)
+        with pytest.raises(ConfigError):  # a failure is raised every time, never remembered as a config
+            validate_overrides(["suite=vision", "model=nope"])
+        with pytest.raises(ConfigError):
+            validate_overrides(["suite=vision", "model=nope"])
+    compose_config(["suite=vision", "profile=smoke"])  # outside: composed afresh
+    assert made["compose"] == 2
+
