@@ -133,7 +133,11 @@ def claim_blocks(v) -> list:
 def fidelity_blocks(df: pd.DataFrame) -> list:
     """Bench's baselines beside their published figures on the same data and split
     (baselines/published_figures.yaml, harness/evaluation/fidelity.py)."""
-    from harness.evaluation.fidelity import fidelity_table, not_run_text
+    from harness.evaluation.fidelity import (
+        fidelity_table,
+        not_run_text,
+        second_implementation_text,
+    )
 
     blocks = [Heading(2, "Baselines against their published figures", "fidelity"),
               Para("Every baseline with a published figure on the same data and split, beside bench's mean over "
@@ -154,8 +158,9 @@ def fidelity_blocks(df: pd.DataFrame) -> list:
         rows.append([r.dataset, r.model, r.metric, str(r.setting), number(r.published), bench,
                      f"{r.difference_points:+.2f}" if measured and pd.notna(r.difference_points) else "–",
                      "below by more than 1.5" if r.flag else ("" if measured else "–"), f"{r.source}: {r.table}"])
+    notes = [second_implementation_text(r) for r in table.itertuples(index=False) if r.flag]
     return blocks + [Table(["dataset", "model", "metric", "published setting", "published", "bench", "difference",
-                            "flag", "source"], rows, right={4, 6})]
+                            "flag", "source"], rows, right={4, 6})] + [Para("Flagged: " + n) for n in notes]
 
 
 def scorecard_blocks(df: pd.DataFrame, run_infos: dict[str, dict], root: Path) -> list:

@@ -144,3 +144,27 @@ def test_the_section_appears_only_where_rows_reach_a_figure(registry, monkeypatc
     assert "Published-figure fidelity" in text and f"more than {FLAG_POINTS} points below" in text
     assert "minirocket on gunpoint" in text and "-2.00" in text and "not run" in text
     assert "acrobot" not in text  # the rl figures stay out of a sequence report
+
+
+def test_a_flagged_baseline_says_whether_its_second_implementation_closes_the_gap(registry):
+    """bench's DQN 4 points below the figure: its guard (suites/guards.yaml: dqn_sb3) below too reads as a
+    gap both share; the guard at the figure reads as bench's own implementation being the weaker one."""
+    from harness.evaluation.fidelity import second_implementation_text
+
+    ours = rows("acrobot", "dqn", 100000, [-100.0, -110.0], "mean_return", suite="rl")
+    shared = fidelity_table(pd.concat([ours, rows("acrobot", "dqn_sb3", 100000, [-95.0, -105.0], "mean_return",
+                                                  suite="rl")], ignore_index=True), registry)
+    (r,) = [r for r in shared.itertuples() if r.model == "dqn"]
+    assert r.second_model == "dqn_sb3" and r.second_difference_points == pytest.approx(-4.0)
+    text = second_implementation_text(r)
+    assert "seeds from -110.0 to -100.0" in text and "below the figure too" in text
+    mine_only = fidelity_table(pd.concat([ours, rows("acrobot", "dqn_sb3", 100000, [-80.0, -80.0], "mean_return",
+                                                     suite="rl")], ignore_index=True), registry)
+    (r,) = [r for r in mine_only.itertuples() if r.model == "dqn"]
+    assert "bench's own implementation is the weaker one" in second_implementation_text(r)
+    (r,) = [r for r in fidelity_table(ours, registry).itertuples() if r.model == "dqn"]
+    assert "No second implementation" in second_implementation_text(r)
+    (r,) = [r for r in fidelity_table(rows("acrobot", "dqn", 100000, [-80.0], "mean_return", suite="rl"),
+                                      registry).itertuples() if r.model == "dqn"]
+    assert second_implementation_text(r) == ""  # not flagged: nothing to explain
+

@@ -6,7 +6,12 @@ import math
 
 import pandas as pd
 
-from harness.evaluation.fidelity import FLAG_POINTS, fidelity_table, not_run_text
+from harness.evaluation.fidelity import (
+    FLAG_POINTS,
+    fidelity_table,
+    not_run_text,
+    second_implementation_text,
+)
 from harness.report.blocks import Cell, Heading, Para, Table
 
 
@@ -18,8 +23,8 @@ def fidelity_blocks(df: pd.DataFrame, suite: str = "") -> list:
     if not (table["status"] != "not run").any():
         return []
     flagged = table[table["flag"]]
-    verdict = (f"{len(flagged)} baseline(s) fall more than {FLAG_POINTS} points below their published figure: "
-               + ", ".join(f"{r.model} on {r.dataset}" for r in flagged.itertuples()) + "."
+    verdict = (f"{len(flagged)} baseline(s) fall more than {FLAG_POINTS} points below their published figure. "
+               + " ".join(second_implementation_text(r) for r in flagged.itertuples())
                if len(flagged) else f"No baseline that ran falls more than {FLAG_POINTS} points below its published figure.")
     rows = [[r.dataset, r.model, f"{r.n_train:,}", r.metric.replace("_", " "), figure(r.published, r.metric),
              bench_figure(r), points(r.difference_points),
