@@ -74,6 +74,17 @@ def earlier_cells(results: Path, suite: str, reference_root: Path) -> list[tuple
     return found
 
 
+def curve_sizes(sources, cfg: DictConfig, dataset: str, n_sizes: int) -> list[int] | None:
+    """The learning curve's training sizes on this dataset, as an earlier run at this profile measured
+    them (they depend on the data's size, which a dry run does not load); None if none ran them all."""
+    for _, df in sources:
+        rows = df[(df["dataset"] == dataset) & (df["profile"] == str(cfg.profile.name))]
+        sizes = sorted({int(n) for n in pd.to_numeric(rows["n_train"], errors="coerce").dropna()})
+        if len(sizes) == n_sizes:
+            return sizes
+    return None
+
+
 def cell_estimate(sources, cfg: DictConfig, dataset: str, model: DictConfig, n_cells: int) -> Estimate:
     """Expected seconds of `n_cells` cells of this model on this dataset, from the first source that
     measured it: at this profile as measured, else scaled from another profile (rough), else unknown."""
@@ -158,15 +169,22 @@ def job_table(job: int, overrides: list[str], cfg: DictConfig, sources, total: E
     for name, ds in plan.datasets.items():
         models = [m for m in plan.models_for(name) if serves(m, ds.get("task"))]
         seeds = plan.seeds_for(name)
-        per_model = len(seeds) * n_sizes
-        estimate = Estimate()
+        sizes = curve_sizes(sources, cfg, name, n_sizes) if plan.size_caps and n_sizes > 1 else None
+        estimate, here, unsure = Estimate(), 0, False
         for m in models:
-            estimate.add(cell_estimate(sources, cfg, name, m, per_model))
+            cap = plan.size_caps.get(str(m.name))
+            if cap is not None and sizes is None:
+                unsure = True  # the curve's sizes depend on the data, which a dry run does not load
+            n_model = len(seeds) * (n_sizes if cap is None or sizes is None else sum(s <= cap for s in sizes))
+            estimate.add(cell_estimate(sources, cfg, name, m, n_model))
+            here += n_model
         total.add(estimate)
-        cells += per_model * len(models)
-        names = ", ".join(str(m.name) + (f"[{m.variant}]" if m.get("variant") else "") for m in models)
+        cells += here
+        names = ", ".join(str(m.name) + (f"[{m.variant}]" if m.get("variant") else "")
+                          + (f" (≤{plan.size_caps[str(m.name)]:,})" if str(m.name) in plan.size_caps and n_sizes > 1 else "")
+                          for m in models)
         t.add_row(escape(name), escape(f"{len(models)}: {names}"), str(seeds), escape(training_sizes(cfg)),
-                  str(per_model * len(models)), estimate.text())
+                  ("at most " if unsure else "") + str(here), estimate.text())
     return t, cells, workers
 
 

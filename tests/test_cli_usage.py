@@ -242,3 +242,24 @@ def test_bench_log_of_a_real_run_holds_its_cells_table_results_and_a_cells_warni
     assert "ConvergenceWarning" in text and "lbfgs" in text.lower()
     assert re.search(r"logistic_regression\s+0\.\d{4}\s+0\.\d{4}", text)  # the results table, whole
     assert f"results: {folder}" in text and "report:" in text
+
+
+def test_dry_run_counts_a_learning_curve_without_the_sizes_past_a_models_cap(tmp_path):
+    """A model with a size cap skips the curve's larger sizes; the dry run counts the sizes an earlier run
+    at the profile measured on that dataset, and says "at most" where none did (it loads no data)."""
+    import pandas as pd
+
+    from harness.core.config import compose_config
+    from harness.dry_run import Estimate, job_table
+
+    cfg = compose_config(["suite=vision", "profile=smoke", "dataset=digits", "suite.models=[knn,gaussian_nb]",
+                          "scaling=on", "scaling.points=3", "+suite.profiles.smoke.size_caps={knn: 100}",
+                          f"paths.results={tmp_path}"])
+    earlier = pd.DataFrame([{"dataset": "digits", "model": m, "profile": "smoke", "n_train": n, "cell_seconds": 1.0,
+                             "variant": None, "epochs": None, "seed": 0}
+                            for m in ("knn", "gaussian_nb") for n in (50, 120, 300)])
+    table, cells, _ = job_table(0, [], cfg, [("earlier", earlier)], Estimate())
+    assert cells == 3 * 3 + 1 * 3  # 3 seeds: gaussian_nb at 3 sizes, knn at the one of them at or below 100
+    blind, unsure, _ = job_table(0, [], cfg, [], Estimate())
+    assert unsure == 3 * 3 * 2 and list(blind.columns[4]._cells) == ["at most 18"]  # no earlier run: an upper bound
+    assert "knn (≤100)" in " ".join(str(c) for c in table.columns[1]._cells)
