@@ -98,6 +98,11 @@ def points_scale(entry: pd.Series) -> float:
     return 100.0
 
 
+def spread(per_seed: pd.Series) -> float:
+    """The standard deviation over seeds; seeds that agree exactly read 0, not float noise (6.8e-17)."""
+    return round(float(per_seed.std(ddof=1)), 12) + 0.0
+
+
 def not_run_text(largest_run) -> str:
     """What an entry without rows says: not run, and how far its model's learning curve went, if it ran."""
     return "not run" + (f" (its curve stops at n = {int(largest_run):,})" if pd.notna(largest_run) else "")
@@ -152,7 +157,7 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
             _, theirs = measured(second)
             if len(theirs):
                 row.update(second_model=second, second_mean=float(theirs.mean()), second_n_seeds=int(len(theirs)),
-                           second_std=float(theirs.std(ddof=1)) if len(theirs) > 1 else np.nan,
+                           second_std=spread(theirs) if len(theirs) > 1 else np.nan,
                            second_difference_points=sign * (float(theirs.mean()) - float(entry["published"])) * scale)
         if not len(per_seed):
             largest = int(model["n_train"].max()) if len(model) else np.nan
@@ -162,7 +167,7 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
         mean = float(per_seed.mean())
         difference = sign * (mean - float(entry["published"])) * scale
         flag = bool(round(difference, 9) < -FLAG_POINTS)  # rounded: 0.885 - 0.90 is -1.5000000000000013 points
-        out.append({**row, "bench_mean": mean, "bench_std": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else np.nan,
+        out.append({**row, "bench_mean": mean, "bench_std": spread(per_seed) if len(per_seed) > 1 else np.nan,
                     "n_seeds": int(len(per_seed)), "difference_points": difference, "flag": flag,
                     "bench_min": float(per_seed.min()), "bench_max": float(per_seed.max()),
                     "status": f"more than {FLAG_POINTS} points below" if flag else "within or above",

@@ -74,6 +74,16 @@ def test_a5_supported_near_top_but_beaten_and_steepest_cost():
     assert "T^1.90" in v.evidence
 
 
+def test_a5_counts_only_the_datasets_the_transformer_ran_on():
+    """A suite may run only its baselines on some sets (sequence's evidence: OSULeaf for the published
+    figures): "beaten on 0/N datasets" must not count those among the transformer's."""
+    accuracy = {"minirocket": 0.99, "transformer": 0.95, "lstm": 0.90, "mamba": 0.94, "rnn": 0.70}
+    df = pd.concat([sequence_accuracy_rows(accuracy),
+                    sequence_accuracy_rows({"minirocket": 0.95, "nn_dtw": 0.6, "random_forest": 0.7}, ("osuleaf",))])
+    v = verdict_of("A5-transformer", df)
+    assert "/2 datasets" in v.evidence and "/3 datasets" not in v.evidence, v.evidence
+
+
 def test_a5_contradicted_when_last_and_cost_flat_mixed_when_only_one_part():
     accuracy = {"minirocket": 0.99, "transformer": 0.60, "lstm": 0.90, "mamba": 0.94, "rnn": 0.95}
     flat = {"transformer": (1.0, 1.0), "lstm": (1.0, 1.0), "mamba": (1.0, 1.0)}

@@ -173,6 +173,9 @@ def transformer_rank_and_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
         if not mine or len(scores.columns) < 3:
             continue
         t = mine[0]
+        scores = scores[scores[t].notna()]  # the datasets it ran on (a suite may run only baselines on some)
+        if scores.empty:
+            continue
         ranks = scores.rank(axis=1, ascending=False, method="average")
         mean_ranks = average_ranks(scores)
         complete = scores.dropna()
