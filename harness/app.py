@@ -43,11 +43,15 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
     model or dataset of the suite (harness/app.py split_overrides); `stamp` names the run folders (a
     new one by default); `dry_run` prints the plan and its expected time (harness/dry_run.py) and runs
     nothing. `suite=all` runs every suite (harness/all_suites.py)."""
+    from harness.core import forkserver
+    from suites import CONFIG_DIR
+
+    if not dry_run:  # its boot overlaps the imports below (harness/core/forkserver.py)
+        forkserver.start_early([o for o in overrides if "=" in o], CONFIG_DIR)
     import hydra
 
     from harness.core.hardware import HardwareError
     from harness.results.store import ResultsError, RunStore, load_results
-    from suites import CONFIG_DIR
 
     if any(a.split("=", 1)[0] == "suite" and ALL in a.split("=", 1)[1].split(",") for a in overrides if "=" in a):
         from harness.all_suites import run_all

@@ -20,16 +20,11 @@ import time
 import warnings
 from typing import Callable
 
+from harness.core import forkserver
 from harness.core.cell import CellSpec, EventSink, execute_cell
 from harness.data import Task
 
 _context: mp.context.BaseContext | None = None
-# Imported once by the forkserver, so that a cell's process starts with them loaded. torch._dynamo
-# is what torch imports lazily on a module's first forward call: 2 s per cell process without it.
-# A child re-runs the program's main module; under `bench` that imports harness.cli, a thin parser
-# over harness.app: preloading harness.app spares each cell 44 ms of imports (harness.cli adds 12).
-# harness.core.warm fills the caches a cell's first fit would otherwise fill inside its timing.
-PRELOAD = ["harness.core.isolation", "harness.app", "torch._dynamo", "harness.core.warm"]
 MAX_WARNINGS = 20  # distinct warnings a cell sends back (a warning raised per sample would flood the log)
 
 
@@ -46,26 +41,22 @@ def caches_warm() -> bool:
 def context() -> mp.context.BaseContext:
     global _context
     if _context is None:
-        if "forkserver" in mp.get_all_start_methods():
+        if forkserver.available():
             _context = mp.get_context("forkserver")
-            _context.set_forkserver_preload(PRELOAD)
+            _context.set_forkserver_preload(forkserver.PRELOAD)
         else:  # Windows
             _context = mp.get_context("spawn")
     return _context
 
 
 def start_server(modules: list[str] = ()) -> None:
-    """Start the forkserver now, so its imports overlap the runner's own set-up (calibration, data).
-    `modules` (the plan's model and loader modules) are imported there too, so that no cell pays
-    for them (aeon's numba-compiled baselines take seconds to import). The server is shared by
-    every run of this process: the first run's list is the one it keeps."""
-    ctx = context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        if not forkserver._forkserver._forkserver_pid:  # not yet started: this list still counts
-            ctx.set_forkserver_preload(list(dict.fromkeys([*PRELOAD, *modules])))
-        forkserver.ensure_running()
+    """Start the forkserver now (unless `bench run` started it early: harness/core/forkserver.py), so
+    that its imports overlap the runner's own set-up (calibration, data). `modules` (the plan's model
+    and loader modules) are imported there too, so that no cell pays for them (aeon's numba-compiled
+    baselines take seconds to import). The server is shared by every run of this process: the first
+    run's list is the one it keeps."""
+    context()
+    forkserver.start(modules)
 
 
 def _call(conn, fn, threads) -> None:

@@ -1,6 +1,6 @@
 """First-call costs that each cell process would otherwise pay inside its timed fit, paid once here.
 
-The forkserver that forks every cell imports this module (harness/core/isolation.py PRELOAD), so
+The forkserver that forks every cell imports this module (harness/core/forkserver.py PRELOAD), so
 its children start with the caches filled. Measured in a cell process on digits (2026-12-04):
 the task kinds' registry imported itself on the first `task.training_data()` (44 ms), and
 scikit-learn's first check of an input's feature names looked up narwhals' plugins, an entry-point
