@@ -22,6 +22,7 @@ from rich.table import Table
 
 from harness.core.config import ConfigError, composed_once, group_options
 from harness.core.display import console
+from harness.core.yamlfile import read_yaml
 from harness.results.store import ALL_INDEX as INDEX
 from harness.results.store import atomic_write_bytes
 from suites import CONFIG_DIR
@@ -47,7 +48,7 @@ def load_members(path: Path | None = None) -> list[Member]:
     suite would write into one run folder)."""
     path = path or MEMBERS_FILE
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the members of suite=all from {path}: {e}") from e
     entries = raw.get("members")

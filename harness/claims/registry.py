@@ -11,7 +11,7 @@ import pkgutil
 from pathlib import Path
 from typing import Callable
 
-import yaml
+from harness.core.yamlfile import read_yaml
 
 REGISTRY = Path(__file__).with_name("registry.yaml")
 
@@ -20,7 +20,7 @@ RULES: dict[str, Callable] = {}
 
 
 def load_registry(path: Path = REGISTRY) -> list[dict]:
-    return yaml.safe_load(Path(path).read_text())
+    return read_yaml(path)
 
 
 def rule(fn: Callable | None = None, *, reads_failed_cells: bool = False):

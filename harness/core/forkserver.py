@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from harness.core.safety import imported_values
+from harness.core.yamlfile import read_yaml
 
 # Imported once by the forkserver, so that a cell's process starts with them loaded. torch._dynamo
 # is what torch imports lazily on a module's first forward call: 2 s per cell process without it.
@@ -60,7 +61,7 @@ def start_early(overrides: list[str], config_dir: Path) -> None:
 def default_suite(config_dir: Path) -> str:
     """The suite config.yaml's defaults choose where the command names none."""
     try:
-        defaults = yaml.safe_load((config_dir / "config.yaml").read_text()).get("defaults") or []
+        defaults = read_yaml(config_dir / "config.yaml").get("defaults") or []
     except (OSError, yaml.YAMLError, AttributeError):
         return ""
     return next((str(d["suite"]) for d in defaults if isinstance(d, dict) and "suite" in d), "")
@@ -71,7 +72,7 @@ def guessed_modules(suite: str, model: str, config_dir: Path) -> list[str]:
     and the suite's own settings for them."""
     def read(group: str, name: str) -> dict:
         try:
-            node = yaml.safe_load((config_dir / group / f"{name}.yaml").read_text())
+            node = read_yaml(config_dir / group / f"{name}.yaml")
         except (OSError, yaml.YAMLError):
             return {}
         return node if isinstance(node, dict) else {}

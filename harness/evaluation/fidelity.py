@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 import baselines
+from harness.core.yamlfile import read_yaml
 from harness.evaluation.guards import load_guards
 from suites import CONFIG_DIR
 
@@ -46,7 +46,7 @@ class PublishedFiguresError(ValueError):
 def load_published(path: Path = REGISTRY) -> pd.DataFrame:
     """The registry as one row per figure, its source's citation, table and `read_in` joined in;
     every suite, dataset and model checked against suites/."""
-    doc = yaml.safe_load(Path(path).read_text())
+    doc = read_yaml(path)
     sources, figures = doc.get("sources") or {}, doc.get("figures") or []
     problems = [p for i, entry in enumerate(figures) for p in entry_problems(i, entry, sources)]
     problems += [f"source {key}: missing {f}" for key, s in sources.items() for f in SOURCE_FIELDS if not s.get(f)]
@@ -69,7 +69,7 @@ def entry_problems(i: int, entry: dict, sources: dict) -> list[str]:
         if not (CONFIG_DIR / group / f"{entry[group]}.yaml").is_file():
             problems.append(f"{where}: no {group} named {entry[group]} in suites/{group}/")
     if not problems:
-        suite = yaml.safe_load((CONFIG_DIR / "suite" / f"{entry['suite']}.yaml").read_text())
+        suite = read_yaml(CONFIG_DIR / "suite" / f"{entry['suite']}.yaml")
         profiles = (suite.get("profiles") or {}).values()
         for group in ("dataset", "model"):
             named = {*(suite.get(f"{group}s") or []), *(n for p in profiles for n in (p or {}).get(f"{group}s") or [])}
