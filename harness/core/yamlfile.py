@@ -12,4 +12,8 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path | str) -> Any:
-    return yaml.load(Path(path).read_text(), Loader=SafeLoader)  # noqa: S506 - a safe loader
+    loader = SafeLoader(Path(path).read_text())  # what yaml.safe_load does, with the C parser
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
