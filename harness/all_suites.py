@@ -20,8 +20,9 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from harness.core.config import ConfigError, composed_once, group_options
+from harness.core.config import ConfigError, group_options
 from harness.core.display import console
+from harness.core.memo import composed_once
 from harness.core.yamlfile import read_yaml
 from harness.results.store import ALL_INDEX as INDEX
 from harness.results.store import atomic_write_bytes

@@ -17,13 +17,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from rich.markup import escape
 
-from harness.core.config import (
-    ConfigError,
-    compose_config,
-    composed_once,
-    validate_overrides,
-)
+from harness.core.config import ConfigError, compose_config, validate_overrides
 from harness.core.display import console, run_log
+from harness.core.memo import composed_once
 from harness.results import tracking
 from harness.results.store import REFERENCE_ROOT
 

@@ -170,19 +170,19 @@ def job_table(job: int, overrides: list[str], cfg: DictConfig, sources, total: E
         models = [m for m in plan.models_for(name) if serves(m, ds.get("task"))]
         seeds = plan.seeds_for(name)
         sizes = curve_sizes(sources, cfg, name, n_sizes) if plan.size_caps and n_sizes > 1 else None
-        estimate, here, unsure = Estimate(), 0, False
+        capped = {str(m.name) for m in models if n_sizes > 1 and str(m.name) in plan.size_caps}
+        estimate, here = Estimate(), 0
         for m in models:
-            cap = plan.size_caps.get(str(m.name))
-            if cap is not None and sizes is None:
-                unsure = True  # the curve's sizes depend on the data, which a dry run does not load
-            n_model = len(seeds) * (n_sizes if cap is None or sizes is None else sum(s <= cap for s in sizes))
-            estimate.add(cell_estimate(sources, cfg, name, m, n_model))
-            here += n_model
+            # the curve's sizes depend on the data, which a dry run does not load: where no earlier run
+            # measured them, a capped model counts every size ("at most")
+            runs = n_sizes if sizes is None else sum(plan.runs_at(m, s, sizes) for s in sizes)
+            estimate.add(cell_estimate(sources, cfg, name, m, len(seeds) * runs))
+            here += len(seeds) * runs
         total.add(estimate)
         cells += here
         names = ", ".join(str(m.name) + (f"[{m.variant}]" if m.get("variant") else "")
-                          + (f" (≤{plan.size_caps[str(m.name)]:,})" if str(m.name) in plan.size_caps and n_sizes > 1 else "")
-                          for m in models)
+                          + (f" (≤{plan.size_caps[str(m.name)]:,})" if str(m.name) in capped else "") for m in models)
+        unsure = bool(capped) and sizes is None
         t.add_row(escape(name), escape(f"{len(models)}: {names}"), str(seeds), escape(training_sizes(cfg)),
                   ("at most " if unsure else "") + str(here), estimate.text())
     return t, cells, workers

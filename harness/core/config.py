@@ -6,11 +6,9 @@ and checks sweep values too, so a typo in job 7 of a sweep fails before job 1 st
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
+from harness.core import memo
+from harness.core.memo import memoized
 from harness.core.safety import UntrustedTarget, check_targets
 from harness.core.schema import SUITE_KEYS, SuiteError, did_you_mean, validate_suite
 from suites import CONFIG_DIR
@@ -78,31 +78,6 @@ def load_item(group: str, name: str) -> DictConfig:
     """One dataset or model config file, by name."""
     check_choice(group, name)
     return OmegaConf.load(CONFIG_DIR / group / f"{name}.yaml")
-
-
-_memo: dict | None = None  # while `composed_once()` is open: composed configs and plans, by what made them
-
-
-@contextmanager
-def composed_once():
-    """Compose each override list, and resolve each config's plan, once while this is open. One command
-    checks, preflights and plans the same overrides (a dry run of suite=all: 33 composes and 22 plans
-    for 11 suites); its config files do not change meanwhile. Callers get copies, never the memo's own."""
-    global _memo
-    outer, _memo = _memo, ({} if _memo is None else _memo)
-    try:
-        yield
-    finally:
-        _memo = outer
-
-
-def memoized(key: tuple, make):
-    """make(), or while `composed_once()` is open, a copy of the first make() under this key."""
-    if _memo is None:
-        return make()
-    if key not in _memo:
-        _memo[key] = make()  # an exception is raised to the caller and not stored
-    return copy.deepcopy(_memo[key])
 
 
 def compose_config(overrides: list[str]) -> DictConfig:
@@ -212,6 +187,11 @@ class Plan:
     def seeds_for(self, dataset: str) -> list[int]:
         return self.dataset_seeds.get(dataset, self.seeds)
 
+    def runs_at(self, model: DictConfig, size: int, sizes: list[int]) -> bool:
+        """Whether `model` runs at `size` of a learning curve over `sizes`: within its size cap (a run of
+        one size runs every model)."""
+        return len(sizes) == 1 or size <= self.size_caps.get(str(model.name), size)
+
     def models_for(self, dataset: str) -> list[DictConfig]:
         """The models (every variant) that run on this dataset (or dataset variant)."""
         wanted = self.dataset_models.get(dataset.split("[", 1)[0])
@@ -221,7 +201,7 @@ class Plan:
 def resolve_plan(cfg: DictConfig) -> Plan:
     """Apply the suite's profile tweaks and the dataset/model/seed restrictions to the suite lists."""
     key = ()
-    if _memo is not None:  # of Hydra's own node, only what the plan reads (a launcher does not change it)
+    if memo.active():  # of Hydra's own node, only what the plan reads (a launcher does not change it)
         tree = OmegaConf.to_container(cfg, resolve=False)
         hydra = tree.pop("hydra", None) or {}
         read = (hydra.get("runtime", {}).get("choices", {}).get("suite"), hydra.get("overrides", {}).get("task"))

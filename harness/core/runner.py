@@ -260,8 +260,7 @@ class Runner:
                           + (f"(it is a {full.kind} task: see `task:` in their configs)" if mine else
                              "(the suite's dataset_models lists others for it)") + "; nothing runs on it")
         sizes = self.training_sizes(full)
-        cells = [(size, model_cfg) for size in sizes for model_cfg in models
-                 if size <= self.plan.size_caps.get(str(model_cfg.name), size) or len(sizes) == 1]
+        cells = [(size, model_cfg) for size in sizes for model_cfg in models if self.plan.runs_at(model_cfg, size, sizes)]
         if self.workers > 1 and self.cost is None:  # only the order depends on it
             self.cost = expected_seconds(cost_sources(self.cfg, self.plan.suite))
         tasks = {size: full.subsample_train(size, seed) for size in sizes}

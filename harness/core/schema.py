@@ -21,6 +21,8 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from harness.core.memo import memoized
+
 
 @dataclass
 class SuiteProfile:
@@ -115,9 +117,6 @@ def validate_suite(node: DictConfig | dict, source: str, file: Path | None = Non
             raw = OmegaConf.to_container(OmegaConf.load(file), resolve=False)
             raw.pop("defaults", None)  # Hydra's, where a file opts in to the schema at compose time
             check_suite(raw, f"{source} ({shown(file)})", profile_names)
-
-        # the file once per command (imported here: config imports this module)
-        from harness.core.config import memoized
 
         memoized(("suite file", str(file), source, tuple(profile_names or ())), check_file)
         source = f"{source} (as overridden)"

@@ -11,10 +11,11 @@ shapes of run:
 
 After each step: the step budget, then each callback's `on_step_end`, then the clock (`Budget.seconds`,
 on `Budget.clock`: wall-clock seconds, or the process's CPU seconds). After each epoch: each callback's
-`on_epoch_end`, then the epoch budget. Any of them may end the run: `state.stop(reason)`, the first reason given is kept. A run ended inside an
-epoch (by the step budget, the wall clock or a step callback) keeps the weights of its last step,
-and its cut-short epoch's loss is the plain mean of the batch losses it had. Exceptions raised by a
-callback (`Diverged` in harness/deep/callbacks.py) end the run as failures.
+`on_epoch_end`, then the epoch budget. Any of them may end the run: `state.stop(reason)`, the first
+reason given is kept. A run ended inside an epoch (by the step budget, the wall clock or a step
+callback) keeps the weights of its last step, and its cut-short epoch's loss is the plain mean of the
+batch losses it had. Exceptions raised by a callback (`Diverged` in harness/deep/callbacks.py) end the
+run as failures.
 
 Data stays where the caller put it (on the device): no DataLoader, batches are index tensors.
 """

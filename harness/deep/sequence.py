@@ -14,8 +14,8 @@ what each model learned from the same number of updates; capped by `max_epochs` 
 smaller, as in the smoke profile), no early stopping (`patience` 0, `val_fraction` 0 by default),
 and a safety cap of `budget_seconds` on `budget_clock` ("wall": wall-clock seconds; "cpu": the cell
 process's CPU seconds, the same compute whatever runs beside it): past it training stops after the
-current optimizer step and the weights of that step are kept (not an error); `budget_hit` says it happened and
-`train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a validation split,
+current optimizer step and the weights of that step are kept (not an error); `budget_hit` says it
+happened and `train_steps` how many steps were taken. With `stop_when_solved` = k > 0 (and a validation split,
 `val_fraction` > 0) the validation split is checked every k steps (the loop's `StopWhenSolved`)
 and training stops once it meets the solved criterion below with half the allowed error
 (`solved_early`): a solved model needs no more steps, and the time goes to the cells that are still

@@ -103,6 +103,11 @@ def spread(per_seed: pd.Series) -> float:
     return round(float(per_seed.std(ddof=1)), 12) + 0.0
 
 
+def below_figure(difference_points: float) -> bool:
+    """Flagged: more than FLAG_POINTS below the figure (rounded: 0.885 - 0.90 is -1.5000000000000013 points)."""
+    return bool(round(difference_points, 9) < -FLAG_POINTS)
+
+
 def not_run_text(largest_run) -> str:
     """What an entry without rows says: not run, and how far its model's learning curve went, if it ran."""
     return "not run" + (f" (its curve stops at n = {int(largest_run):,})" if pd.notna(largest_run) else "")
@@ -113,16 +118,16 @@ def second_implementation_text(r) -> str:
     if not r.flag:
         return ""
     fmt = (lambda v: f"{v:.1f}") if r.metric == "mean_return" else (lambda v: f"{v:.4f}")
-    seeds = f", seeds from {fmt(r.bench_min)} to {fmt(r.bench_max)}" if r.n_seeds > 1 else ""
+    ours_range = f", seeds from {fmt(r.bench_min)} to {fmt(r.bench_max)}" if r.n_seeds > 1 else ""
     head = (f"{r.model} on {r.dataset}: {fmt(r.bench_mean)} against {fmt(r.published)} "
-            f"({r.difference_points:+.2f} points{seeds}).")
+            f"({r.difference_points:+.2f} points{ours_range}).")
     if not isinstance(r.second_model, str) or not r.second_model:
         return f"{head} No second implementation of it ran on these data to tell bench's code from the setting."
-    spread = f" ± {fmt(r.second_std)}" if pd.notna(r.second_std) else ""
-    seeds = f"{int(r.second_n_seeds)} seed{'s' * (int(r.second_n_seeds) != 1)}"
+    their_std = f" ± {fmt(r.second_std)}" if pd.notna(r.second_std) else ""
+    their_seeds = f"{int(r.second_n_seeds)} seed{'s' * (int(r.second_n_seeds) != 1)}"
     theirs = (f"{head} Its second implementation, {r.second_model}, on the same data and settings: "
-              f"{fmt(r.second_mean)}{spread} ({seeds}, {r.second_difference_points:+.2f} points)")
-    if round(r.second_difference_points, 9) < -FLAG_POINTS:
+              f"{fmt(r.second_mean)}{their_std} ({their_seeds}, {r.second_difference_points:+.2f} points)")
+    if below_figure(r.second_difference_points):
         return f"{theirs}, below the figure too: the gap is shared by both implementations, not bench's code alone."
     return f"{theirs}, within {FLAG_POINTS} points of the figure: bench's own implementation is the weaker one."
 
@@ -141,6 +146,9 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
         column, compute, higher_better = METRICS[entry["metric"]]
         sign, scale = (1.0 if higher_better else -1.0), points_scale(entry)
 
+        def points(mean: float) -> float:  # positive where bench does better, whichever way the metric points
+            return sign * (mean - float(entry["published"])) * scale
+
         def measured(model_name: str) -> tuple[pd.DataFrame, pd.Series]:
             """The model's rows on this dataset, and its figure per seed at the entry's size."""
             model = ok[(ok["suite"] == entry["suite"]) & (ok["dataset"] == entry["dataset"])
@@ -158,15 +166,15 @@ def fidelity_table(rows: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
             if len(theirs):
                 row.update(second_model=second, second_mean=float(theirs.mean()), second_n_seeds=int(len(theirs)),
                            second_std=spread(theirs) if len(theirs) > 1 else np.nan,
-                           second_difference_points=sign * (float(theirs.mean()) - float(entry["published"])) * scale)
+                           second_difference_points=points(float(theirs.mean())))
         if not len(per_seed):
             largest = int(model["n_train"].max()) if len(model) else np.nan
             out.append({**row, "bench_mean": np.nan, "bench_std": np.nan, "n_seeds": 0,
                         "difference_points": np.nan, "flag": False, "status": "not run", "largest_run": largest})
             continue
         mean = float(per_seed.mean())
-        difference = sign * (mean - float(entry["published"])) * scale
-        flag = bool(round(difference, 9) < -FLAG_POINTS)  # rounded: 0.885 - 0.90 is -1.5000000000000013 points
+        difference = points(mean)
+        flag = below_figure(difference)
         out.append({**row, "bench_mean": mean, "bench_std": spread(per_seed) if len(per_seed) > 1 else np.nan,
                     "n_seeds": int(len(per_seed)), "difference_points": difference, "flag": flag,
                     "bench_min": float(per_seed.min()), "bench_max": float(per_seed.max()),

@@ -15,12 +15,12 @@ from harness.core.config import (
     SCOPED,
     ConfigError,
     compose_config,
-    composed_once,
     group_options,
     resolve_plan,
     suite_choices,
     validate_overrides,
 )
+from harness.core.memo import composed_once
 from harness.core.tuning import check_space
 from suites import CONFIG_DIR
 
