@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from harness.models.mamba import (Mamba, MambaBackbone, MambaConfig, default_chunk_size, selective_scan,
-                                  selective_scan_reference)
+                                  selective_scan_reference, selective_scan_stepwise)
 from harness.models.recurrent import Recurrent, RecurrentBackbone
 from harness.models.sequence import SequenceTagger
 from harness.models.tdnn import TDNN
@@ -124,7 +124,7 @@ def test_bad_arguments_say_what_is_allowed():
         Mamba((1, 10), 2, scan="parallel")
 
 
-# --- Mamba: the chunked scan against the sequential reference ---------------------------------
+# --- Mamba: the chunked and stepwise scans against the sequential reference -------------------
 
 def scan_inputs(t: int, dtype: torch.dtype, decay: str, b: int = 2, e: int = 6, n: int = 4, seed: int = 0):
     """Random (u, delta, A, B, C, D). "weak": delta*A near 0, the state sums ~T terms (long memory);
@@ -144,12 +144,13 @@ def scan_inputs(t: int, dtype: torch.dtype, decay: str, b: int = 2, e: int = 6, 
 TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-9, atol=1e-9)}
 
 
+@pytest.mark.parametrize("scan", [selective_scan, selective_scan_stepwise], ids=["chunked", "stepwise"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize("decay", ["weak", "strong"])
 @pytest.mark.parametrize("t", [1, 5, 64, 1000])
-def test_chunked_scan_matches_the_reference_values_and_gradients(t, decay, dtype):
+def test_fast_scans_match_the_reference_values_and_gradients(t, decay, dtype, scan):
     inputs = scan_inputs(t, dtype, decay)
-    fast, ref = selective_scan(*inputs), selective_scan_reference(*inputs)
+    fast, ref = scan(*inputs), selective_scan_reference(*inputs)
     assert torch.isfinite(fast).all()
     scale = float(ref.detach().abs().max())  # atol relative to the output's size
     tol = TOLERANCE[dtype]
@@ -180,13 +181,32 @@ def test_default_chunks_are_about_sqrt_t_and_longer_on_a_cpu_for_big_batches():
     torch.testing.assert_close(selective_scan(*inputs), selective_scan_reference(*inputs), rtol=1e-10, atol=1e-10)
 
 
-def test_mamba_model_gives_the_same_output_with_either_scan():
+@pytest.mark.parametrize("scan", ["auto", "stepwise", "chunked"])
+def test_mamba_model_gives_the_same_output_with_any_scan(scan):
     torch.manual_seed(0)
-    fast = Mamba((3, 70), 4, d_model=16, layers=2, d_state=4).double()
+    fast = Mamba((3, 70), 4, d_model=16, layers=2, d_state=4, scan=scan).double()
     ref = Mamba((3, 70), 4, d_model=16, layers=2, d_state=4, scan="reference").double()
     ref.load_state_dict(fast.state_dict())
     x = torch.randn(3, 3, 70, dtype=torch.float64)
     torch.testing.assert_close(fast(x), ref(x), rtol=1e-10, atol=1e-10)
+    with torch.no_grad():  # prediction: the stepwise scan keeps two states instead of T
+        torch.testing.assert_close(fast(x), ref(x), rtol=1e-10, atol=1e-10)
+
+
+def test_auto_scan_is_the_stepwise_one_on_a_cpu(monkeypatch):
+    import harness.models.mamba as mamba
+
+    calls = []
+    monkeypatch.setattr(mamba, "selective_scan_stepwise", lambda *v: calls.append("stepwise") or selective_scan_stepwise(*v))
+    monkeypatch.setattr(mamba, "selective_scan", lambda *v: calls.append("chunked") or selective_scan(*v))
+    Mamba((3, 20), 4, d_model=16, layers=2, d_state=4)(torch.randn(2, 3, 20))
+    assert calls == ["stepwise", "stepwise"]
+
+
+def test_stepwise_scan_gradients_pass_gradcheck():
+    inputs = [z.detach()[:, :6].requires_grad_() if z.dim() == 3 else z.detach().requires_grad_()
+              for z in scan_inputs(6, torch.float64, "strong")]
+    assert torch.autograd.gradcheck(selective_scan_stepwise, inputs)
 
 
 # --- Per-step outputs: causality, language modelling, memory tasks --------------------------------
