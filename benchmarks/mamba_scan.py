@@ -19,7 +19,11 @@ import time
 
 import torch
 
-from harness.models.mamba import selective_scan, selective_scan_reference, selective_scan_stepwise
+from harness.models.mamba import (
+    selective_scan,
+    selective_scan_reference,
+    selective_scan_stepwise,
+)
 
 SCANS = {"reference": selective_scan_reference, "chunked": selective_scan, "stepwise": selective_scan_stepwise}
 

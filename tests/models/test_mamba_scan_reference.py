@@ -19,7 +19,11 @@ import numpy as np
 import pytest
 import torch
 
-from harness.models.mamba import selective_scan, selective_scan_reference, selective_scan_stepwise
+from harness.models.mamba import (
+    selective_scan,
+    selective_scan_reference,
+    selective_scan_stepwise,
+)
 
 
 def recurrence(x, delta, A, B, C, D) -> np.ndarray:
