@@ -67,6 +67,19 @@ def config_copy(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _one_thread():
+    # A run started in this process (invoke_bench) sets the process's threads for its cells, a thread per
+    # core; the tests after it in the same xdist worker would inherit that, and two workers each running
+    # two spinning OpenMP threads on two cores made small networks 10-25x slower (plain_net on digits:
+    # 131 s in `pytest -m slow`, 5 s alone).
+    if torch.get_num_threads() != 1:
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(1)
+        threadpool_limits(limits=1)
+
+
+@pytest.fixture(autouse=True)
 def _no_results_env(monkeypatch):
     # paths.results and paths.data_dir read these; a developer's own settings must not leak into tests.
     monkeypatch.delenv("BENCH_RESULTS", raising=False)
