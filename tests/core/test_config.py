@@ -210,12 +210,14 @@ def test_model_options_reach_the_estimator():
 def test_suite_overrides_apply_to_a_chosen_model():
     # The depth suite fixes every network's budget; `model=resnet` must keep that budget (it used to
     # fail with "Key 'name' is not in struct").
-    plan = resolve_plan(compose_config(["suite=depth", "model=resnet", "profile=smoke"]))
+    plan = resolve_plan(compose_config(["suite=depth", "model=resnet"]))
     assert list(plan.models) == [f"resnet[depth={d}]" for d in (1, 4, 12, 24)]
     for node in plan.models.values():
         est = OmegaConf.to_container(node.estimator, resolve=True)
         assert est["max_epochs"] == 15 and est["patience"] == 0 and est["val_fraction"] == 0.0
-    listed = resolve_plan(compose_config(["suite=depth", "profile=smoke"]))
+    smoke = resolve_plan(compose_config(["suite=depth", "model=resnet", "profile=smoke"]))  # the profile's on top
+    assert {OmegaConf.to_container(n.estimator, resolve=True)["max_epochs"] for n in smoke.models.values()} == {5}
+    listed = resolve_plan(compose_config(["suite=depth"]))
     assert (OmegaConf.to_container(listed.models["resnet[depth=4]"], resolve=True)
             == OmegaConf.to_container(plan.models["resnet[depth=4]"], resolve=True))
     plan = resolve_plan(compose_config(["model=mlp", "profile=smoke", "++suite.overrides.mlp.estimator.lr=0.25"]))
