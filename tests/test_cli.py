@@ -247,7 +247,7 @@ def test_depth_suite_runs_one_chosen_model(run_bench):
     # `model=NAME` in a suite with overrides and variants (this used to fail before any cell ran)
     code, folder = run_bench("suite=depth", "profile=smoke", "model=resnet", "hardware.threads=1",
                              "suite.variants.resnet={estimator.module_params.depth:[1]}",
-                             "suite.overrides.resnet.estimator.max_epochs=1")
+                             "suite.profiles.smoke.overrides.resnet.estimator.max_epochs=1")  # the profile's budget
     assert code == 0
     df = rows(folder)
     assert folder.parent.name == "depth"
