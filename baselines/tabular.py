@@ -15,7 +15,7 @@ classifiers (logistic_regression, random_forest, hist_gradient_boosting) plus `r
 """
 from __future__ import annotations
 
-from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier,
+from sklearn.ensemble import (HistGradientBoostingRegressor, RandomForestClassifier,
                               RandomForestRegressor)
 from sklearn.linear_model import LogisticRegression, Ridge
 

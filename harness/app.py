@@ -225,6 +225,18 @@ def new_run_stamp(results: Path, suites: list[str]) -> str:
     raise ConfigError(f"no free run folder name for {base} under {results}")
 
 
+def check_precisions(cfg, parsed) -> None:
+    """`precision` (and every value of a sweep over it) is one harness/deep/precision.py knows."""
+    from harness.deep.precision import PRECISIONS
+
+    values = [cfg.get("precision", "32")]
+    values += [v for o in parsed if o.key_or_group == "precision" and o.is_sweep_override()
+               for v in o.sweep_string_iterator()]
+    for value in values:
+        if str(value) not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {value!r}")
+
+
 def preflight(overrides: list[str]):
     """Validate everything that can be checked before a job starts; return the composed config and
     the names of the suites the run writes to."""
@@ -248,6 +260,7 @@ def preflight(overrides: list[str]):
                 devices = [OmegaConf.load(group_dir("hardware") / f"{v}.yaml").device for v in values]
     for d in devices:
         resolve_device(d)
+    check_precisions(cfg, parsed)
     if not isinstance(cfg.paths.results, str) or not cfg.paths.results.strip():
         raise ConfigError(f"paths.results must name a folder, got {cfg.paths.results!r}")
     tracking.check_available(cfg)

@@ -27,7 +27,7 @@ COLUMNS = ["suite", "dataset", "model", "variant", "family", "features", "params
            "cell_key", "reused_from", "status",
            "error", "accuracy", "f1_macro", "train_seconds", "train_cpu_seconds", "predict_seconds_per_1k",
            "peak_memory_mb", "n_parameters", "epochs", "final_train_loss", "best_params", "cell_started",
-           "cell_seconds", "task_kind", "input_kind", "stop_reason", "recipe", "loss_still_falling"]
+           "cell_seconds", "task_kind", "input_kind", "compute_precision", "stop_reason", "recipe", "loss_still_falling"]
 
 
 def rows(folder: Path) -> pd.DataFrame:

@@ -137,6 +137,12 @@ def run_settings(rows: pd.DataFrame, run_infos: dict | None) -> tuple[list[str],
     return sorted(threads), ", ".join(sorted(tuning)), load_text
 
 
+def mixed_precisions(rows: pd.DataFrame) -> list[str]:
+    """"precision bf16" and the like where some cells computed in less than float32 (harness/deep/precision.py)."""
+    values = rows["compute_precision"].dropna().astype(str) if "compute_precision" in rows else pd.Series(dtype=str)
+    return [f"precision {p}" for p in sorted(set(values) - {"32"})]
+
+
 def conditions_of(rows: pd.DataFrame, run_infos: dict | None = None, *, paired: list[int] | None = None,
                   regime: str = "") -> Conditions:
     """The conditions of the rows a verdict rests on (all of the claim's suites' rows: finished or not)."""
@@ -149,7 +155,8 @@ def conditions_of(rows: pd.DataFrame, run_infos: dict | None = None, *, paired: 
     return Conditions(
         suites=sorted(set(rows["suite"])), datasets=sorted(set(rows["dataset"])), n_train=ints("n_train"),
         n_test=ints("n_test"), seeds=ints("seed"), paired=list(paired or []), budgets=model_budgets(rows),
-        bound=sorted({k for _, k, _ in bound_keys(rows)}), tuning=tuning, hardware=sorted(set(done.get("machine", []))),
+        bound=sorted({k for _, k, _ in bound_keys(rows)}), tuning=tuning, hardware=sorted(set(done.get("machine", [])))
+        + mixed_precisions(done),
         threads=threads, workers=ints("workers"), load=load, excluded=excluded_cells(rows), regime=regime)
 
 

@@ -53,6 +53,7 @@ class CellSpec:
     allow_any_target: bool = False
     label: str = field(default="")
     cache_dir: str | None = None  # where evaluators keep what they reuse across cells (paths.cache)
+    precision: str = "32"  # what deep estimators that take it train and predict in (harness/deep/precision.py)
 
 
 def set_seed(seed: int) -> None:
@@ -61,8 +62,9 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None, allow_any_target: bool = False):
-    """Instantiate the model and give it the cell's seed, device and time limit where it takes them."""
+def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None, allow_any_target: bool = False,
+                    precision: str = "32"):
+    """Instantiate the model and give it the cell's seed, device, time limit and precision where it takes them."""
     node = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(model_cfg, DictConfig) else model_cfg
     check_targets(node["estimator"], f"model {node.get('name', '?')}.estimator", allow_any_target)
     est = instantiate(node["estimator"], _convert_="all")
@@ -72,7 +74,16 @@ def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None,
         est.set_params(device=device)
     if "time_limit" in names and time_limit:
         est.set_params(time_limit=time_limit)
+    est.set_params(**{k: precision for k in names if k == "precision" or k.endswith("__precision")})
     return est
+
+
+def trained_precision(est, family: str) -> str | None:
+    """The row's `compute_precision`: the estimator's `precision` where it takes one, "32" for another deep model
+    (its loop ignores the setting), None for a classical one."""
+    names = est.get_params(deep=True)
+    taken = [v for k, v in names.items() if k == "precision" or k.endswith("__precision")]
+    return str(taken[0]) if taken else ("32" if family == "deep" else None)
 
 
 def tuning_space(model: dict, n_configs: int | None) -> dict | None:
@@ -196,7 +207,9 @@ def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) 
     est = None
     try:
         set_seed(spec.seed)
-        est = build_estimator(spec.model, spec.seed, spec.device, spec.time_limit, spec.allow_any_target)
+        est = build_estimator(spec.model, spec.seed, spec.device, spec.time_limit, spec.allow_any_target,
+                              spec.precision)
+        out["compute_precision"] = trained_precision(est, spec.family)
         if spec.tuned:
             est = tuned(est, spec.model, spec.seed, task.kind, spec.n_configs)
         out.update(fit_and_evaluate(est, task, family=spec.family, device=spec.device,

@@ -312,7 +312,8 @@ class Runner:
                         n_configs=budget,
                         time_limit=limit, threads=self.threads, interpret=interp,
                         allow_any_target=self.allow_any_target, label=label,
-                        cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None))
+                        cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None),
+                        precision=str(self.cfg.get("precision", "32")))
 
     def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
         """What decides the cell's outcome (see harness/core/resume.py), hashed."""
@@ -324,6 +325,8 @@ class Runner:
             "device": spec.device, "threads": spec.threads, "time_limit": spec.time_limit, "interpret": spec.interpret,
             "profile": {k: self.cfg.profile.get(k) for k in ("max_train", "max_test")},
             "code_version": self.code_version, "versions": self.versions,
+            # only where it can matter, so float32 cells and classical ones keep the keys they had
+            **({"precision": spec.precision} if spec.precision != "32" and spec.family == "deep" else {}),
         })
 
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay,

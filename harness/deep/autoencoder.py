@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, shuffled_holdout
+from harness.deep.precision import autocast
 from harness.deep.training import seeded
 from harness.tasks.reconstruction import Reducer
 
@@ -27,7 +28,7 @@ class TorchAutoencoder(Reducer, DeepEstimator):
                  lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9, batch_size: int = 64,
                  max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, min_steps_per_epoch: int = 10,
-                 device: str = "cpu", random_state: int = 0,
+                 precision: str = "32", device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
         keep_arguments(self, locals())
 
@@ -42,12 +43,12 @@ class TorchAutoencoder(Reducer, DeepEstimator):
 
     def encode(self, X: np.ndarray) -> np.ndarray:
         self.module_.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.device, self.precision_):
             Z = torch.cat([self.module_.encode(b) for b in self.tensor(X).split(1024)])
         return Z.float().cpu().numpy()
 
     def decode(self, Z: np.ndarray) -> np.ndarray:
         self.module_.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.device, self.precision_):
             out = torch.cat([self.module_.decode(b) for b in self.tensor(Z).split(1024)])
         return out.float().cpu().numpy().reshape(len(Z), -1)

@@ -11,7 +11,7 @@ from sklearn.base import ClassifierMixin
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits, seeded
+from harness.deep.training import seeded
 
 
 class TorchClassifier(ClassifierMixin, DeepEstimator):
@@ -30,7 +30,7 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
                  batch_size: int = 128, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
                  schedule: str = "plateau", label_smoothing: float = 0.0, channels_last: bool = False,
-                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+                 precision: str = "32", device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         keep_arguments(self, locals())
 
     def fit(self, X, y, on_epoch: Callable[[int, int, float], None] | None = None):
@@ -54,7 +54,7 @@ class TorchClassifier(ClassifierMixin, DeepEstimator):
         a subclass may pretrain (harness/deep/dbn.py)."""
 
     def decision_function(self, X) -> np.ndarray:
-        return batched_logits(self.module_, self.tensor(X), 1024).float().cpu().numpy()
+        return self.logits(self.tensor(X), 1024).cpu().numpy()
 
     def predict_proba(self, X) -> np.ndarray:
         return torch.softmax(torch.from_numpy(self.decision_function(X)), dim=1).numpy()

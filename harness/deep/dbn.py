@@ -46,7 +46,7 @@ class DBNClassifier(TorchClassifier):
                  cd_k: int = 1, optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
                  momentum: float = 0.9, batch_size: int = 32, max_epochs: int = 30, patience: int = 5,
                  val_fraction: float = 0.0, lr_plateau_factor: float | None = None, augment_shift: float = 0.0,
-                 min_steps_per_epoch: int = 10, device: str = "cpu", random_state: int = 0,
+                 min_steps_per_epoch: int = 10, precision: str = "32", device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
         keep_arguments(self, locals())
 

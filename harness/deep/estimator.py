@@ -21,6 +21,7 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
   so on CPU; their outputs take that order, the inputs stay as they are).
 - `augment_shift`: shift training images by up to this fraction of their side (images only).
 - `min_steps_per_epoch`: an epoch is as many passes as give at least this many steps.
+- `precision`: "32", "bf16" or "16": forward passes and loss under autocast (harness/deep/precision.py).
 - `device`, `random_state`, `time_limit` (seconds; past it training stops after the epoch, and the
   model is scored with `stop_reason` "time_limit").
 A family without one of the optional three (schedule, shift, minimum steps) does without it.
@@ -36,7 +37,8 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from harness.deep.loop import TrainState
-from harness.deep.training import count_parameters, import_object, make_optimizer, train_module
+from harness.deep.precision import check_precision
+from harness.deep.training import batched_logits, count_parameters, import_object, make_optimizer, train_module
 
 
 def keep_arguments(estimator: BaseEstimator, arguments: dict) -> None:
@@ -102,6 +104,8 @@ class DeepEstimator(BaseEstimator):
             parts.append(f"label smoothing {self.label_smoothing:g}")
         if getattr(self, "channels_last", False):
             parts.append("channels_last")
+        if self.precision_ != "32":
+            parts.append(f"{'bfloat16' if self.precision_ == 'bf16' else 'float16'} autocast")
         if getattr(self, "augment_shift", 0.0):  # prior knowledge a classical model on pixels does not get
             parts.append(f"random shifts up to {self.augment_shift:.0%} of the side")
         return ", ".join(parts)
@@ -121,13 +125,22 @@ class DeepEstimator(BaseEstimator):
                         lr_plateau_factor=getattr(self, "lr_plateau_factor", None),
                         augment_shift=getattr(self, "augment_shift", 0.0),
                         min_steps_per_epoch=getattr(self, "min_steps_per_epoch", 0),
-                        schedule=getattr(self, "schedule", "plateau"))
+                        schedule=getattr(self, "schedule", "plateau"), precision=self.precision_)
         state = train_module(self.module_, criterion, X, y, X_val, y_val, optimizer=optimizer,
                              batch_size=self.batch_size, generator=generator, on_epoch=on_epoch, **(settings | loop))
         self.history_ = state.history
         self.n_epochs_ = len(self.history_.train_loss)
         self.stop_reason_ = state.stop_reason  # "epochs", "steps", "seconds", "time_limit": a budget ended it
         return state
+
+    @property
+    def precision_(self) -> str:
+        """The precision it trains and predicts in ("32" for an estimator without the parameter)."""
+        return check_precision(getattr(self, "precision", "32"))
+
+    def logits(self, X: torch.Tensor, batch_size: int) -> torch.Tensor:
+        """`module_`'s outputs on X, in batches, at the estimator's precision, as float32."""
+        return batched_logits(self.module_, X, batch_size, self.precision_).float()
 
     @property
     def n_parameters_(self) -> int:

@@ -51,7 +51,7 @@ from torch import nn
 
 from harness.deep.callbacks import StopWhenSolved
 from harness.deep.estimator import DeepEstimator, keep_arguments, shuffled_holdout
-from harness.deep.training import batched_logits, seeded
+from harness.deep.training import seeded
 
 DIAG_BATCH = 64
 SOLVED_MSE_FRACTION = 0.05
@@ -96,7 +96,7 @@ class TorchSequenceModel(DeepEstimator):
                  val_fraction: float = 0.0,
                  grad_clip: float | None = None, budget_seconds: float | None = None, budget_clock: str = "wall",
                  stop_when_solved: int = 0,
-                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+                 precision: str = "32", device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         keep_arguments(self, locals())
 
     def _targets(self, y: np.ndarray) -> torch.Tensor:
@@ -144,7 +144,7 @@ class TorchSequenceModel(DeepEstimator):
         was_training = self.module_.training
         self.module_.eval()
         X = X if isinstance(X, torch.Tensor) else self.tensor(X)
-        out = batched_logits(self.module_, X, 512).float().cpu()
+        out = self.logits(X, 512).cpu()
         self.module_.train(was_training)
         return out
 

@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from torch import nn
 
 from harness.deep.estimator import DeepEstimator, keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits, seeded
+from harness.deep.training import seeded
 from harness.tasks.tables import TableEncoder, target_kind
 
 
@@ -38,7 +38,7 @@ class TabularNet(DeepEstimator):
                  optimizer: str = "adamw", lr: float = 1e-3, weight_decay: float = 1e-5, momentum: float = 0.9,
                  batch_size: int = 256, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
-                 numeric: str = "quantile", device: str = "cpu", random_state: int = 0,
+                 numeric: str = "quantile", precision: str = "32", device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None):
         keep_arguments(self, locals())
 
@@ -66,7 +66,7 @@ class TabularNet(DeepEstimator):
         return self
 
     def _outputs(self, X) -> np.ndarray:
-        return batched_logits(self.module_, self.tensor(self.encoder_.transform(X)), 1024).float().cpu().numpy()
+        return self.logits(self.tensor(self.encoder_.transform(X)), 1024).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         out = self._outputs(X)

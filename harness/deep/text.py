@@ -23,7 +23,7 @@ from torch import nn
 
 from harness.deep.classifier import TorchClassifier
 from harness.deep.estimator import keep_arguments, stratified_holdout
-from harness.deep.training import batched_logits, seeded
+from harness.deep.training import seeded
 
 WORD = re.compile(r"\w+|[^\w\s]")
 TOKENS = ("word", "char")
@@ -64,7 +64,7 @@ class TextClassifier(TorchClassifier):
                  optimizer: str = "adam", lr: float = 1e-3, weight_decay: float = 0.0, momentum: float = 0.9,
                  batch_size: int = 64, max_epochs: int = 30, patience: int = 5, val_fraction: float = 0.1,
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 10,
-                 device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
+                 precision: str = "32", device: str = "cpu", random_state: int = 0, time_limit: float | None = None):
         keep_arguments(self, locals())
 
     def _ids(self, X) -> torch.Tensor:  # texts -> (N, seq_len_) int64 on the device
@@ -91,4 +91,4 @@ class TextClassifier(TorchClassifier):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        return batched_logits(self.module_, self._ids(X), 1024).float().cpu().numpy()
+        return self.logits(self._ids(X), 1024).cpu().numpy()

@@ -25,6 +25,7 @@ from harness.deep.callbacks import Callback, Divergence, EarlyStopping, OneCycle
 from harness.deep.callbacks import Diverged, TimeBudgetExceeded  # noqa: F401  (the runner reads them from here)
 from harness.deep.loop import Budget, TrainState, run_loop
 from harness.deep.loop import History  # noqa: F401  (re-exported)
+from harness.deep.precision import autocast, grad_scaler
 
 
 def __getattr__(name: str):
@@ -59,13 +60,22 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0, mome
 
 
 def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, clip: Iterable[torch.Tensor] | None = None,
-                  max_norm: float | None = None) -> None:
-    """One optimiser step on `loss`, gradients of `clip` clipped to norm `max_norm` first (if given)."""
+                  max_norm: float | None = None, scaler: torch.amp.GradScaler | None = None) -> None:
+    """One optimiser step on `loss`, gradients of `clip` clipped to norm `max_norm` first (if given);
+    with a `scaler` (float16 training) the loss is scaled and the gradients unscaled before clipping."""
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    if scaler is None:
+        loss.backward()
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(clip, max_norm)
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
     if max_norm is not None:
+        scaler.unscale_(optimizer)
         nn.utils.clip_grad_norm_(clip, max_norm)
-    optimizer.step()
+    scaler.step(optimizer)  # skipped where the scaled gradients overflowed; the scale then shrinks
+    scaler.update()
 
 
 def seeded(random_state: int) -> torch.Generator:
@@ -79,9 +89,10 @@ def count_parameters(*modules: nn.Module) -> int:
     return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
 
 
-def batched_logits(module: nn.Module, X: torch.Tensor, batch_size: int) -> torch.Tensor:
+def batched_logits(module: nn.Module, X: torch.Tensor, batch_size: int, precision: str = "32") -> torch.Tensor:
+    """The module's outputs on X in batches, without gradients, under the precision's autocast."""
     module.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(X.device.type, precision):
         return torch.cat([module(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 
 
@@ -129,7 +140,7 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
                  lr_plateau_factor: float | None = None, augment_shift: float = 0.0, min_steps_per_epoch: int = 0,
                  max_steps: int | None = None, seconds: float | None = None, clock: str = "wall",
                  grad_clip: float | None = None, schedule: str = "plateau",
-                 callbacks: Iterable[Callback] = ()) -> TrainState:
+                 callbacks: Iterable[Callback] = (), precision: str = "32") -> TrainState:
     """Minibatch training with early stopping on validation loss; the best weights are restored.
 
     An "epoch" is one pass over the data, or as many passes as give `min_steps_per_epoch` optimizer
@@ -145,6 +156,8 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     the fast-training recipe (Smith & Topin, 2019); early stopping then only keeps the best epoch's
     weights (a schedule stopped halfway would end at its peak rate).
 
+    `precision` "bf16" or "16" runs the forward passes and the loss under autocast (harness/deep/precision.py).
+
     X, y (and the validation split) are already on the module's device. Raises Diverged on a
     non-finite loss; stops after the epoch in which `time_limit` seconds pass (stop_reason "time_limit").
     """
@@ -153,16 +166,19 @@ def train_module(module: nn.Module, criterion: Callable, X: torch.Tensor, y: tor
     passes = max(1, math.ceil(min_steps_per_epoch * batch_size / len(X)))  # batches run on across passes
     shift = augment_shift if X.dim() == 4 else 0.0  # images only
     params = list(module.parameters())
+    scaler = grad_scaler(X.device.type, precision)
 
     def step(idx: torch.Tensor) -> torch.Tensor:
         xb = random_shift(X[idx], shift, generator) if shift else X[idx]
-        loss = criterion(module(xb), y[idx])
-        gradient_step(optimizer, loss, params, grad_clip)
-        return loss.detach()
+        with autocast(X.device.type, precision):
+            loss = criterion(module(xb), y[idx])
+        gradient_step(optimizer, loss, params, grad_clip, scaler)
+        return loss.detach().float()
 
     policy: list[Callback] = [Divergence()]
     if X_val is not None and len(X_val):
-        policy.append(Validation(lambda: batched_logits(module, X_val, 4 * batch_size), y_val, criterion))
+        policy.append(Validation(lambda: batched_logits(module, X_val, 4 * batch_size, precision).float(), y_val,
+                                 criterion))
     if schedule == "onecycle":
         steps_per_epoch = math.ceil(len(X) * passes / batch_size)
         policy.append(OneCycle(optimizer, [g["lr"] for g in optimizer.param_groups], steps_per_epoch, max_epochs))

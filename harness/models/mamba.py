@@ -32,7 +32,10 @@ Rejected: Heinsen's cumsum trick, h_t = exp(S_t) * cumsum(exp(-S_s) b_s), whose 
 float32 once the log-decay summed over a chunk passes -88 (64 steps at the largest initial decay,
 -1.6 a step, already do); its log-space form (logcumsumexp) does not overflow but needs a sign split
 and loses relative precision eps * |S_t|; a doubling (Hillis-Steele) scan does O(T log T) work.
-`scan="auto"` (the default) takes the stepwise scan on a CPU and the chunked one elsewhere.
+`selective_scan_kernel` is the official fused CUDA kernel (mamba-ssm's `selective_scan_fn`), where the
+package imports (it builds only with CUDA; not among bench's dependencies).
+`scan="auto"` (the default) takes the stepwise scan on a CPU, the kernel on a GPU where mamba-ssm
+imports, else the chunked scan.
 
 The dt initialisation (bias = softplus^-1 of a log-uniform delta in [1e-3, 1e-1]) is the official
 Mamba's; mamba-minimal only loads trained weights and omits it, but training from scratch needs it.
@@ -42,6 +45,7 @@ E = d_inner = expand * D, N = d_state, R = dt_rank, K classes, L chunk length, M
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -52,7 +56,7 @@ from torch.nn import functional as F
 
 from harness.models.sequence import SequenceClassifier, series_shape
 
-SCANS = ("auto", "stepwise", "chunked", "reference")
+SCANS = ("auto", "stepwise", "chunked", "kernel", "reference")
 
 
 @dataclass
@@ -63,7 +67,7 @@ class MambaConfig:
     expand: int = 2
     d_conv: int = 4
     dt_rank: int | str = "auto"
-    scan: str = "auto"  # stepwise on a CPU, chunked elsewhere
+    scan: str = "auto"  # `scan_for`: stepwise on a CPU, else mamba-ssm's kernel where it imports, else chunked
     chunk_size: int | None = None  # the chunked scan's; None: `default_chunk_size`, about sqrt(T)
 
     def __post_init__(self):
@@ -115,7 +119,7 @@ class _StepwiseScan(torch.autograd.Function):
         g = u.new_zeros(b, e, n)  # dL/dh_t, carried backwards in time
         decay, decay_next = u.new_empty(b, e, n), u.new_empty(b, e, n)  # exp(delta_t A), exp(delta_{t+1} A)
         step = u.new_empty(b, e, n)
-        g_log_decay_A = u.new_zeros(b, e, n)  # sum over t of dL/d(delta_t A) * delta_t, summed over b at the end
+        g_A = u.new_zeros(b, e, n)  # dL/dA per batch row: sum over t of dL/d(delta_t A) * delta_t
         g_delta = u.new_zeros(t, b, e)
         g_du = u.new_empty(t, b, e, 1)
         g_B = u.new_empty(t, b, 1, n)
@@ -128,14 +132,14 @@ class _StepwiseScan(torch.autograd.Function):
             if i:  # h_{-1} = 0: the first decay multiplies nothing
                 torch.mul(delta_t[i][:, :, None], A, out=decay).exp_()
                 torch.mul(g, H[i - 1], out=step).mul_(decay)  # dL/d(delta_t A)
-                g_log_decay_A.addcmul_(step, delta_t[i][:, :, None])
+                g_A.addcmul_(step, delta_t[i][:, :, None])
                 torch.sum(step.mul_(A), -1, out=g_delta[i])
                 decay, decay_next = decay_next, decay
         g_du = g_du.squeeze(-1)  # (T, B, E)
         u_t = u.transpose(0, 1)
         g_delta = (g_delta + g_du * u_t).transpose(0, 1)
         g_u = (g_du * delta_t).transpose(0, 1) + gy * D
-        return g_u, g_delta, g_log_decay_A.sum(0), g_B.squeeze(-2).transpose(0, 1), gC.transpose(0, 1), (gy * u).sum((0, 1))
+        return g_u, g_delta, g_A.sum(0), g_B.squeeze(-2).transpose(0, 1), gC.transpose(0, 1), (gy * u).sum((0, 1))
 
 
 def _stepwise_forward(u, delta, A, B, C, keep_states: bool):
@@ -166,12 +170,45 @@ def selective_scan_stepwise(u, delta, A, B, C, D):
     u, delta: (B, T, E); A: (E, N); B, C: (B, T, N); D: (E,)  ->  y: (B, T, E)
 
     Without gradients (prediction) it keeps two states, not T. Decays are exp(delta A) <= 1 for any
-    delta >= 0 and A <= 0: nothing overflows.
+    delta >= 0 and A <= 0: nothing overflows. Computed in float32 at least (under autocast the inputs
+    arrive in bfloat16 or float16, A and D in float32), as mamba-ssm's kernel does.
     """
+    dtype = functools.reduce(torch.promote_types, (z.dtype for z in (u, delta, A, B, C, D)), torch.float32)
+    u, delta, A, B, C, D = (z.to(dtype) for z in (u, delta, A, B, C, D))
     if torch.is_grad_enabled() and any(z.requires_grad for z in (u, delta, A, B, C, D)):
         return _StepwiseScan.apply(u, delta, A, B, C, D)
     y, _ = _stepwise_forward(u, delta, A, B, C, keep_states=False)
     return y + u * D
+
+
+def kernel_scan():
+    """mamba-ssm's fused selective scan (`selective_scan_fn`), or None where the package does not import."""
+    try:
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+    except Exception:  # noqa: BLE001 - absent, or present without a working CUDA build
+        return None
+    return selective_scan_fn
+
+
+def selective_scan_kernel(u, delta, A, B, C, D):
+    """The recurrence by mamba-ssm's CUDA kernel, in bench's layout: u, delta (B, T, E); A (E, N);
+    B, C (B, T, N); D (E,) -> y (B, T, E). The kernel takes channels before time: (B, E, T), (B, N, T)."""
+    scan = kernel_scan()
+    if scan is None:
+        raise RuntimeError("scan=kernel needs mamba-ssm (pip install mamba-ssm, on a machine with CUDA); "
+                           "scan=auto falls back to the plain-torch scans")
+    y = scan(*(z.transpose(1, 2).contiguous() for z in (u, delta)), A.contiguous(),
+             *(z.transpose(1, 2).contiguous() for z in (B, C)), D.float())
+    return y.transpose(1, 2)
+
+
+def scan_for(requested: str, device_type: str) -> str:
+    """The scan that runs: `requested`, or for "auto" the fastest one this device has."""
+    if requested != "auto":
+        return requested
+    if device_type == "cpu":
+        return "stepwise"
+    return "kernel" if device_type == "cuda" and kernel_scan() is not None else "chunked"
 
 
 CPU_SLICE_ELEMENTS = 2 ** 18  # 1 MB of float32: what one operation of the scan should touch on a CPU
@@ -257,13 +294,13 @@ class MambaBlock(nn.Module):
         A = -torch.exp(self.A_log)  # (E, N)
         delta, B, C = self.x_proj(x).split([self.cfg.dt_rank, self.cfg.d_state, self.cfg.d_state], dim=-1)
         delta = F.softplus(self.dt_proj(delta))  # (B, T, E)
-        scan = self.cfg.scan
-        if scan == "auto":
-            scan = "stepwise" if x.device.type == "cpu" else "chunked"
+        scan = scan_for(self.cfg.scan, x.device.type)
         if scan == "reference":
             return selective_scan_reference(x, delta, A, B, C, self.D)
         if scan == "stepwise":
             return selective_scan_stepwise(x, delta, A, B, C, self.D)
+        if scan == "kernel":
+            return selective_scan_kernel(x, delta, A, B, C, self.D)
         return selective_scan(x, delta, A, B, C, self.D, self.cfg.chunk_size)
 
 

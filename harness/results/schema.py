@@ -28,7 +28,10 @@ OPTIONAL_COLUMNS = {"variant": "", "features": "raw", "final_train_loss": np.nan
                     # before inputs were recorded: "" (the report then goes by the suite's name)
                     "input_kind": "",
                     # a deep model's training recipe in words (harness/deep/estimator.py `recipe_`)
-                    "recipe": None}
+                    "recipe": None,
+                    # what a model computed in, "32", "bf16" or "16" (harness/deep/precision.py; not `precision`,
+                    # the generative suite's metric); None: classical, or not recorded
+                    "compute_precision": None}
 
 # The measures every cell records, whatever its kind, with their value before the cell ran.
 MEASURES = {"accuracy": np.nan, "f1_macro": np.nan, "train_seconds": np.nan, "train_cpu_seconds": np.nan,

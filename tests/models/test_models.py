@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hydra.utils import instantiate
 from sklearn.base import clone
 
 from harness.core.cell import build_estimator

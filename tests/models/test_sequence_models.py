@@ -120,7 +120,7 @@ def test_bad_arguments_say_what_is_allowed():
         TDNN((1, 6), 2)
     with pytest.raises(ValueError, match="sinusoidal, learned"):
         Transformer((1, 10), 2, positional="rotary")
-    with pytest.raises(ValueError, match="chunked, reference"):
+    with pytest.raises(ValueError, match="auto, stepwise, chunked, kernel, reference"):
         Mamba((1, 10), 2, scan="parallel")
 
 
@@ -201,6 +201,33 @@ def test_auto_scan_is_the_stepwise_one_on_a_cpu(monkeypatch):
     monkeypatch.setattr(mamba, "selective_scan", lambda *v: calls.append("chunked") or selective_scan(*v))
     Mamba((3, 20), 4, d_model=16, layers=2, d_state=4)(torch.randn(2, 3, 20))
     assert calls == ["stepwise", "stepwise"]
+
+
+def test_auto_takes_the_kernel_on_cuda_only_where_mamba_ssm_imports(monkeypatch):
+    import harness.models.mamba as mamba
+
+    monkeypatch.setattr(mamba, "kernel_scan", lambda: None)
+    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["stepwise", "chunked", "chunked"]
+    assert mamba.scan_for("chunked", "cpu") == "chunked"
+    with pytest.raises(RuntimeError, match="needs mamba-ssm"):
+        mamba.selective_scan_kernel(*[z.detach() for z in scan_inputs(4, torch.float32, "weak")])
+    monkeypatch.setattr(mamba, "kernel_scan", lambda: object())
+    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["stepwise", "kernel", "chunked"]
+
+
+@pytest.mark.gpu
+def test_mamba_ssm_kernel_matches_the_reference_on_cuda():
+    import harness.models.mamba as mamba
+
+    if not torch.cuda.is_available() or mamba.kernel_scan() is None:
+        pytest.skip("needs CUDA and mamba-ssm")
+    inputs = [z.detach().float().cuda().requires_grad_() for z in scan_inputs(200, torch.float64, "weak", b=3, e=8)]
+    fast, ref = mamba.selective_scan_kernel(*inputs), selective_scan_reference(*inputs)
+    torch.testing.assert_close(fast, ref, rtol=1e-3, atol=1e-3 * float(ref.abs().max()))
+    weights = torch.randn_like(ref)
+    for gf, gr in zip(torch.autograd.grad((fast * weights).sum(), inputs),
+                      torch.autograd.grad((ref * weights).sum(), inputs)):
+        torch.testing.assert_close(gf, gr, rtol=1e-3, atol=1e-3 * float(gr.abs().max()))
 
 
 def test_stepwise_scan_gradients_pass_gradcheck():

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from baselines.linear import perceptron_sklearn
 from harness.evaluation.boundary import decision_map, read_decision_map

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import Ridge
 
 from baselines.tabular import HistGradientBoostingModel, LogisticRegressionModel, RandomForestModel, RidgeModel
 from harness.claims import evaluate_claims, load_registry

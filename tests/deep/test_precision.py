@@ -1,0 +1,115 @@
+"""Mixed precision (`precision=32|bf16|16`, harness/deep/precision.py): the deep estimators' forward
+passes really run in the low precision, weights stay float32, the models still learn, and the rows and
+the resume key say which precision a cell used (`compute_precision`)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from harness.data.vision import load_digits
+from harness.deep.classifier import TorchClassifier
+from harness.deep.precision import autocast, check_precision, grad_scaler
+
+
+@pytest.mark.parametrize("given, expected", [("32", "32"), (32, "32"), ("bf16", "bf16"), (16, "16")])
+def test_precisions_read_as_the_command_line_gives_them(given, expected):
+    assert check_precision(given) == expected
+
+
+def test_an_unknown_precision_names_the_valid_ones():
+    with pytest.raises(ValueError, match="choose one of 32, bf16, 16"):
+        check_precision("fp8")
+
+
+def test_only_float16_scales_the_loss():
+    assert grad_scaler("cpu", "32") is None and grad_scaler("cpu", "bf16") is None
+    assert isinstance(grad_scaler("cpu", "16"), torch.amp.GradScaler)
+    x = torch.randn(3, 4)
+    with autocast("cpu", "bf16"):
+        assert nn.Linear(4, 2)(x).dtype == torch.bfloat16
+    with autocast("cpu", "32"):
+        assert nn.Linear(4, 2)(x).dtype == torch.float32
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=0).subsample_train(400, seed=0)
+
+
+def dtypes_seen(est: TorchClassifier, step: str, X, y=None) -> set[torch.dtype]:
+    """The dtypes of every Linear layer's output while `est` fits or predicts."""
+    seen: set[torch.dtype] = set()
+    original = nn.Linear.forward
+
+    def spy(self, x):
+        out = original(self, x)
+        seen.add(out.dtype)
+        return out
+
+    nn.Linear.forward = spy
+    try:
+        est.fit(X, y) if step == "fit" else est.predict(X)
+    finally:
+        nn.Linear.forward = original
+    return seen
+
+
+@pytest.mark.parametrize("precision, dtype", [("32", torch.float32), ("bf16", torch.bfloat16), ("16", torch.float16)])
+def test_a_classifier_trains_and_predicts_in_its_precision_and_still_learns(digits, precision, dtype):
+    est = TorchClassifier(module="harness.models.mlp.MLP", module_params={"hidden": [64]}, max_epochs=15,
+                          patience=0, precision=precision)
+    assert dtypes_seen(est, "fit", digits.X_train, digits.y_train) == {dtype}
+    assert dtypes_seen(est, "predict", digits.X_test) == {dtype}
+    assert all(p.dtype == torch.float32 for p in est.module_.parameters())  # the weights stay float32
+    accuracy = float(np.mean(est.predict(digits.X_test) == digits.y_test))
+    assert accuracy > 0.85, f"{precision}: {accuracy:.3f}"
+    assert ("autocast" in est.recipe_) == (precision != "32")
+    proba = est.predict_proba(digits.X_test[:20])
+    assert proba.dtype == np.float32 and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+
+
+def test_rows_and_resume_keys_tell_precisions_apart(run_bench, tmp_results):
+    args = ["suite=vision", "profile=smoke", "dataset=digits", "suite.models=[mlp,gaussian_nb]", "seed=0",
+            "hardware.threads=1"]
+    code, first = run_bench(*args)
+    assert code == 0
+    code, second = run_bench(*args, "precision=bf16")
+    assert code == 0
+    a, b = (pd.read_parquet(f / "results.parquet").set_index("model") for f in (first, second))
+    assert a.loc["mlp", "compute_precision"] == "32" and b.loc["mlp", "compute_precision"] == "bf16"
+    assert pd.isna(a.loc["gaussian_nb", "compute_precision"]) and pd.isna(b.loc["gaussian_nb", "compute_precision"])
+    reused = lambda v: isinstance(v, str) and bool(v)  # noqa: E731
+    assert a.loc["mlp", "cell_key"] != b.loc["mlp", "cell_key"] and not reused(b.loc["mlp", "reused_from"])
+    assert reused(b.loc["gaussian_nb", "reused_from"])  # a classical cell does not depend on it: reused
+
+
+@pytest.mark.parametrize("given", ["precision=fp8", "precision=32,fp8"])
+def test_an_unknown_precision_is_refused_before_anything_runs(run_bench, capsys, given):
+    code, folder = run_bench("suite=vision", "profile=smoke", given, "-m")
+    assert code == 2 and folder is None
+    assert "precision must be one of 32, bf16, 16, got 'fp8'" in " ".join(capsys.readouterr().err.split())
+
+
+def test_verdict_conditions_name_a_precision_below_float32():
+    from harness.claims.conditions import mixed_precisions
+
+    assert mixed_precisions(pd.DataFrame({"compute_precision": ["32", None, "bf16", "bf16"]})) == ["precision bf16"]
+    assert mixed_precisions(pd.DataFrame({"compute_precision": ["32", None]})) == []
+    # rows from before the column, and the generative suite's metric of the same name, are not it
+    assert mixed_precisions(pd.DataFrame({"model": ["gan"], "precision": [0.65]})) == []
+
+
+@pytest.mark.parametrize("precision", ["bf16", "16"])
+def test_mamba_trains_under_autocast(precision):
+    # its stepwise scan writes into preallocated states: it computes in float32 whatever arrives
+    from harness.models.mamba import Mamba
+
+    torch.manual_seed(0)
+    model = Mamba((2, 30), 3, d_model=16, d_state=4)
+    with autocast("cpu", precision):
+        out = model(torch.randn(4, 2, 30))
+    out.float().sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
