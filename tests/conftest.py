@@ -174,6 +174,7 @@ SLOW_TESTS = {
     "tests/results/test_nothing_lost.py::test_two_real_runs_at_once_into_one_results_folder_keep_their_rows_apart",  # 39
     "tests/core/test_resume_key.py::test_another_version_of_any_dependency_runs_the_cell_again",  # 25
     "tests/core/test_faults.py::test_ctrl_c_with_cells_side_by_side_stops_them_and_keeps_every_finished_cell",  # 20-50
+    "tests/core/test_faults.py::test_ctrl_c_after_the_last_cell_started_stops_the_running_ones",  # ~10
     "tests/models/test_models.py::test_model_learns_digits[tdnn]",  # 4
     "tests/models/test_models.py::test_model_learns_digits[gru]",  # 3
     "tests/models/test_models.py::test_model_learns_digits[rnn]",  # 3

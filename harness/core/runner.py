@@ -182,6 +182,9 @@ class Runner:
                                     pool.submit(job)
                     for _, job in sorted(queue, key=lambda c: -c[0]):
                         pool.submit(job)
+                    # Inside the try: Ctrl-C while the last cells run must cancel them too (from the finally
+                    # below it did not, and the pool's shutdown then waited for a long cell to end)
+                    wait(pool.futures)
                 except KeyboardInterrupt:
                     self.cancel.set()
                     raise

@@ -69,6 +69,26 @@ def cells_folder_once_two_finish(results: Path, timeout: float = 120.0) -> Path:
     raise AssertionError("the run never finished two cells")
 
 
+def test_ctrl_c_after_the_last_cell_started_stops_the_running_ones(tmp_results):
+    # Two cells for two workers: both start at once and the run only waits for them. Ctrl-C then used to
+    # leave the long cell running (the cancel was set only while cells were still being handed out), and
+    # the run waited for its 5,000 epochs: CI once saw the test above time out this way.
+    args = [*SMALL, "suite.models=[gaussian_nb,cnn]", "seed=0", "profile.max_epochs=5000",
+            "profile.patience=5000", "hardware.workers=2", "++suite.profiles.smoke.overrides.cnn.estimator.max_epochs=5000"]
+    proc = bench_process(tmp_results, *args)
+    deadline = time.monotonic() + 120
+    while not list(tmp_results.glob("vision/*/cells/*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_results.glob("vision/*/cells/*.parquet")), "gaussian_nb never finished"
+    time.sleep(1.0)  # the CNN is training; the run sits in its final wait
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.wait(timeout=30) == 130
+    finally:
+        proc.kill()
+    assert list(rows(next(tmp_results.glob("vision/*/"))).model) == ["gaussian_nb"]
+
+
 def test_sigkill_mid_run_leaves_every_finished_cell_readable_and_resume_completes_it(tmp_results):
     args = [*SMALL, "suite.models=[gaussian_nb,knn,mlp,cnn,logistic_regression,decision_tree]", "seed=0"]
     proc = bench_process(tmp_results, *args)
