@@ -52,10 +52,15 @@ def test_without_the_opt_out_the_same_config_is_refused():
 
 
 def bench_process(results: Path, *overrides: str) -> subprocess.Popen:
+    """`bench run` in a child process, with Ctrl-C's default disposition as a terminal gives it: a
+    process started in the background by a shell without job control (CI scripts' `cmd &`) inherits
+    SIGINT ignored, and so would every bench run these tests interrupt (seen: both Ctrl-C tests timed
+    out in a CI run started that way)."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, "-m", "harness.cli", "run", *overrides, f"paths.results={results}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=Path(__file__).resolve().parents[2],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def cells_folder_once_two_finish(results: Path, timeout: float = 120.0) -> Path:
