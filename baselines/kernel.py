@@ -20,6 +20,11 @@ from baselines.preprocessing import flatten, scaler
 ROWS_PER_BLOCK = 2048  # samples whose kernel row against every support vector is held at once (float64)
 
 
+def one_vs_one_pairs(k: int) -> list[tuple[int, int]]:
+    """libsvm's order of its K(K-1)/2 binary problems: (i, j), i < j."""
+    return [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+
 class BlasRBFSVC(SVC):
     """SVC whose RBF-kernel predictions go through BLAS (module docstring); other kernels and sparse
     input keep libsvm's."""
@@ -32,8 +37,7 @@ class BlasRBFSVC(SVC):
         sv = self.support_vectors_
         sv_sq = np.einsum("ij,ij->i", sv, sv)
         bounds = np.concatenate([[0], np.cumsum(self._n_support)])  # support vectors are grouped by class
-        k = len(self.classes_)
-        pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+        pairs = one_vs_one_pairs(len(self.classes_))
         dec = np.empty((len(X), len(pairs)))
         for lo in range(0, len(X), ROWS_PER_BLOCK):
             x = X[lo:lo + ROWS_PER_BLOCK]
@@ -58,7 +62,7 @@ class BlasRBFSVC(SVC):
         dec = self._one_vs_one(self._validate_for_predict(X))
         k = len(self.classes_)
         votes = np.zeros((len(dec), k), dtype=np.int64)
-        for p, (i, j) in enumerate((i, j) for i in range(k) for j in range(i + 1, k)):
+        for p, (i, j) in enumerate(one_vs_one_pairs(k)):
             wins = dec[:, p] > 0
             votes[:, i] += wins
             votes[:, j] += ~wins

@@ -69,21 +69,26 @@ def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None,
     check_targets(node["estimator"], f"model {node.get('name', '?')}.estimator", allow_any_target)
     est = instantiate(node["estimator"], _convert_="all")
     names = est.get_params(deep=True)
-    est.set_params(**{k: seed for k in names if k == "random_state" or k.endswith("__random_state")})
+    est.set_params(**{k: seed for k in keys_of(names, "random_state")})
     if "device" in names:
         est.set_params(device=device)
     if "time_limit" in names and time_limit:
         est.set_params(time_limit=time_limit)
-    est.set_params(**{k: precision for k in names if k == "precision" or k.endswith("__precision")})
+    est.set_params(**{k: precision for k in keys_of(names, "precision")})
     return est
+
+
+def keys_of(params: dict, name: str) -> list[str]:
+    """The keys of `get_params(deep=True)` that set `name`: its own, or a pipeline step's (`clf__name`)."""
+    return [k for k in params if k == name or k.endswith(f"__{name}")]
 
 
 def trained_precision(est, family: str) -> str | None:
     """The row's `compute_precision`: the estimator's `precision` where it takes one, "32" for another deep model
     (its loop ignores the setting), None for a classical one."""
-    names = est.get_params(deep=True)
-    taken = [v for k, v in names.items() if k == "precision" or k.endswith("__precision")]
-    return str(taken[0]) if taken else ("32" if family == "deep" else None)
+    params = est.get_params(deep=True)
+    taken = keys_of(params, "precision")
+    return str(params[taken[0]]) if taken else ("32" if family == "deep" else None)
 
 
 def tuning_space(model: dict, n_configs: int | None) -> dict | None:

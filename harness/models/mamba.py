@@ -181,6 +181,7 @@ def selective_scan_stepwise(u, delta, A, B, C, D):
     return y + u * D
 
 
+@functools.cache  # asked on every forward pass: a failed import is a search of the path each time
 def kernel_scan():
     """mamba-ssm's fused selective scan (`selective_scan_fn`), or None where the package does not import."""
     try:
