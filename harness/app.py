@@ -229,7 +229,7 @@ def check_precisions(cfg, parsed) -> None:
     """`precision` (and every value of a sweep over it) is one harness/deep/precision.py knows."""
     from harness.deep.precision import PRECISIONS
 
-    values = [cfg.get("precision", "32")]
+    values = [cfg.precision] if cfg.get("precision") is not None else []  # unset: each model's own
     values += [v for o in parsed if o.key_or_group == "precision" and o.is_sweep_override()
                for v in o.sweep_string_iterator()]
     for value in values:

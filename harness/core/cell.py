@@ -24,6 +24,7 @@ from harness.evaluation.boundary import decision_map
 from harness.evaluation.budget import still_improving
 from harness.data import Task
 from harness.evaluation.interpret import COLUMNS as INTERP_COLUMNS, interpret
+from harness.core import hardware
 from harness.core.measure import count_parameters, measure
 from harness.core.safety import check_targets
 from harness.core.outcomes import Diverged, TimeBudgetExceeded
@@ -53,7 +54,7 @@ class CellSpec:
     allow_any_target: bool = False
     label: str = field(default="")
     cache_dir: str | None = None  # where evaluators keep what they reuse across cells (paths.cache)
-    precision: str = "32"  # what deep estimators that take it train and predict in (harness/deep/precision.py)
+    precision: str | None = None  # overrides every deep model's own precision (harness/deep/precision.py); None: each its own
 
 
 def set_seed(seed: int) -> None:
@@ -63,8 +64,9 @@ def set_seed(seed: int) -> None:
 
 
 def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None, allow_any_target: bool = False,
-                    precision: str = "32"):
-    """Instantiate the model and give it the cell's seed, device, time limit and precision where it takes them."""
+                    precision: str | None = None):
+    """Instantiate the model and give it the cell's seed, device and time limit where it takes them, and the
+    precision if one is given (else it keeps its own)."""
     node = OmegaConf.to_container(model_cfg, resolve=True) if isinstance(model_cfg, DictConfig) else model_cfg
     check_targets(node["estimator"], f"model {node.get('name', '?')}.estimator", allow_any_target)
     est = instantiate(node["estimator"], _convert_="all")
@@ -74,7 +76,8 @@ def build_estimator(model_cfg, seed: int, device: str, time_limit: float | None,
         est.set_params(device=device)
     if "time_limit" in names and time_limit:
         est.set_params(time_limit=time_limit)
-    est.set_params(**{k: precision for k in keys_of(names, "precision")})
+    if precision is not None:
+        est.set_params(**{k: precision for k in keys_of(names, "precision")})
     return est
 
 
@@ -84,11 +87,16 @@ def keys_of(params: dict, name: str) -> list[str]:
 
 
 def trained_precision(est, family: str) -> str | None:
-    """The row's `compute_precision`: the estimator's `precision` where it takes one, "32" for another deep model
-    (its loop ignores the setting), None for a classical one."""
+    """The row's `compute_precision`: the estimator's `precision` where it takes one ("auto" resolved for its
+    device), "32" for another deep model (its loop ignores the setting), None for a classical one."""
+    from harness.deep.precision import resolve_precision
+
     params = est.get_params(deep=True)
     taken = keys_of(params, "precision")
-    return str(params[taken[0]]) if taken else ("32" if family == "deep" else None)
+    if not taken:
+        return "32" if family == "deep" else None
+    device = params.get(taken[0][:-len("precision")] + "device", "cpu")  # the same step's device
+    return resolve_precision(device, params[taken[0]])
 
 
 def tuning_space(model: dict, n_configs: int | None) -> dict | None:
@@ -207,7 +215,11 @@ def interpretation(est, task: Task, spec: CellSpec) -> dict:
 def execute_cell(spec: CellSpec, task: Task, on_event: EventSink | None = None) -> dict:
     """Fit and score one model on one task. Returns the measured columns plus `status` and `error`
     (and `traceback` when it failed); never raises except KeyboardInterrupt."""
-    emit = on_event or (lambda kind, payload: None)
+    with hardware.flush_denormals(spec.family == "deep" and spec.device == "cpu"):
+        return run_cell_body(spec, task, on_event or (lambda kind, payload: None))
+
+
+def run_cell_body(spec: CellSpec, task: Task, emit: EventSink) -> dict:
     out: dict = {"status": "ok", "error": None}
     est = None
     try:

@@ -1,10 +1,12 @@
 """Devices and the provenance of a run: which machine, which versions, which commit."""
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
 import subprocess
+import warnings
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -49,6 +51,25 @@ def configure_threads(threads: int | None) -> int:
         torch.set_num_threads(int(threads))
         threadpool_limits(limits=int(threads))
     return torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def flush_denormals(on: bool = True):
+    """Subnormal floats (below ~1.2e-38 in float32) read and computed as zero on this thread while inside
+    (x86's FTZ and DAZ bits; torch.set_flush_denormal), as oneDNN's kernels and TensorFlow already run.
+    A deep model's CPU cell trains so: Adam's second moments of weights whose gradient has stopped
+    (dead units, unvisited states' embeddings) decay into the subnormal range, where each operation
+    costs ~100 cycles; DQN's fused Adam step took 4x as long with them (benchmarks/denormals.py). Values
+    that small change nothing a model computes by more than they are worth. Restored on leaving."""
+    if not on or not torch.set_flush_denormal(True):  # False: this CPU cannot
+        yield
+        return
+    try:
+        with warnings.catch_warnings():  # numpy's float limits, first read under it, warn that subnormals are 0
+            warnings.filterwarnings("ignore", message="The value of the smallest subnormal")
+            yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def cpu_model() -> str:

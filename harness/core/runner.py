@@ -316,7 +316,7 @@ class Runner:
                         time_limit=limit, threads=self.threads, interpret=interp,
                         allow_any_target=self.allow_any_target, label=label,
                         cache_dir=OmegaConf.select(self.cfg, "paths.cache", default=None),
-                        precision=str(self.cfg.get("precision", "32")))
+                        precision=None if self.cfg.get("precision") is None else str(self.cfg.precision))
 
     def key_of(self, spec: CellSpec, row: dict, ds_cfg: DictConfig) -> str:
         """What decides the cell's outcome (see harness/core/resume.py), hashed."""
@@ -328,8 +328,9 @@ class Runner:
             "device": spec.device, "threads": spec.threads, "time_limit": spec.time_limit, "interpret": spec.interpret,
             "profile": {k: self.cfg.profile.get(k) for k in ("max_train", "max_test")},
             "code_version": self.code_version, "versions": self.versions,
-            # only where it can matter, so float32 cells and classical ones keep the keys they had
-            **({"precision": spec.precision} if spec.precision != "32" and spec.family == "deep" else {}),
+            # only where given and it can matter: a model's own precision is in its config, and cells without
+            # an override keep the keys they had
+            **({"precision": spec.precision} if spec.precision is not None and spec.family == "deep" else {}),
         })
 
     def run_cell(self, task: Task, ds_cfg: DictConfig, model_cfg: DictConfig, seed: int, display: RunDisplay,

@@ -21,7 +21,7 @@ which sets `history_`, `n_epochs_` and returns the loop's state. The parameters:
   so on CPU; their outputs take that order, the inputs stay as they are).
 - `augment_shift`: shift training images by up to this fraction of their side (images only).
 - `min_steps_per_epoch`: an epoch is as many passes as give at least this many steps.
-- `precision`: "32", "bf16" or "16": forward passes and loss under autocast (harness/deep/precision.py).
+- `precision`: "32", "bf16", "16" or "auto": forward passes and loss under autocast (harness/deep/precision.py).
 - `device`, `random_state`, `time_limit` (seconds; past it training stops after the epoch, and the
   model is scored with `stop_reason` "time_limit").
 A family without one of the optional three (schedule, shift, minimum steps) does without it.
@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from harness.deep.loop import TrainState
-from harness.deep.precision import check_precision
+from harness.deep.precision import resolve_precision
 from harness.deep.training import batched_logits, count_parameters, import_object, make_optimizer, train_module
 
 
@@ -135,8 +135,9 @@ class DeepEstimator(BaseEstimator):
 
     @property
     def precision_(self) -> str:
-        """The precision it trains and predicts in ("32" for an estimator without the parameter)."""
-        return check_precision(getattr(self, "precision", "32"))
+        """The precision it trains and predicts in ("32" for an estimator without the parameter; "auto" resolved
+        for its device)."""
+        return resolve_precision(getattr(self, "device", "cpu"), getattr(self, "precision", "32"))
 
     def logits(self, X: torch.Tensor, batch_size: int) -> torch.Tensor:
         """`module_`'s outputs on X, in batches, at the estimator's precision, as float32."""

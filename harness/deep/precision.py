@@ -1,12 +1,13 @@
-"""Mixed precision for the supervised deep estimators (`precision=32|bf16|16`; every row's `compute_precision`).
+"""Mixed precision for the supervised deep estimators (`precision=32|bf16|16|auto`; every row's `compute_precision`).
 
-"32": float32 throughout (the default, and what every committed result used). "bf16" and "16": the
+"32": float32 throughout (every model's recipe unless its yaml says otherwise). "bf16" and "16": the
 forward passes and the loss run under `torch.autocast` in bfloat16 or float16 (matrix products and
 convolutions in the low precision, reductions and the loss in float32, as autocast decides); the
 weights, gradients and optimiser state stay float32. "16" also scales the loss (`torch.amp.GradScaler`)
 so that small float16 gradients do not flush to zero; bfloat16 has float32's range and needs no scaling.
-Prediction runs under the same autocast as training. Meant for GPUs (tensor cores); a CPU runs bfloat16
-autocast too, usually no faster than float32 without AMX or AVX-512 BF16 units.
+Prediction runs under the same autocast as training. "auto": "bf16" where the device multiplies bfloat16
+matrices in hardware (a CPU with AMX, a GPU of compute capability 8.0 or later), else "32"; a CPU without
+such units runs bfloat16 autocast no faster than float32, often slower. Rows record what it resolved to.
 Estimators with their own loops (the generative models, the agents, the character language models)
 train in float32 whatever is asked, and their rows say "32".
 The command line's value is checked before a run starts (harness/app.py `check_precisions`).
@@ -14,8 +15,9 @@ The command line's value is checked before a run starts (harness/app.py `check_p
 from __future__ import annotations
 
 import contextlib
+import functools
 
-PRECISIONS = ("32", "bf16", "16")
+PRECISIONS = ("32", "bf16", "16", "auto")
 DTYPES = {"bf16": "bfloat16", "16": "float16"}  # torch's names; torch is imported when used (the config checks
                                                 # read PRECISIONS without it)
 
@@ -28,9 +30,32 @@ def check_precision(precision) -> str:
     return value
 
 
+def resolve_precision(device: str, precision) -> str:
+    """The precision a model computes in on `device`: "auto" resolved (see above), any other checked."""
+    value = check_precision(precision)
+    if value != "auto":
+        return value
+    import torch
+
+    return "bf16" if native_bf16(torch.device(device).type) else "32"
+
+
+@functools.cache
+def native_bf16(device_type: str) -> bool:
+    """Whether the device has bfloat16 matrix units: AMX tiles on a CPU (torch's own check, a private
+    function: missing means no), compute capability 8.0 or later on CUDA."""
+    import torch
+
+    if device_type == "cpu":
+        return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+    if device_type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+    return False
+
+
 def autocast(device: str, precision: str = "32"):
     """The context a forward pass runs in: autocast to the precision's dtype, or nothing for "32"."""
-    precision = check_precision(precision)
+    precision = resolve_precision(device, precision)
     if precision == "32":
         return contextlib.nullcontext()
     import torch
@@ -40,7 +65,7 @@ def autocast(device: str, precision: str = "32"):
 
 def grad_scaler(device: str, precision: str = "32"):
     """A loss scaler (torch.amp.GradScaler) for float16 training; None for the others."""
-    if check_precision(precision) != "16":
+    if resolve_precision(device, precision) != "16":
         return None
     import torch
 

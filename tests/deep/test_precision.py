@@ -1,7 +1,11 @@
-"""Mixed precision (`precision=32|bf16|16`, harness/deep/precision.py): the deep estimators' forward
-passes really run in the low precision, weights stay float32, the models still learn, and the rows and
-the resume key say which precision a cell used (`compute_precision`)."""
+"""Mixed precision (`precision=32|bf16|16|auto`, harness/deep/precision.py): the deep estimators' forward
+passes really run in the low precision, weights stay float32, the models still learn, "auto" takes
+bfloat16 only where the device multiplies it in hardware, a model's own precision holds unless the
+command line overrides it, and the rows and the resume key say which precision a cell used
+(`compute_precision`)."""
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
@@ -10,8 +14,9 @@ import torch
 from torch import nn
 
 from harness.data.vision import load_digits
+from harness.deep import precision as precision_module
 from harness.deep.classifier import TorchClassifier
-from harness.deep.precision import autocast, check_precision, grad_scaler
+from harness.deep.precision import autocast, check_precision, grad_scaler, resolve_precision
 
 
 @pytest.mark.parametrize("given, expected", [("32", "32"), (32, "32"), ("bf16", "bf16"), (16, "16")])
@@ -20,7 +25,7 @@ def test_precisions_read_as_the_command_line_gives_them(given, expected):
 
 
 def test_an_unknown_precision_names_the_valid_ones():
-    with pytest.raises(ValueError, match="choose one of 32, bf16, 16"):
+    with pytest.raises(ValueError, match="choose one of 32, bf16, 16, auto"):
         check_precision("fp8")
 
 
@@ -32,6 +37,43 @@ def test_only_float16_scales_the_loss():
         assert nn.Linear(4, 2)(x).dtype == torch.bfloat16
     with autocast("cpu", "32"):
         assert nn.Linear(4, 2)(x).dtype == torch.float32
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "32")])
+def test_auto_takes_bfloat16_only_where_the_device_has_units_for_it(monkeypatch, native, expected):
+    monkeypatch.setattr(precision_module, "native_bf16", lambda device_type: native)
+    assert resolve_precision("cpu", "auto") == expected
+    assert resolve_precision("cpu", "16") == "16" and resolve_precision("cpu", 32) == "32"  # the others as given
+    est = TorchClassifier(module="harness.models.mlp.MLP", precision="auto")
+    assert est.precision_ == expected and ("bfloat16 autocast" in est.recipe_) == native
+    from harness.core.cell import trained_precision
+
+    assert trained_precision(est, "deep") == expected  # the row says what ran, not "auto"
+
+
+def test_the_device_check_matches_the_cpu_flags():
+    if not os.path.exists("/proc/cpuinfo"):
+        pytest.skip("no /proc/cpuinfo to compare with")
+    flags = open("/proc/cpuinfo").read().split()
+    assert precision_module.native_bf16("cpu") == ("amx_tile" in flags)
+    assert precision_module.native_bf16("meta") is False
+
+
+def test_a_models_own_precision_holds_unless_one_is_given():
+    from harness.core.cell import build_estimator
+
+    model = {"name": "m", "estimator": {"_target_": "harness.deep.classifier.TorchClassifier",
+                                        "module": "harness.models.mlp.MLP", "precision": "auto"}}
+    assert build_estimator(model, seed=0, device="cpu", time_limit=None).precision == "auto"
+    assert build_estimator(model, seed=0, device="cpu", time_limit=None, precision="32").precision == "32"
+
+
+@pytest.mark.parametrize("model", ["fcn", "resnet1d"])
+def test_the_wide_series_convolutions_take_bfloat16_where_it_is_native(model):
+    import yaml
+
+    # measured by benchmarks/precision_speed.py; their yaml says why
+    assert yaml.safe_load(open(f"suites/model/{model}.yaml"))["estimator"]["precision"] == "auto"
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +126,18 @@ def test_rows_and_resume_keys_tell_precisions_apart(run_bench, tmp_results):
     reused = lambda v: isinstance(v, str) and bool(v)  # noqa: E731
     assert a.loc["mlp", "cell_key"] != b.loc["mlp", "cell_key"] and not reused(b.loc["mlp", "reused_from"])
     assert reused(b.loc["gaussian_nb", "reused_from"])  # a classical cell does not depend on it: reused
+    code, third = run_bench(*args, "precision=32")  # given, even as the model's own: its own key
+    assert code == 0
+    c = pd.read_parquet(third / "results.parquet").set_index("model")
+    assert c.loc["mlp", "compute_precision"] == "32" and c.loc["mlp", "cell_key"] not in (a.loc["mlp", "cell_key"],
+                                                                                          b.loc["mlp", "cell_key"])
 
 
 @pytest.mark.parametrize("given", ["precision=fp8", "precision=32,fp8"])
 def test_an_unknown_precision_is_refused_before_anything_runs(run_bench, capsys, given):
     code, folder = run_bench("suite=vision", "profile=smoke", given, "-m")
     assert code == 2 and folder is None
-    assert "precision must be one of 32, bf16, 16, got 'fp8'" in " ".join(capsys.readouterr().err.split())
+    assert "precision must be one of 32, bf16, 16, auto, got 'fp8'" in " ".join(capsys.readouterr().err.split())
 
 
 def test_verdict_conditions_name_a_precision_below_float32():
