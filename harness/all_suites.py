@@ -6,12 +6,18 @@ results/<suite>/<stamp>; every member shares one stamp. Then results/all/<stamp>
 (the members, their folders, overrides, exit codes and times) and the combined report.md and
 report.html; `bench report` and `bench claims` given that folder read its members
 (harness/results/store.py run_folders). Nothing new is scheduled here: members run one after
-another, each through Hydra like `bench run suite=NAME`, so a member resumes as any run does.
+another, each through Hydra like `bench run suite=NAME`, so a member resumes as any run does. The
+reports wait for the last member and are then written side by side, one process per core (each
+member's own, and the combined one): written after each member they held both cores for one (the
+vision suite's takes ~15 s, most of it judging claims and drawing plots) while no cell ran.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,12 +105,12 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
         check_overrides(overrides)
         members = load_members(members_file)
         # Every member's config is checked before any runs: bad input loses no time and no results.
-        results = None
+        results, configs = None, {}
         with composed_once():  # each member's checks and plan compose the same overrides
             for m in members:
                 cfg, _ = app.preflight([f"suite={m.suite}", *[o for o in user if not o.startswith("-")],
                                         *m.overrides_for(profile)])
-                results = results or Path(cfg.paths.results)
+                results, configs[m.suite] = results or Path(cfg.paths.results), cfg
             if dry_run:
                 flags, fixed = app.hydra_flags_and_overrides(user)
                 return app.dry_run_plan([[f"suite={m.suite}", *fixed, *m.overrides] for m in members], flags)
@@ -120,7 +126,7 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
         extra = m.overrides_for(profile)
         console.rule(f"[bold]suite={m.suite}[/] {escape(' '.join(extra))}")
         t0 = time.perf_counter()
-        code = app.run([f"suite={m.suite}", *user, *extra], force=force, split=split, stamp=stamp)
+        code = app.run([f"suite={m.suite}", *user, *extra], force=force, split=split, stamp=stamp, report=False)
         folder = results / m.suite / stamp
         index["members"].append({"suite": m.suite, "overrides": extra, "exit_code": code,
                                  "seconds": round(time.perf_counter() - t0, 1),
@@ -133,16 +139,47 @@ def run_all(overrides: list[str], *, force: bool = False, split: str | None = No
     show_members(index)
     folders = [results / m["folder"] for m in index["members"] if m["folder"]]
     if folders:
-        from harness.results.store import ResultsError
+        console.rule("[bold]reports[/]")
+        write_reports(folders, out)
+        from harness.results import tracking
 
-        console.rule("[bold]all suites[/]")
-        try:
-            app.render_report(folders, out)
-        except ResultsError as e:
-            console.print(f"[yellow]report not written[/]: {escape(str(e))}")
+        for m in index["members"]:
+            if m["folder"] and tracking.enabled(configs[m["suite"]]):
+                tracking.log_report(configs[m["suite"]], results / m["folder"])
     console.print(f"results: [bold]{out}[/] ({len(folders)} of {len(members)} suites)")
     codes = [m["exit_code"] for m in index["members"]]
     return app.EXIT_INTERRUPTED if app.EXIT_INTERRUPTED in codes else max(codes, default=app.EXIT_OK)
+
+
+def write_reports(folders: list[Path], out: Path) -> None:
+    """Each member's report in its folder and the combined one in `out`, one process per core (fresh
+    interpreters: matplotlib draws in one thread per process), the combined one first: it takes longest."""
+    jobs = [(folders, out, False)] + [([f], f, True) for f in folders]
+    workers = max(1, min(len(jobs), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                         else os.cpu_count() or 1))
+    if workers == 1:
+        for job in jobs:
+            write_one_report(*job)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for done in [pool.submit(write_one_report, *job) for job in jobs]:
+            done.result()
+
+
+def write_one_report(inputs: list[Path], out: Path, member: bool) -> None:
+    """One report (a member's own goes to its bench.log too, as after a run of that suite alone)."""
+    from harness import app
+    from harness.core.display import run_log
+    from harness.results.store import ResultsError
+
+    if member:
+        with run_log(out / "bench.log"):
+            app.render_run_report(out)
+        return
+    try:
+        app.render_report(inputs, out)
+    except ResultsError as e:
+        console.print(f"[yellow]report not written[/]: {escape(str(e))}")
 
 
 def now() -> str:

@@ -32,13 +32,14 @@ UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM
 
 
 def run(overrides: list[str], *, force: bool = False, split: str | None = None, stamp: str | None = None,
-        dry_run: bool = False) -> int:
+        dry_run: bool = False, report: bool = True) -> int:
     """`bench run`: Hydra overrides (and Hydra's flags, `-m` for a sweep, anywhere among them, as on the
     command line) in one run folder per suite, then its report. `force` runs every cell again instead
     of reusing finished ones; `split` ("model", "dataset" or both, comma-separated) makes one job per
     model or dataset of the suite (harness/app.py split_overrides); `stamp` names the run folders (a
     new one by default); `dry_run` prints the plan and its expected time (harness/dry_run.py) and runs
-    nothing. `suite=all` runs every suite (harness/all_suites.py)."""
+    nothing; `report=False` leaves the report to the caller (suite=all writes its members' side by side at the
+    end). `suite=all` runs every suite (harness/all_suites.py)."""
     from harness.core import forkserver
     from suites import CONFIG_DIR
 
@@ -98,12 +99,10 @@ def run(overrides: list[str], *, force: bool = False, split: str | None = None, 
             console.print(f"results: [bold]{f}[/]")
             if not _job_exit_codes:  # jobs ran elsewhere and consolidated concurrently: once more, with all cells
                 RunStore(f).consolidate()
-            try:
-                render_report([f], f)
-            except ResultsError as e:  # e.g. interrupted before any cell finished
-                console.print(f"[yellow]report not written[/]: {escape(str(e))}")
-            if tracking.enabled(cfg):
-                tracking.log_report(cfg, f)
+            if report:
+                render_run_report(f)
+                if tracking.enabled(cfg):
+                    tracking.log_report(cfg, f)
     if EXIT_INTERRUPTED in _job_exit_codes:
         return EXIT_INTERRUPTED
     if _job_exit_codes:  # jobs ran in this process
@@ -311,6 +310,17 @@ def group_dir(group: str) -> Path:
     from suites import CONFIG_DIR
 
     return CONFIG_DIR / group
+
+
+def render_run_report(folder: Path) -> None:
+    """A run folder's own report.md and report.html; a folder without readable rows (interrupted before
+    any cell finished) gets a note instead."""
+    from harness.results.store import ResultsError
+
+    try:
+        render_report([folder], folder)
+    except ResultsError as e:
+        console.print(f"[yellow]report not written[/]: {escape(str(e))}")
 
 
 def render_report(inputs: list[Path], out: Path) -> None:

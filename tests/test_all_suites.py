@@ -57,9 +57,10 @@ def fake_members(monkeypatch, codes: dict[str, int]) -> list[tuple[list[str], st
     calls = []
     real_run = app.run
 
-    def run(overrides, *, force=False, split=None, stamp=None):
+    def run(overrides, *, force=False, split=None, stamp=None, report=True):
         if stamp is None:  # the outer `suite=all` call
             return real_run(overrides, force=force, split=split)
+        assert not report  # suite=all writes the members' reports itself, side by side, after the last
         calls.append((list(overrides), stamp))
         suite = overrides[0].split("=", 1)[1]
         results = Path(next(o for o in overrides if o.startswith("paths.results=")).split("=", 1)[1])
@@ -123,6 +124,10 @@ members:
     assert code == 0
     (out,) = list((tmp_results / "all").iterdir())
     assert (out / "report.md").is_file() and (out / "report.html").is_file()
+    for suite in ("foundations", "vision"):  # each member's own report too, written beside the combined one
+        member = tmp_results / suite / out.name
+        assert (member / "report.md").is_file() and (member / "report.html").is_file()
+        assert "report:" in (member / "bench.log").read_text()
     df = load_results([out])
     assert set(df["suite"]) == {"foundations", "vision"}
     vision = df[df["suite"] == "vision"].sort_values("n_train")
