@@ -87,16 +87,14 @@ def keys_of(params: dict, name: str) -> list[str]:
 
 
 def trained_precision(est, family: str) -> str | None:
-    """The row's `compute_precision`: the estimator's `precision` where it takes one ("auto" resolved for its
-    device), "32" for another deep model (its loop ignores the setting), None for a classical one."""
-    from harness.deep.precision import resolve_precision
-
-    params = est.get_params(deep=True)
-    taken = keys_of(params, "precision")
-    if not taken:
-        return "32" if family == "deep" else None
-    device = params.get(taken[0][:-len("precision")] + "device", "cpu")  # the same step's device
-    return resolve_precision(device, params[taken[0]])
+    """The row's `compute_precision`: what the deep estimator (or a pipeline's deep step) says it computes in
+    (its `precision_`, "auto" resolved for its device), "32" for another deep model (its loop ignores the
+    setting), None for a classical one. The estimator resolves it: the engine knows no model's precision."""
+    for part in [est, *(step for _, step in getattr(est, "steps", []))]:
+        precision = getattr(part, "precision_", None)  # a fitted sklearn model's `precision_` is a matrix
+        if isinstance(precision, str):
+            return precision
+    return "32" if family == "deep" else None
 
 
 def tuning_space(model: dict, n_configs: int | None) -> dict | None:

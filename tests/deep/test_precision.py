@@ -49,6 +49,11 @@ def test_auto_takes_bfloat16_only_where_the_device_has_units_for_it(monkeypatch,
     from harness.core.cell import trained_precision
 
     assert trained_precision(est, "deep") == expected  # the row says what ran, not "auto"
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    assert trained_precision(make_pipeline(StandardScaler(), est), "deep") == expected  # a pipeline's deep step
+    assert trained_precision(StandardScaler(), "classical") is None
 
 
 def test_the_device_check_matches_the_cpu_flags():
