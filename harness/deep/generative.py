@@ -53,6 +53,7 @@ from harness.deep.callbacks import EMA, BestByScore, Callback, Diverged, Diverge
 from harness.deep.contrastive_divergence import CDConfig, cd_optimizer, cd_update, pretrain_dbn
 from harness.deep.estimator import keep_arguments, stratified_holdout
 from harness.deep.loop import Budget, run_loop
+from harness.deep.precision import autocast, grad_scaler, resolve_precision
 from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches, seeded
 from harness.evaluation.generative_metrics import frechet_to, recipe_classifier
 from harness.models.diffusion import Diffusion, UNet
@@ -299,11 +300,13 @@ class VariationalAutoencoder(LatentGenerator):
 class DDPM(DeepGenerator):
     """Conditional DDPM of harness/models/diffusion.py: a U-Net of `width` base channels trained on
     `timesteps` noise levels, sampled by DDIM in `sampling_steps` steps (`eta` 0: deterministic DDIM;
-    1: strided ancestral sampling) from an exponential moving average of the weights (`ema_decay`)."""
+    1: strided ancestral sampling) from an exponential moving average of the weights (`ema_decay`).
+    `precision` as the supervised networks' (harness/deep/precision.py): the U-Net's passes, in training and
+    in sampling, run under its autocast; the noise schedule's arithmetic and the weights stay float32."""
 
     def __init__(self, width: int = 16, timesteps: int = 1000, lr: float = 1e-3, batch_size: int = 64,
                  max_steps: int = 2000, ema_decay: float = 0.995, sampling_steps: int = 50, eta: float = 0.0,
-                 conditional: bool = True, device: str = "cpu", random_state: int = 0,
+                 conditional: bool = True, precision: str = "32", device: str = "cpu", random_state: int = 0,
                  time_limit: float | None = None, fd_every: int | None = None, fd_samples: int = FD_SAMPLES,
                  fd_patience: int = FD_PATIENCE, fd_margin: float = FD_MARGIN, fd_holdout: float = FD_HOLDOUT,
                  fd_sampling_steps: int = 10):
@@ -317,11 +320,13 @@ class DDPM(DeepGenerator):
         opt = torch.optim.Adam(self.denoiser_.parameters(), lr=self.lr)
         x, labels = self.tensor(X) * 2 - 1, self.labels_tensor(y)
         batches, params = self.batches(len(x), generator), list(self.denoiser_.parameters())
+        scaler = grad_scaler(self.device, self.precision_)
 
         def step() -> float:
             idx = next(batches)
-            loss = self.diffusion_.loss(self.denoiser_, x[idx], None if labels is None else labels[idx], generator)
-            gradient_step(opt, loss, params, 1.0)
+            with autocast(self.device, self.precision_):
+                loss = self.diffusion_.loss(self.denoiser_, x[idx], None if labels is None else labels[idx], generator)
+            gradient_step(opt, loss, params, 1.0, scaler)
             return loss.item()
 
         self.denoiser_.train()
@@ -335,10 +340,15 @@ class DDPM(DeepGenerator):
         self.ema_.eval()
         out = []
         for m, labels in self.chunks(n, y):
-            x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, steps or self.sampling_steps,
-                                       generator, self.eta, self.device)
-            out.append((x + 1) / 2)
+            with autocast(self.device, self.precision_):
+                x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, steps or self.sampling_steps,
+                                           generator, self.eta, self.device)
+            out.append((x.float() + 1) / 2)
         return torch.cat(out).cpu().numpy()
+
+    @property
+    def precision_(self) -> str:  # what the row's compute_precision says ("auto" resolved for the device)
+        return resolve_precision(self.device, self.precision)
 
     def draw_for_check(self, n, y, seed):
         return self.draw(n, y, seed, self.fd_sampling_steps)

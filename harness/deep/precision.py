@@ -8,8 +8,9 @@ so that small float16 gradients do not flush to zero; bfloat16 has float32's ran
 Prediction runs under the same autocast as training. "auto": "bf16" where the device multiplies bfloat16
 matrices in hardware (a CPU with AMX, a GPU of compute capability 8.0 or later), else "32"; a CPU without
 such units runs bfloat16 autocast no faster than float32, often slower. Rows record what it resolved to.
-Estimators with their own loops (the generative models, the agents, the character language models)
-train in float32 whatever is asked, and their rows say "32".
+The DDPM takes it too (its U-Net's passes in training and sampling). The other estimators with their own
+loops (the other generative models, the agents, the character language models) train in float32 whatever
+is asked, and their rows say "32".
 The command line's value is checked before a run starts (harness/app.py `check_precisions`).
 """
 from __future__ import annotations

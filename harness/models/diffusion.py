@@ -121,7 +121,8 @@ class Diffusion(nn.Module):
         for i, t in enumerate(ts):
             a_t = self.alpha_bar[t]
             a_prev = self.alpha_bar[ts[i + 1]] if i + 1 < len(ts) else torch.ones((), device=a_t.device)
-            eps = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long), y)
+            eps = denoiser(x, torch.full((shape[0],), t, device=device, dtype=torch.long), y).float()  # under autocast:
+            # the schedule's arithmetic below stays float32 (x0 divides by sqrt(alpha_bar), 0.08 at the first of 20 steps)
             x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
             eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()  # the noise consistent with the clipped x0
             sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).clamp(min=0).sqrt()

@@ -119,23 +119,24 @@ def test_a_classifier_trains_and_predicts_in_its_precision_and_still_learns(digi
 
 
 def test_rows_and_resume_keys_tell_precisions_apart(run_bench, tmp_results):
-    args = ["suite=vision", "profile=smoke", "dataset=digits", "suite.models=[mlp,gaussian_nb]", "seed=0",
+    # the perceptron trains in its own float32 (the vision suite's other networks take "auto")
+    args = ["suite=vision", "profile=smoke", "dataset=digits", "suite.models=[perceptron,gaussian_nb]", "seed=0",
             "hardware.threads=1"]
     code, first = run_bench(*args)
     assert code == 0
     code, second = run_bench(*args, "precision=bf16")
     assert code == 0
     a, b = (pd.read_parquet(f / "results.parquet").set_index("model") for f in (first, second))
-    assert a.loc["mlp", "compute_precision"] == "32" and b.loc["mlp", "compute_precision"] == "bf16"
+    assert a.loc["perceptron", "compute_precision"] == "32" and b.loc["perceptron", "compute_precision"] == "bf16"
     assert pd.isna(a.loc["gaussian_nb", "compute_precision"]) and pd.isna(b.loc["gaussian_nb", "compute_precision"])
     reused = lambda v: isinstance(v, str) and bool(v)  # noqa: E731
-    assert a.loc["mlp", "cell_key"] != b.loc["mlp", "cell_key"] and not reused(b.loc["mlp", "reused_from"])
+    assert a.loc["perceptron", "cell_key"] != b.loc["perceptron", "cell_key"] and not reused(b.loc["perceptron", "reused_from"])
     assert reused(b.loc["gaussian_nb", "reused_from"])  # a classical cell does not depend on it: reused
     code, third = run_bench(*args, "precision=32")  # given, even as the model's own: its own key
     assert code == 0
     c = pd.read_parquet(third / "results.parquet").set_index("model")
-    assert c.loc["mlp", "compute_precision"] == "32" and c.loc["mlp", "cell_key"] not in (a.loc["mlp", "cell_key"],
-                                                                                          b.loc["mlp", "cell_key"])
+    assert c.loc["perceptron", "compute_precision"] == "32" and c.loc["perceptron", "cell_key"] not in (a.loc["perceptron", "cell_key"],
+                                                                                          b.loc["perceptron", "cell_key"])
 
 
 @pytest.mark.parametrize("given", ["precision=fp8", "precision=32,fp8"])
@@ -165,3 +166,30 @@ def test_mamba_trains_under_autocast(precision):
         out = model(torch.randn(4, 2, 30))
     out.float().sum().backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("precision, dtype", [("32", torch.float32), ("bf16", torch.bfloat16), ("16", torch.float16)])
+def test_the_ddpm_trains_and_samples_in_its_precision(digits, precision, dtype):
+    # the U-Net's convolutions run in the precision, training and sampling; the weights and images stay float32
+    from harness.core.cell import trained_precision
+    from harness.deep.generative import DDPM
+
+    est = DDPM(width=8, timesteps=100, max_steps=4, batch_size=16, sampling_steps=3, precision=precision)
+    seen, original = set(), nn.Conv2d.forward
+
+    def recording(self, x):
+        out = original(self, x)
+        seen.add(out.dtype)
+        return out
+
+    nn.Conv2d.forward = recording
+    try:
+        est.fit(digits.X_train[:64], digits.y_train[:64])
+        trained, seen = seen, set()
+        images = est.sample(6, digits.y_train[:6], random_state=0)
+    finally:
+        nn.Conv2d.forward = original
+    assert trained == {dtype} and seen == {dtype}
+    assert all(p.dtype == torch.float32 for p in est.denoiser_.parameters())
+    assert images.dtype == np.float32 and np.isfinite(images).all()
+    assert trained_precision(est, "deep") == precision
