@@ -140,9 +140,12 @@ def machine_line(m: dict | None) -> str:
             f"{m.get('torch_threads') or '?'} torch thread(s)")
 
 
-def figures(folder: Path) -> dict:
-    """Everything printed and saved about one run folder."""
+def figures(folder: Path) -> dict | None:
+    """Everything printed and saved about one run folder; None while it has no cell yet (a suite=all run
+    still on an earlier suite)."""
     rows = read_run_rows(folder)
+    if rows.empty:
+        return None
     infos = infos_of(folder)
     info = infos[0] if infos else {}
     for col, default in (("reused_from", None), ("variant", ""), ("status", "ok"), ("cell_seconds", math.nan)):
@@ -189,6 +192,8 @@ def collect(paths: list[Path | str]) -> dict:
     suites: dict[str, dict] = {}
     for folder in resolve(paths):
         fig = figures(folder)
+        if fig is None:
+            continue
         if fig["suite"] in suites:
             raise ResultsError(f"two runs of suite {fig['suite']} given ({suites[fig['suite']]['folder']}, "
                                f"{folder}): give one per suite")

@@ -86,6 +86,15 @@ def test_resolve_takes_each_suites_newest_and_skips_reference(tmp_path):
     assert [c["seconds"] for c in figs["slowest"]] == [2.0, 1.0]
 
 
+def test_a_suite_with_no_cell_yet_is_left_out(tmp_path):
+    # suite=all makes every member's folder at its start: read mid-run, the later ones are still empty
+    new = make_run(tmp_path / "vision" / "20260101T000000", [row("cnn", 0, 1.0)])
+    (tmp_path / "text" / "20260101T000000").mkdir(parents=True)
+    assert st.figures(tmp_path / "text" / "20260101T000000") is None
+    figs = st.collect([tmp_path])
+    assert list(figs["suites"]) == ["vision"] and figs["suites"]["vision"]["folder"] == str(new)
+
+
 def test_save_compare_ratios_and_machine_flagged(tmp_path, capsys):
     make_run(tmp_path / "old" / "vision" / "1", [row("cnn", 0, 40.0), row("knn", 0, 4.0)])
     make_run(tmp_path / "old" / "text" / "1", [row("nb", 0, 6.0, suite="text")])
