@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from harness.deep.loop import TrainState
-from harness.deep.precision import resolve_precision
+from harness.deep.precision import ComputesInPrecision
 from harness.deep.training import batched_logits, count_parameters, import_object, make_optimizer, train_module
 
 
@@ -71,7 +71,7 @@ def shuffled_holdout(n: int, fraction: float, random_state: int) -> tuple[np.nda
     return order[n_val:], order[:n_val]
 
 
-class DeepEstimator(BaseEstimator):
+class DeepEstimator(ComputesInPrecision, BaseEstimator):
     """Parameters and `fit` set-up of the supervised torch estimators (module docstring). A subclass
     stores its arguments with `keep_arguments` and writes `fit`."""
 
@@ -132,12 +132,6 @@ class DeepEstimator(BaseEstimator):
         self.n_epochs_ = len(self.history_.train_loss)
         self.stop_reason_ = state.stop_reason  # "epochs", "steps", "seconds", "time_limit": a budget ended it
         return state
-
-    @property
-    def precision_(self) -> str:
-        """The precision it trains and predicts in ("32" for an estimator without the parameter; "auto" resolved
-        for its device)."""
-        return resolve_precision(getattr(self, "device", "cpu"), getattr(self, "precision", "32"))
 
     def logits(self, X: torch.Tensor, batch_size: int) -> torch.Tensor:
         """`module_`'s outputs on X, in batches, at the estimator's precision, as float32."""

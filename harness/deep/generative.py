@@ -53,7 +53,7 @@ from harness.deep.callbacks import EMA, BestByScore, Callback, Diverged, Diverge
 from harness.deep.contrastive_divergence import CDConfig, cd_optimizer, cd_update, pretrain_dbn
 from harness.deep.estimator import keep_arguments, stratified_holdout
 from harness.deep.loop import Budget, run_loop
-from harness.deep.precision import autocast, grad_scaler, resolve_precision
+from harness.deep.precision import ComputesInPrecision, autocast, grad_scaler
 from harness.deep.training import count_parameters, endless, gradient_step, permutation_batches, seeded
 from harness.evaluation.generative_metrics import frechet_to, recipe_classifier
 from harness.models.diffusion import Diffusion, UNet
@@ -297,7 +297,7 @@ class VariationalAutoencoder(LatentGenerator):
         return self.module_
 
 
-class DDPM(DeepGenerator):
+class DDPM(ComputesInPrecision, DeepGenerator):
     """Conditional DDPM of harness/models/diffusion.py: a U-Net of `width` base channels trained on
     `timesteps` noise levels, sampled by DDIM in `sampling_steps` steps (`eta` 0: deterministic DDIM;
     1: strided ancestral sampling) from an exponential moving average of the weights (`ema_decay`).
@@ -343,12 +343,8 @@ class DDPM(DeepGenerator):
             with autocast(self.device, self.precision_):
                 x = self.diffusion_.sample(self.ema_, (m, *self.input_shape_), labels, steps or self.sampling_steps,
                                            generator, self.eta, self.device)
-            out.append((x.float() + 1) / 2)
+            out.append((x + 1) / 2)
         return torch.cat(out).cpu().numpy()
-
-    @property
-    def precision_(self) -> str:  # what the row's compute_precision says ("auto" resolved for the device)
-        return resolve_precision(self.device, self.precision)
 
     def draw_for_check(self, n, y, seed):
         return self.draw(n, y, seed, self.fd_sampling_steps)

@@ -54,6 +54,15 @@ def native_bf16(device_type: str) -> bool:
     return False
 
 
+class ComputesInPrecision:
+    """Gives an estimator with `precision` and `device` parameters its `precision_`: what it trains and predicts
+    in ("auto" resolved for its device; "32" where it has no `precision`). Rows record it (compute_precision)."""
+
+    @property
+    def precision_(self) -> str:
+        return resolve_precision(getattr(self, "device", "cpu"), getattr(self, "precision", "32"))
+
+
 def autocast(device: str, precision: str = "32"):
     """The context a forward pass runs in: autocast to the precision's dtype, or nothing for "32"."""
     precision = resolve_precision(device, precision)

@@ -86,21 +86,21 @@ def digits():
     return load_digits(seed=0).subsample_train(400, seed=0)
 
 
-def dtypes_seen(est: TorchClassifier, step: str, X, y=None) -> set[torch.dtype]:
-    """The dtypes of every Linear layer's output while `est` fits or predicts."""
+def dtypes_seen(layer: type[nn.Module], run) -> set[torch.dtype]:
+    """The dtypes of every `layer` output (nn.Linear, nn.Conv2d) while `run()` runs."""
     seen: set[torch.dtype] = set()
-    original = nn.Linear.forward
+    original = layer.forward
 
     def spy(self, x):
         out = original(self, x)
         seen.add(out.dtype)
         return out
 
-    nn.Linear.forward = spy
+    layer.forward = spy
     try:
-        est.fit(X, y) if step == "fit" else est.predict(X)
+        run()
     finally:
-        nn.Linear.forward = original
+        layer.forward = original
     return seen
 
 
@@ -108,8 +108,8 @@ def dtypes_seen(est: TorchClassifier, step: str, X, y=None) -> set[torch.dtype]:
 def test_a_classifier_trains_and_predicts_in_its_precision_and_still_learns(digits, precision, dtype):
     est = TorchClassifier(module="harness.models.mlp.MLP", module_params={"hidden": [64]}, max_epochs=15,
                           patience=0, precision=precision)
-    assert dtypes_seen(est, "fit", digits.X_train, digits.y_train) == {dtype}
-    assert dtypes_seen(est, "predict", digits.X_test) == {dtype}
+    assert dtypes_seen(nn.Linear, lambda: est.fit(digits.X_train, digits.y_train)) == {dtype}
+    assert dtypes_seen(nn.Linear, lambda: est.predict(digits.X_test)) == {dtype}
     assert all(p.dtype == torch.float32 for p in est.module_.parameters())  # the weights stay float32
     accuracy = float(np.mean(est.predict(digits.X_test) == digits.y_test))
     assert accuracy > 0.85, f"{precision}: {accuracy:.3f}"
@@ -120,6 +120,7 @@ def test_a_classifier_trains_and_predicts_in_its_precision_and_still_learns(digi
 
 def test_rows_and_resume_keys_tell_precisions_apart(run_bench, tmp_results):
     # the perceptron trains in its own float32 (the vision suite's other networks take "auto")
+    net = "perceptron"
     args = ["suite=vision", "profile=smoke", "dataset=digits", "suite.models=[perceptron,gaussian_nb]", "seed=0",
             "hardware.threads=1"]
     code, first = run_bench(*args)
@@ -127,16 +128,16 @@ def test_rows_and_resume_keys_tell_precisions_apart(run_bench, tmp_results):
     code, second = run_bench(*args, "precision=bf16")
     assert code == 0
     a, b = (pd.read_parquet(f / "results.parquet").set_index("model") for f in (first, second))
-    assert a.loc["perceptron", "compute_precision"] == "32" and b.loc["perceptron", "compute_precision"] == "bf16"
+    assert a.loc[net, "compute_precision"] == "32" and b.loc[net, "compute_precision"] == "bf16"
     assert pd.isna(a.loc["gaussian_nb", "compute_precision"]) and pd.isna(b.loc["gaussian_nb", "compute_precision"])
     reused = lambda v: isinstance(v, str) and bool(v)  # noqa: E731
-    assert a.loc["perceptron", "cell_key"] != b.loc["perceptron", "cell_key"] and not reused(b.loc["perceptron", "reused_from"])
+    assert a.loc[net, "cell_key"] != b.loc[net, "cell_key"] and not reused(b.loc[net, "reused_from"])
     assert reused(b.loc["gaussian_nb", "reused_from"])  # a classical cell does not depend on it: reused
     code, third = run_bench(*args, "precision=32")  # given, even as the model's own: its own key
     assert code == 0
     c = pd.read_parquet(third / "results.parquet").set_index("model")
-    assert c.loc["perceptron", "compute_precision"] == "32" and c.loc["perceptron", "cell_key"] not in (a.loc["perceptron", "cell_key"],
-                                                                                          b.loc["perceptron", "cell_key"])
+    assert c.loc[net, "compute_precision"] == "32" and c.loc[net, "cell_key"] not in (a.loc[net, "cell_key"],
+                                                                                      b.loc[net, "cell_key"])
 
 
 @pytest.mark.parametrize("given", ["precision=fp8", "precision=32,fp8"])
@@ -175,21 +176,10 @@ def test_the_ddpm_trains_and_samples_in_its_precision(digits, precision, dtype):
     from harness.deep.generative import DDPM
 
     est = DDPM(width=8, timesteps=100, max_steps=4, batch_size=16, sampling_steps=3, precision=precision)
-    seen, original = set(), nn.Conv2d.forward
-
-    def recording(self, x):
-        out = original(self, x)
-        seen.add(out.dtype)
-        return out
-
-    nn.Conv2d.forward = recording
-    try:
-        est.fit(digits.X_train[:64], digits.y_train[:64])
-        trained, seen = seen, set()
-        images = est.sample(6, digits.y_train[:6], random_state=0)
-    finally:
-        nn.Conv2d.forward = original
-    assert trained == {dtype} and seen == {dtype}
+    trained = dtypes_seen(nn.Conv2d, lambda: est.fit(digits.X_train[:64], digits.y_train[:64]))
+    sampled = dtypes_seen(nn.Conv2d, lambda: est.sample(6, digits.y_train[:6], random_state=0))
+    images = est.sample(6, digits.y_train[:6], random_state=0)
+    assert trained == {dtype} and sampled == {dtype}
     assert all(p.dtype == torch.float32 for p in est.denoiser_.parameters())
     assert images.dtype == np.float32 and np.isfinite(images).all()
     assert trained_precision(est, "deep") == precision
