@@ -10,15 +10,18 @@ discretised recurrence, per inner channel e and state n:
 
     h_t = exp(delta_t A) * h_{t-1} + delta_t B_t u_t,      y_t = C_t . h_t + D u_t
 
-Three scans compute it. `selective_scan_reference` is mamba-minimal's loop over time: slow (T Python
+Five scans compute it. `selective_scan_reference` is mamba-minimal's loop over time: slow (T Python
 steps over full (B, T, E, N) tensors, and as many autograd nodes), kept as the ground truth that the
 tests pin the others to, values and gradients.
-`selective_scan_stepwise` (the CPU's scan) is the same loop with a hand-written backward, as the
-official CUDA kernel has: each step updates one (B, E, N) state in place, computing its decay and
-drive when needed, so every operation works on a slice that stays in a core's cache; the backward runs
-the adjoint recurrence from the last step to the first over the stored states. The minimum arithmetic
-and a single autograd node: about 3x faster than the chunked scan at T = 251 and T = 1000 with a
-batch of 32 on one core (benchmarks/mamba_scan.py), which is why Mamba's cells cost what they do.
+`selective_scan_fused` (the CPU's scan) runs the recurrence and its adjoint as compiled loops
+(harness/models/mamba_fused.py, numba): one pass over each step's state forward and one backward, the
+way the official CUDA kernel fuses them: forward+backward 1.3x faster than the stepwise scan at T = 200
+with a batch of 32 on one core, a training step of the mamba config 1.16x (benchmarks/mamba_scan.py).
+`selective_scan_stepwise` is the same loop in plain torch with a hand-written backward, where numba is
+absent: each step updates one (B, E, N) state in place, computing its decay and drive when needed, so
+every operation works on a slice that stays in a core's cache; the backward runs the adjoint recurrence
+from the last step to the first over the stored states. About 3x faster than the chunked scan at
+T = 251 and T = 1000 with a batch of 32 on one core.
 `selective_scan` is a chunked two-level scan, for devices where each of the stepwise scan's ~10 T small
 operations is a kernel launch: the series is cut into M chunks of L ~ sqrt(T) steps (longer on a CPU
 for big batches); (1) one loop over the L positions runs the recurrence inside every chunk at once,
@@ -34,8 +37,8 @@ float32 once the log-decay summed over a chunk passes -88 (64 steps at the large
 and loses relative precision eps * |S_t|; a doubling (Hillis-Steele) scan does O(T log T) work.
 `selective_scan_kernel` is the official fused CUDA kernel (mamba-ssm's `selective_scan_fn`), where the
 package imports (it builds only with CUDA; not among bench's dependencies).
-`scan="auto"` (the default) takes the stepwise scan on a CPU, the kernel on a GPU where mamba-ssm
-imports, else the chunked scan.
+`scan="auto"` (the default) takes the fused scan on a CPU (the stepwise one without numba), the kernel
+on a GPU where mamba-ssm imports, else the chunked scan.
 
 The dt initialisation (bias = softplus^-1 of a log-uniform delta in [1e-3, 1e-1]) is the official
 Mamba's; mamba-minimal only loads trained weights and omits it, but training from scratch needs it.
@@ -56,7 +59,12 @@ from torch.nn import functional as F
 
 from harness.models.sequence import SequenceClassifier, series_shape
 
-SCANS = ("auto", "stepwise", "chunked", "kernel", "reference")
+try:  # the CPU's fused scan: compiled loops, where numba imports (aeon, a dependency, brings it)
+    from harness.models import mamba_fused
+except ImportError:  # pragma: no cover - numba absent: the stepwise scan serves
+    mamba_fused = None
+
+SCANS = ("auto", "fused", "stepwise", "chunked", "kernel", "reference")
 
 
 @dataclass
@@ -67,7 +75,7 @@ class MambaConfig:
     expand: int = 2
     d_conv: int = 4
     dt_rank: int | str = "auto"
-    scan: str = "auto"  # `scan_for`: stepwise on a CPU, else mamba-ssm's kernel where it imports, else chunked
+    scan: str = "auto"  # `scan_for`: fused (else stepwise) on a CPU, else mamba-ssm's kernel where it imports, else chunked
     chunk_size: int | None = None  # the chunked scan's; None: `default_chunk_size`, about sqrt(T)
 
     def __post_init__(self):
@@ -96,6 +104,18 @@ def selective_scan_reference(u, delta, A, B, C, D):
         h = decay_t * h + drive_t  # (B, E, N)
         ys.append(torch.einsum("ben,bn->be", h, C_t))  # (B, E)
     return torch.stack(ys, dim=1) + u * D  # (B, T, E)
+
+
+def in_scan_precision(*tensors):
+    """The tensors in their common dtype, float32 at least: the scans sum over T steps, and under
+    autocast the inputs arrive in bfloat16 or float16 (A and D in float32), as mamba-ssm's kernel takes them."""
+    dtype = functools.reduce(torch.promote_types, (z.dtype for z in tensors), torch.float32)
+    return tuple(z.to(dtype) for z in tensors)
+
+
+def needs_gradients(*tensors) -> bool:
+    """Whether the scan must keep its states for a backward pass (training), or may keep two (prediction)."""
+    return torch.is_grad_enabled() and any(z.requires_grad for z in tensors)
 
 
 class _StepwiseScan(torch.autograd.Function):
@@ -173,12 +193,45 @@ def selective_scan_stepwise(u, delta, A, B, C, D):
     delta >= 0 and A <= 0: nothing overflows. Computed in float32 at least (under autocast the inputs
     arrive in bfloat16 or float16, A and D in float32), as mamba-ssm's kernel does.
     """
-    dtype = functools.reduce(torch.promote_types, (z.dtype for z in (u, delta, A, B, C, D)), torch.float32)
-    u, delta, A, B, C, D = (z.to(dtype) for z in (u, delta, A, B, C, D))
-    if torch.is_grad_enabled() and any(z.requires_grad for z in (u, delta, A, B, C, D)):
+    u, delta, A, B, C, D = in_scan_precision(u, delta, A, B, C, D)
+    if needs_gradients(u, delta, A, B, C, D):
         return _StepwiseScan.apply(u, delta, A, B, C, D)
     y, _ = _stepwise_forward(u, delta, A, B, C, keep_states=False)
     return y + u * D
+
+
+class _FusedScan(torch.autograd.Function):
+    """The recurrence by harness/models/mamba_fused.py's compiled loops, forward and backward. Saves the
+    states H (B, T, E, N), as the stepwise scan does (T, B, E, N)."""
+
+    @staticmethod
+    def forward(ctx, u, delta, A, B, C, D):
+        y, H = mamba_fused.forward(u, delta, A, B, C, D, keep_states=True)
+        ctx.save_for_backward(u, delta, A, B, C, D, H)
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gy):
+        return mamba_fused.backward(gy, *ctx.saved_tensors)
+
+
+def selective_scan_fused(u, delta, A, B, C, D):
+    """The same recurrence as `selective_scan_reference`, by compiled loops on a CPU (numba): one pass
+    per step, forward and backward, instead of the stepwise scan's ten small operations.
+
+    u, delta: (B, T, E); A: (E, N); B, C: (B, T, N); D: (E,)  ->  y: (B, T, E)
+
+    Computed in float32 at least, as the stepwise scan; without gradients it keeps two states, not T.
+    """
+    if mamba_fused is None:
+        raise RuntimeError("scan=fused needs numba (pip install numba); scan=auto falls back to the stepwise scan")
+    if u.device.type != "cpu":
+        raise RuntimeError(f"scan=fused runs on a CPU, not {u.device.type}; scan=auto picks the device's scan")
+    u, delta, A, B, C, D = in_scan_precision(u, delta, A, B, C, D)
+    if needs_gradients(u, delta, A, B, C, D):
+        return _FusedScan.apply(u, delta, A, B, C, D)
+    return mamba_fused.forward(u, delta, A, B, C, D, keep_states=False)[0]
 
 
 @functools.cache  # asked on every forward pass: a failed import is a search of the path each time
@@ -208,7 +261,7 @@ def scan_for(requested: str, device_type: str) -> str:
     if requested != "auto":
         return requested
     if device_type == "cpu":
-        return "stepwise"
+        return "stepwise" if mamba_fused is None else "fused"
     return "kernel" if device_type == "cuda" and kernel_scan() is not None else "chunked"
 
 
@@ -287,7 +340,9 @@ class MambaBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D) -> (B, T, D)
         t = x.shape[1]
         x, res = self.in_proj(x).split(self.cfg.d_inner, dim=-1)  # (B, T, E) each
-        x = self.conv1d(x.transpose(1, 2))[:, :, :t].transpose(1, 2)  # (B, T, E): causal, the right pad cut
+        # (B, T, E): causal, the right pad cut; contiguous, else SiLU and its backward take a strided
+        # path ~5x slower (measured: a quarter of a training step's time outside the scan)
+        x = self.conv1d(x.transpose(1, 2))[:, :, :t].transpose(1, 2).contiguous()
         y = self.ssm(F.silu(x))  # (B, T, E)
         return self.out_proj(y * F.silu(res))  # (B, T, D)
 
@@ -298,6 +353,8 @@ class MambaBlock(nn.Module):
         scan = scan_for(self.cfg.scan, x.device.type)
         if scan == "reference":
             return selective_scan_reference(x, delta, A, B, C, self.D)
+        if scan == "fused":
+            return selective_scan_fused(x, delta, A, B, C, self.D)
         if scan == "stepwise":
             return selective_scan_stepwise(x, delta, A, B, C, self.D)
         if scan == "kernel":

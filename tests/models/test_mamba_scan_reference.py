@@ -9,7 +9,8 @@ discretisation of A and the simplified Euler one of B, as in the paper's Algorit
 2. `kernel_form`: the same map unrolled as a causal kernel (the "SSM as a matrix" view of Mamba-2's
    section 3), y_t = sum_{s<=t} C_t . (exp(A (S_t - S_s)) delta_s B_s x_s) + D x_t with S the running
    sum of delta: one batched torch expression, so its gradients can be compared too.
-`selective_scan_stepwise` (the scan the models run on a CPU, with its hand-written backward),
+`selective_scan_fused` (the scan the models run on a CPU: compiled loops with a hand-written backward),
+`selective_scan_stepwise` (its plain-torch twin, where numba is absent),
 `selective_scan` (the chunked scan they run elsewhere) and `selective_scan_reference` (bench's own loop)
 must give their values, on random inputs of several shapes, chunk sizes and decay strengths.
 """
@@ -21,6 +22,7 @@ import torch
 
 from harness.models.mamba import (
     selective_scan,
+    selective_scan_fused,
     selective_scan_reference,
     selective_scan_stepwise,
 )
@@ -84,6 +86,7 @@ def test_bench_scans_match_the_papers_recurrence(batch, steps, channels, states,
     torch.testing.assert_close(selective_scan(*inputs, chunk_size=chunk), expected, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(selective_scan_reference(*inputs), expected, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(selective_scan_stepwise(*inputs), expected, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(selective_scan_fused(*inputs), expected, rtol=1e-10, atol=1e-10)
 
 
 def test_bench_scan_matches_in_float32_as_the_models_run_it():
@@ -91,10 +94,11 @@ def test_bench_scan_matches_in_float32_as_the_models_run_it():
     expected = torch.from_numpy(recurrence(*inputs)).float()
     torch.testing.assert_close(selective_scan(*inputs), expected, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(selective_scan_stepwise(*inputs), expected, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(selective_scan_fused(*inputs), expected, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("scan", [lambda *v: selective_scan(*v, chunk_size=5), selective_scan_stepwise],
-                         ids=["chunked", "stepwise"])
+@pytest.mark.parametrize("scan", [lambda *v: selective_scan(*v, chunk_size=5), selective_scan_stepwise,
+                                  selective_scan_fused], ids=["chunked", "stepwise", "fused"])
 def test_bench_scan_gradients_match_the_kernel_form(scan):
     inputs = [v.requires_grad_() for v in random_inputs(2, 19, 3, 4, 1.0, seed=3)]
     weights = torch.randn(2, 19, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

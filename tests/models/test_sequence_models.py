@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from harness.models.mamba import (Mamba, MambaBackbone, MambaConfig, default_chunk_size, selective_scan,
+                                  selective_scan_fused,
                                   selective_scan_reference, selective_scan_stepwise)
 from harness.models.recurrent import Recurrent, RecurrentBackbone
 from harness.models.sequence import SequenceTagger
@@ -120,11 +121,11 @@ def test_bad_arguments_say_what_is_allowed():
         TDNN((1, 6), 2)
     with pytest.raises(ValueError, match="sinusoidal, learned"):
         Transformer((1, 10), 2, positional="rotary")
-    with pytest.raises(ValueError, match="auto, stepwise, chunked, kernel, reference"):
+    with pytest.raises(ValueError, match="auto, fused, stepwise, chunked, kernel, reference"):
         Mamba((1, 10), 2, scan="parallel")
 
 
-# --- Mamba: the chunked and stepwise scans against the sequential reference -------------------
+# --- Mamba: the fused, chunked and stepwise scans against the sequential reference -------------------
 
 def scan_inputs(t: int, dtype: torch.dtype, decay: str, b: int = 2, e: int = 6, n: int = 4, seed: int = 0):
     """Random (u, delta, A, B, C, D). "weak": delta*A near 0, the state sums ~T terms (long memory);
@@ -144,7 +145,8 @@ def scan_inputs(t: int, dtype: torch.dtype, decay: str, b: int = 2, e: int = 6, 
 TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-4), torch.float64: dict(rtol=1e-9, atol=1e-9)}
 
 
-@pytest.mark.parametrize("scan", [selective_scan, selective_scan_stepwise], ids=["chunked", "stepwise"])
+@pytest.mark.parametrize("scan", [selective_scan, selective_scan_stepwise, selective_scan_fused],
+                         ids=["chunked", "stepwise", "fused"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize("decay", ["weak", "strong"])
 @pytest.mark.parametrize("t", [1, 5, 64, 1000])
@@ -181,7 +183,7 @@ def test_default_chunks_are_about_sqrt_t_and_longer_on_a_cpu_for_big_batches():
     torch.testing.assert_close(selective_scan(*inputs), selective_scan_reference(*inputs), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("scan", ["auto", "stepwise", "chunked"])
+@pytest.mark.parametrize("scan", ["auto", "fused", "stepwise", "chunked"])
 def test_mamba_model_gives_the_same_output_with_any_scan(scan):
     torch.manual_seed(0)
     fast = Mamba((3, 70), 4, d_model=16, layers=2, d_state=4, scan=scan).double()
@@ -189,30 +191,36 @@ def test_mamba_model_gives_the_same_output_with_any_scan(scan):
     ref.load_state_dict(fast.state_dict())
     x = torch.randn(3, 3, 70, dtype=torch.float64)
     torch.testing.assert_close(fast(x), ref(x), rtol=1e-10, atol=1e-10)
-    with torch.no_grad():  # prediction: the stepwise scan keeps two states instead of T
+    with torch.no_grad():  # prediction: the fused and stepwise scans keep two states instead of T
         torch.testing.assert_close(fast(x), ref(x), rtol=1e-10, atol=1e-10)
 
 
-def test_auto_scan_is_the_stepwise_one_on_a_cpu(monkeypatch):
+def test_auto_scan_is_the_fused_one_on_a_cpu_and_the_stepwise_one_without_numba(monkeypatch):
     import harness.models.mamba as mamba
 
     calls = []
+    monkeypatch.setattr(mamba, "selective_scan_fused", lambda *v: calls.append("fused") or selective_scan_fused(*v))
     monkeypatch.setattr(mamba, "selective_scan_stepwise", lambda *v: calls.append("stepwise") or selective_scan_stepwise(*v))
     monkeypatch.setattr(mamba, "selective_scan", lambda *v: calls.append("chunked") or selective_scan(*v))
     Mamba((3, 20), 4, d_model=16, layers=2, d_state=4)(torch.randn(2, 3, 20))
-    assert calls == ["stepwise", "stepwise"]
+    assert calls == ["fused", "fused"]
+    monkeypatch.setattr(mamba, "mamba_fused", None)
+    Mamba((3, 20), 4, d_model=16, layers=2, d_state=4)(torch.randn(2, 3, 20))
+    assert calls[2:] == ["stepwise", "stepwise"]
+    with pytest.raises(RuntimeError, match="needs numba"):
+        selective_scan_fused(*scan_inputs(4, torch.float32, "weak"))
 
 
 def test_auto_takes_the_kernel_on_cuda_only_where_mamba_ssm_imports(monkeypatch):
     import harness.models.mamba as mamba
 
     monkeypatch.setattr(mamba, "kernel_scan", lambda: None)
-    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["stepwise", "chunked", "chunked"]
+    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["fused", "chunked", "chunked"]
     assert mamba.scan_for("chunked", "cpu") == "chunked"
     with pytest.raises(RuntimeError, match="needs mamba-ssm"):
         mamba.selective_scan_kernel(*[z.detach() for z in scan_inputs(4, torch.float32, "weak")])
     monkeypatch.setattr(mamba, "kernel_scan", lambda: object())
-    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["stepwise", "kernel", "chunked"]
+    assert [mamba.scan_for("auto", d) for d in ("cpu", "cuda", "mps")] == ["fused", "kernel", "chunked"]
 
 
 @pytest.mark.gpu
@@ -230,10 +238,11 @@ def test_mamba_ssm_kernel_matches_the_reference_on_cuda():
         torch.testing.assert_close(gf, gr, rtol=1e-3, atol=1e-3 * float(gr.abs().max()))
 
 
-def test_stepwise_scan_gradients_pass_gradcheck():
+@pytest.mark.parametrize("scan", [selective_scan_stepwise, selective_scan_fused], ids=["stepwise", "fused"])
+def test_hand_written_backwards_pass_gradcheck(scan):
     inputs = [z.detach()[:, :6].requires_grad_() if z.dim() == 3 else z.detach().requires_grad_()
               for z in scan_inputs(6, torch.float64, "strong")]
-    assert torch.autograd.gradcheck(selective_scan_stepwise, inputs)
+    assert torch.autograd.gradcheck(scan, inputs)
 
 
 # --- Per-step outputs: causality, language modelling, memory tasks --------------------------------
