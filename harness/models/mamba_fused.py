@@ -11,8 +11,8 @@ Here a step is one compiled pass that updates the state and reads it out, and ba
 adjoint recurrence and accumulates every gradient (u, delta, A, B, C, D). The decays exp(delta_t A) are
 left to torch: numba's exp is scalar here (no vector math library) and torch's is vectorised, so torch
 fills them a few steps at a time into a buffer that stays in cache (CPU_SLICE_ELEMENTS) and the loops
-read them. benchmarks/mamba_scan.py (one core, batch 32, d_inner 128, T = 200): forward+backward 60 ms
-against the stepwise scan's 78.
+read them. benchmarks/mamba_scan.py (one core, batch 32, d_inner 128, T = 200): forward 9.6 ms against
+the stepwise scan's 16.9, forward+backward 58 against 70.
 
 Layout: the model's, (B, T, .), states (B, T, E, N). The loops take C-contiguous float32 or float64
 arrays (one compiled version each); float32's is compiled, or loaded from numba's cache, when this module
