@@ -25,6 +25,7 @@ from harness.results.compare import Thresholds, cmd_compare
 # cells side by side (CI's two cores; half the wall time of one at a time) as the committed references
 # were measured, so times compare like with like. Every row records its `cells_alongside`.
 REFERENCE_OVERRIDES = ["profile=smoke", "profile.seeds=[0,1,2]", "hardware.threads=1", "hardware.workers=2"]
+TEMPORARY_FOLDER = "<temporary folder of bench reference update>"  # in a reference's run.json, for its results path
 
 
 def reference_suites() -> list[str]:
@@ -69,7 +70,10 @@ def update(suites: list[str], root: Path = REFERENCE_ROOT) -> int:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
             shutil.copy2(folder / "results.parquet", staging / "results.parquet")
-            shutil.copy2(folder / "run.json", staging / "run.json")
+            # The run's provenance names the temporary folder it ran in: a path of this machine that
+            # would be committed; it says where the run was made, not anything to reproduce it by.
+            run_json = (folder / "run.json").read_text()
+            (staging / "run.json").write_text(run_json.replace(tmp, TEMPORARY_FOLDER))
             old = root / f".{suite}.old"
             shutil.rmtree(old, ignore_errors=True)
             if target.exists():

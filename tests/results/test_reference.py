@@ -54,3 +54,28 @@ def test_no_suite_named_means_every_suite(action, monkeypatch):
     monkeypatch.setattr(reference, action, lambda suites, *a, **k: seen.append(suites) or 0)
     assert reference.cmd_reference(action, [], Path("unused"), Thresholds(), None) == 0
     assert seen == [reference.reference_suites()]
+
+
+def test_update_keeps_no_path_of_this_machine_in_the_committed_run_json(tmp_path, monkeypatch):
+    def run(overrides, *, force=False, split=None):  # a run whose provenance names its results folder
+        values = dict(o.split("=", 1) for o in overrides)
+        folder = Path(values["paths.results"]) / values["suite"] / "2026-01-01_00-00-00"
+        folder.mkdir(parents=True)
+        shutil.copy2(COMMITTED / "results.parquet", folder / "results.parquet")
+        (folder / "run.json").write_text(f'{{"overrides": ["paths.results={values["paths.results"]}"]}}')
+        return app.EXIT_OK
+    monkeypatch.setattr(app, "run", run)
+    assert reference.update(["vision"], root=tmp_path) == 0
+    stored = (tmp_path / "vision" / "run.json").read_text()
+    assert "bench-reference-" not in stored and reference.TEMPORARY_FOLDER in stored
+
+
+def test_no_committed_provenance_names_a_path_of_the_machine_that_made_it():
+    """The project reads only its own files: the run.json files it publishes (references, evidence) name
+    no absolute path (results folders are given relative to the checkout, temporary ones replaced)."""
+    results = COMMITTED.parents[1]
+    published = [*results.glob("reference/*/run.json"), *results.glob("evidence/*/*/run.json")]  # git-tracked
+    assert len(published) >= 22
+    offending = [str(f.relative_to(results)) for f in sorted(published)
+                 if '"/' in f.read_text() or "=/" in f.read_text()]
+    assert not offending
