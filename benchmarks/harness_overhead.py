@@ -8,7 +8,7 @@ alternates over repeats. Besides the end-to-end ratio, the time inside cells (lo
 score) is compared, which separates per-cell overhead from the fixed cost of start-up and report,
 and, per cell, the fit alone (bench's `train_seconds` against the plain fit), which separates a
 slower fit (threads, the memory sampler) from what a cell adds around it (its process, the data's
-trip to it, metrics). The report is timed apart too ("of which report"; "end to end, no report").
+trip to it, metrics); last, what a cell's process costs by itself. The report is timed apart too ("of which report"; "end to end, no report").
 
 `bench run` runs a cell per core at once by default (hardware.workers), the plain script one after
 another: `hardware.workers=1` gives the like-for-like comparison (the harness's cost); the default
@@ -22,12 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from hydra.utils import instantiate
 
 from harness.app import render_run_report, run
 from harness.core.config import compose_config, resolve_plan
 from harness.results.store import load_results, run_folders
 from harness.core.cell import build_estimator, set_seed
+from harness.core.isolation import call_in_child, start_server
 
 
 def plain_script(overrides: list[str]) -> tuple[float, float, dict]:
@@ -81,6 +83,31 @@ def print_fits(plain: dict, bench: dict) -> None:
     print(f"{'all fits':<40}{p:>9.1f}{b:>9.1f}{b / p:>8.3f}")
 
 
+class _Nothing:
+    """A cell's work that does nothing, carrying `data` to the process as a cell carries its task."""
+
+    def __init__(self, data=None):
+        self.data = data
+
+    def __call__(self):
+        return None
+
+
+def print_process_cost(repeats: int = 7) -> None:
+    """Milliseconds of a cell's process that does nothing, from start to reaped (the forkserver already
+    up), without data and with a training split of mnist5k's size (4,000 x 784 float32) to carry."""
+    start_server([])
+    call_in_child(_Nothing(), 1)  # the server's boot is not the cost of a cell
+    print(f"\n{'a cell process doing nothing (ms)':<40}{'median':>9}{'min':>9}")
+    for label, data in (("no data", None), ("mnist5k's training split", np.zeros((4000, 784), np.float32))):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            call_in_child(_Nothing(data), 1)
+            times.append(1000 * (time.perf_counter() - t0))
+        print(f"{label:<40}{statistics.median(times):>9.1f}{min(times):>9.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("overrides", nargs="*", default=["suite=vision"])
@@ -103,6 +130,7 @@ def main():
     print(f"{'  of which report (s)':<22}{'':>10}{report:>10.1f}")
     print(f"{'end to end, no report':<22}{p_total:>10.1f}{b_total - report:>10.1f}{(b_total - report) / p_total:>8.3f}")
     print_fits(p_fits, b_fits)
+    print_process_cost()
 
 
 if __name__ == "__main__":
