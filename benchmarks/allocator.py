@@ -27,7 +27,7 @@ from omegaconf import OmegaConf
 
 from harness.core.cell import CellSpec, execute_cell
 from harness.core.config import compose_config, resolve_plan
-from harness.core.isolation import context, start_server, stop
+from harness.core.isolation import call_in_child, start_server
 
 CELLS = ["vision:cnn:mnist5k", "vision:hist_gradient_boosting:mnist5k", "vision:resnet:digits",
          "vision:mlp:digits", "tabular:ft_transformer:breast_cancer"]
@@ -50,27 +50,20 @@ def keep_freed_memory() -> None:
         raise OSError("mallopt refused the settings")
 
 
-def _fit(conn, spec: CellSpec, task, keep: bool) -> None:
-    if keep:
-        keep_freed_memory()
-    row = execute_cell(spec, task)
-    conn.send((row["status"], row["train_seconds"], row["peak_memory_mb"]))
-    conn.close()
+class _Fit:
+    """The cell in a child process like a cell's (harness/core/isolation.py `call_in_child`), the allocator
+    set first or not: (training seconds, peak memory MB)."""
 
+    def __init__(self, spec: CellSpec, task, keep: bool):
+        self.spec, self.task, self.keep = spec, task, keep
 
-def in_child(spec: CellSpec, task, keep: bool) -> tuple[float, float]:
-    ctx = context()
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_fit, args=(send, spec, task, keep))
-    child.start()
-    send.close()
-    try:
-        status, seconds, peak = receive.recv()
-    finally:
-        stop(child)
-    if status != "ok":
-        raise RuntimeError(f"{spec.label}: {status}")
-    return seconds, peak
+    def __call__(self) -> tuple[float, float]:
+        if self.keep:
+            keep_freed_memory()
+        row = execute_cell(self.spec, self.task)
+        if row["status"] != "ok":
+            raise RuntimeError(f"{self.spec.label}: {row['status']}: {row['error']}")
+        return row["train_seconds"], row["peak_memory_mb"]
 
 
 def main():
@@ -93,7 +86,7 @@ def main():
                     row = execute_cell(spec, task)
                     runs[kind].append((row["train_seconds"], row["peak_memory_mb"]))
                 else:
-                    runs[kind].append(in_child(spec, task, keep=kind == "set"))
+                    runs[kind].append(call_in_child(_Fit(spec, task, keep=kind == "set"), None, timeout=600))
         med = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
         mb = {k: statistics.median(m for _, m in v) for k, v in runs.items()}
         print(f"{name:<44}{med['default']:>9.2f}{med['set']:>9.2f}{med['in-proc']:>9.2f}"

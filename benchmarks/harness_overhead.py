@@ -8,7 +8,8 @@ alternates over repeats. Besides the end-to-end ratio, the time inside cells (lo
 score) is compared, which separates per-cell overhead from the fixed cost of start-up and report,
 and, per cell, the fit alone (bench's `train_seconds` against the plain fit), which separates a
 slower fit (threads, the memory sampler) from what a cell adds around it (its process, the data's
-trip to it, metrics); last, what a cell's process costs by itself. The report is timed apart too ("of which report"; "end to end, no report").
+trip to it, metrics); last, what a cell's process costs by itself. The report is timed apart too
+("of which report"; "end to end, no report").
 
 `bench run` runs a cell per core at once by default (hardware.workers), the plain script one after
 another: `hardware.workers=1` gives the like-for-like comparison (the harness's cost); the default
@@ -60,14 +61,14 @@ def bench_run(overrides: list[str]) -> tuple[float, float, dict, float]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         code = run(overrides + [f"paths.results={tmp}"], report=False)
-        r0 = time.perf_counter()
+        cells_done = time.perf_counter()
         assert code == 0, f"bench run failed with exit code {code}"
         folder, = run_folders(Path(tmp))
         render_run_report(folder)
-        elapsed = time.perf_counter() - t0
+        end = time.perf_counter()
         rows = load_results([Path(tmp)])
     fits = rows.groupby(["dataset", "model", "n_train"])["train_seconds"].sum().to_dict()
-    return elapsed, float(rows["cell_seconds"].sum()), fits, elapsed - (r0 - t0)
+    return end - t0, float(rows["cell_seconds"].sum()), fits, end - cells_done
 
 
 def print_fits(plain: dict, bench: dict) -> None:
