@@ -188,6 +188,9 @@ def condition_lines(c: Conditions) -> list[str]:
         lines.append("excluded: " + "; ".join(c.excluded))
     if c.guards:
         lines.append("second implementations: " + "; ".join(c.guards))
+    if c.other_rigs:
+        lines.append("not read, run on another rig (only the time and hardware claims compare rigs): "
+                     + "; ".join(c.other_rigs))
     if c.regime:
         lines.append(c.regime)
     return lines

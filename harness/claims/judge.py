@@ -20,7 +20,7 @@ import pandas as pd
 
 from harness.claims.conditions import bound_keys, conditions_of
 from harness.claims.registry import RULES, load_registry
-from harness.claims.rows import ok, prepare, scope_of
+from harness.claims.rows import main_rig, ok, other_rigs, prepare, scope_of
 from harness.claims.verdict import (
     DECISIVE,
     RECORDER,
@@ -110,7 +110,7 @@ def implementation_faults(rows: pd.DataFrame, recorder: Recorder, pairs: list[Pa
 
 
 def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Recorder,
-                       pairs: list[PairResult] = ()) -> Verdict:
+                       pairs: list[PairResult] = (), left_out: list[str] = ()) -> Verdict:
     """A rule's verdict after the checks every claim shares: seeds, implementations, budget, regime."""
     regime = entry.get("regime") or {}
     regime_text = f"regime: {regime['text']}" if regime.get("text") else ""
@@ -141,6 +141,7 @@ def held_to_conditions(v: Verdict, rows: pd.DataFrame, entry: dict, recorder: Re
     v.conditions = conditions_of(rows, rows.attrs.get("run_infos"), paired=paired,
                                  regime=regime_text)
     v.conditions.guards = [p.text() for p in pairs]
+    v.conditions.other_rigs = list(left_out)
     if v.counts is None and recorder.counts is not None:
         v.counts = dict(recorder.counts)
     v.scope = v.scope or v.conditions.text()
@@ -153,12 +154,15 @@ def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
         return verdict(entry, "definitional", entry["why"].strip(), scope="no experiment")
     suites = entry["evidence"]["suites"]
     mine = rows[rows["suite"].isin(suites)]
-    pairs = compare_pairs(mine)
+    pairs = compare_pairs(main_rig(mine))
     mine = mine[~mine["arch"].isin(second_implementations())]  # a guard checks a model; it is not another one
-    mine.attrs = rows.attrs
     if mine.empty:
         return not_run(entry, f"no results for suite{'s' if len(suites) > 1 else ''} {', '.join(suites)}")
     decide = RULES.get(entry["rule"])
+    every_rig = mine
+    if not getattr(decide, "compares_machines", False):
+        mine = main_rig(mine)  # one machine's cells: never a seed from each, nor one cell averaged over two
+    mine.attrs = rows.attrs
     if decide is None:
         return verdict(entry, "not-implemented", f"rows exist for {', '.join(sorted(mine['suite'].unique()))} but "
                        f"rule `{entry['rule']}` is not written yet; no verdict is guessed", scope=scope_of(mine),
@@ -172,7 +176,7 @@ def judge(rows: pd.DataFrame, entry: dict) -> Verdict:
     except Exception as e:  # noqa: BLE001 - one broken rule must not hide the other verdicts
         return verdict(entry, "error", f"rule `{entry['rule']}` failed: {type(e).__name__}: {e}", scope=scope_of(mine),
                        conditions=conditions_of(mine, rows.attrs.get("run_infos")))
-    return held_to_conditions(v, mine, entry, recorder, pairs)
+    return held_to_conditions(v, mine, entry, recorder, pairs, other_rigs(every_rig, mine))
 
 
 class SharedRunInfos(dict):

@@ -23,16 +23,19 @@ def load_registry(path: Path = REGISTRY) -> list[dict]:
     return read_yaml(path)
 
 
-def rule(fn: Callable | None = None, *, reads_failed_cells: bool = False):
+def rule(fn: Callable | None = None, *, reads_failed_cells: bool = False, compares_machines: bool = False):
     """Register a rule under its function's name, the name a registry entry's `rule:` gives.
 
     A rule is judged only once some cell of its suites finished, unless `reads_failed_cells`: for it a
-    failed cell is evidence (a network that diverged when made deeper)."""
+    failed cell is evidence (a network that diverged when made deeper). A rule reads the rows of one
+    rig per suite (rows.main_rig), unless `compares_machines`: it then reads every rig's rows and must
+    compare within each (the time and hardware claims)."""
     def register(fn: Callable) -> Callable:
         known = RULES.get(fn.__name__)
         if known is not None and known.__module__ != fn.__module__:
             raise ValueError(f"two rules named {fn.__name__!r}: in {known.__module__} and {fn.__module__}")
         fn.reads_failed_cells = reads_failed_cells
+        fn.compares_machines = compares_machines
         RULES[fn.__name__] = fn
         return fn
     return register(fn) if fn is not None else register

@@ -32,7 +32,9 @@ USED_COLUMNS = ["suite", "dataset", "model", "family", "variant", "seed", "n_tra
 
 def prepare(df: pd.DataFrame, run_infos: dict | None = None) -> pd.DataFrame:
     """Fill missing columns and add `arch` (model without variant), `key` (one configuration, whose
-    seeds may be pooled), `hardware` (the device the run's deep models used) and `machine`."""
+    seeds may be pooled), `hardware` (the device the run's deep models used), `machine` (where the row
+    ran), `host` (the kind of machine the run ran on) and `rig` (that host with the device its deep
+    models used)."""
     df = with_defaults(df)
     # Only the columns rules read: every filter below copies whole rows.
     used = [*USED_COLUMNS, *(c for c in df if str(c).startswith("interp_"))]
@@ -53,7 +55,53 @@ def prepare(df: pd.DataFrame, run_infos: dict | None = None) -> pd.DataFrame:
         lambda s: next((d for d in s if d != "cpu"), "cpu"))
     df["hardware"] = df["run"].map(deep_device).fillna("cpu")
     df["machine"] = [machine_text(r, run_infos) for r in df[["run", "device", "cpu_model", "gpu_name"]].itertuples()]
+    hosts, rigs = run_rigs(df, run_infos)
+    df["host"], df["rig"] = df["run"].map(hosts), df["run"].map(rigs)
     return df
+
+
+def run_rigs(df: pd.DataFrame, run_infos: dict | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Each run's host ("<CPU>, <n> cores") and rig: "cpu (<host>)", or "<device> (<GPU>) beside <host>"
+    where its deep models used another device. A kind of machine, not one machine: a host is its CPU
+    model and core count (a cluster's identical nodes are one rig; a hostname would split them)."""
+    hosts, rigs = {}, {}
+    for run, d in df.groupby("run", sort=False):
+        cores = ((run_infos or {}).get(run) or {}).get("machine", {}).get("cpu_cores")
+        cpus = d["cpu_model"].dropna().astype(str)
+        cpus = cpus[cpus != ""]
+        host = hosts[run] = (cpus.iloc[0] if len(cpus) else "unknown CPU") + (f", {cores} cores" if cores else "")
+        hardware = d["hardware"].iloc[0]
+        gpus = d.loc[d["device"] != "cpu", "gpu_name"].dropna().astype(str)
+        rigs[run] = (f"cpu ({host})" if hardware == "cpu"
+                     else f"{hardware} ({gpus.iloc[0] if len(gpus) else 'unknown GPU'}) beside {host}")
+    return hosts, rigs
+
+
+def main_rig(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each suite's main rig: the one with the most finished cells there (ties: a CPU rig,
+    then by name). A comparison never pairs a seed on one machine with a seed on another, nor averages
+    one cell run on two: only rules that compare machines read the others' rows (`@rule(compares_machines=True)`)."""
+    if rows.empty or rows["rig"].nunique() <= 1:
+        return rows
+    main = {}
+    for suite, d in rows.groupby("suite", sort=False):
+        finished = ok(d)["rig"].value_counts()
+        main[suite] = min(d["rig"].unique(), key=lambda r: (-finished.get(r, 0), not r.startswith("cpu ("), r))
+    return rows[rows["rig"] == rows["suite"].map(main)]
+
+
+def other_rigs(rows: pd.DataFrame, kept: pd.DataFrame) -> list[str]:
+    """The rigs of `rows` that `kept` leaves out, with their cells: "<rig>: <n> cells"."""
+    left = rows.loc[rows.index.difference(kept.index)]
+    return [f"{rig}: {n} cell{'s' * (n != 1)}" for rig, n in left["rig"].value_counts().sort_index().items()]
+
+
+def rig_labels(rows: pd.DataFrame) -> dict[str, str]:
+    """A short name per rig for a rule's text: its device ("cpu", "cuda") where no other rig in `rows`
+    shares it, else the whole rig."""
+    rigs = rows.groupby("rig", sort=False)["hardware"].first()
+    shared = rigs.duplicated(keep=False)
+    return {rig: (rig if shared[rig] else hw) for rig, hw in rigs.items()}
 
 
 def machine_text(row, run_infos: dict | None) -> str:

@@ -94,6 +94,7 @@ class Conditions:
     excluded: list = field(default_factory=list)     # "model on dataset: status (n cells)"
     regime: str = ""                                 # the claim's regime and what was reached
     guards: list = field(default_factory=list)       # each model beside its second implementation, and whether they agree
+    other_rigs: list = field(default_factory=list)   # "<rig>: <n> cells" of other machines, not read (rows.main_rig)
 
     def lines(self) -> list[str]:
         from harness.claims.conditions import condition_lines

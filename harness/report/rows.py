@@ -17,13 +17,14 @@ METRICS = ("accuracy", "f1_macro", "train_seconds", "predict_seconds_per_1k", "p
 
 def with_labels(df: pd.DataFrame) -> pd.DataFrame:
     """Fill columns older results lack (the row schema's defaults); name each configuration
-    `model[variant]`, qualified by the device, tuning or parameters only where those differ under one
-    name (else seeds would mix)."""
+    `model[variant]`, qualified by the device, the host's CPU, tuning or parameters only where those
+    differ under one name (else seeds, or one cell timed on two machines, would mix)."""
     df = with_defaults(df)
     df["variant"] = df["variant"].fillna("").astype(str)
     base = df["model"] + df["variant"].map(lambda v: f"[{v}]" if v else "")
     df["label"] = base
-    qualifiers = {"device": df["device"].astype(str), "tuned": df["tuned"].map({True: "tuned", False: "not tuned"}),
+    qualifiers = {"device": df["device"].astype(str), "cpu_model": "on " + df["cpu_model"].fillna("unknown CPU").astype(str),
+                  "tuned": df["tuned"].map({True: "tuned", False: "not tuned"}),
                   "params_id": "params " + df["params_id"].astype(str)}
     for col, text in qualifiers.items():
         varies = df.groupby([df["suite"], df["dataset"], base])[col].transform("nunique") > 1

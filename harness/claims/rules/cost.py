@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from harness.claims.registry import rule
-from harness.claims.rows import acc, at_top_size, best_key, md_table, ok, paired, pts, scope_of, seed_scores, times
+from harness.claims.rows import (acc, at_top_size, best_key, md_table, ok, paired, pts, rig_labels, scope_of, seed_scores,
+                                 times)
 from harness.claims.rules.curves import linked_note
 from harness.claims.rules.kinds import shallow_note, without_shallow
 from harness.claims.rules.selection import SELECTION_NOTE, family_curves, loso_pick
@@ -45,11 +46,14 @@ def best_pair_ratio(d: pd.DataFrame, column: str):
     return deep, classical, ratio, {"a": SUPPORTS, "b": CONTRADICTS}.get(result, result)
 
 
-@rule
+@rule(compares_machines=True)
 def training_time(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """T3: wall training time of the most accurate deep vs most accurate classical model."""
+    """T3: wall training time of the most accurate deep vs most accurate classical model, on each rig
+    (one kind of machine and the device its deep models used) apart."""
     outcomes, table, lines = [], [], []
-    for (dataset, hardware), d_all in ok(rows).groupby(["dataset", "hardware"], sort=False):
+    labels = rig_labels(rows)
+    for (dataset, rig), d_all in ok(rows).groupby(["dataset", "rig"], sort=False):
+        hardware = labels[rig]
         d = at_top_size(d_all)
         pair = best_pair_ratio(d, "train_seconds")
         if pair is None:
@@ -81,16 +85,19 @@ class BudgetReading:
     seconds: float
     accuracy: float
     statuses: str
-    outcome: str   # supports "needs a GPU", contradicts it, or unknown
+    outcome: str      # supports "needs a GPU", contradicts it, or unknown
+    machine: str = ""  # the CPU rig, where readings come from more than one
 
 
 def cpu_budget_readings(rows: pd.DataFrame) -> list[BudgetReading]:
-    """Every deep configuration trained on a CPU, at its dataset's largest CPU size: within budget or not.
-    Models of `kind: shallow` (no hidden layer) are not deep in the article's sense and left out."""
+    """Every deep configuration trained on a CPU, at its dataset's largest CPU size: within budget or not,
+    on each CPU rig apart (`machine` names it where there are several). Models of `kind: shallow` (no
+    hidden layer) are not deep in the article's sense and left out."""
     rows, _ = without_shallow(rows)
     deep_cpu = rows[(rows["family"] == "deep") & (rows["device"] == "cpu")]
+    labels = rig_labels(deep_cpu)
     readings = []
-    for dataset, d in deep_cpu.groupby("dataset", sort=False):
+    for (dataset, rig), d in deep_cpu.groupby(["dataset", "rig"], sort=False):
         d = d[d["n_train"] == d["n_train"].max()]
         for key, m in d.groupby("key", sort=False):
             done = m[m["status"] == "ok"]
@@ -106,17 +113,18 @@ def cpu_budget_readings(rows: pd.DataFrame) -> list[BudgetReading]:
                 result = UNKNOWN
             statuses = ", ".join(f"{n} {s}" for s, n in m["status"].value_counts().items())
             readings.append(BudgetReading(dataset, key, int(m["n_train"].iloc[0]), seconds,
-                                          done["accuracy"].mean(), statuses, result))
+                                          done["accuracy"].mean(), statuses, result,
+                                          rig if len(labels) > 1 else ""))
     return readings
 
 
 def gpu_speedups(rows: pd.DataFrame) -> list[list]:
-    """CPU over GPU training time per deep configuration and size run on both, on the same host (a GPU
-    row is paired with CPU rows whose CPU model is its host's: a laptop's CPU against a server's GPU
-    would measure the machines, not the devices)."""
+    """CPU over GPU training time per deep configuration and size run on both, on the same kind of host (a
+    GPU row is paired with CPU rows whose CPU model and core count are its host's: a laptop's CPU against
+    a server's GPU would measure the machines, not the devices)."""
     deep = ok(rows[rows["family"] == "deep"])
     table = []
-    for (dataset, key, n, host), d in deep.groupby(["dataset", "key", "n_train", "cpu_model"], sort=False):
+    for (dataset, key, n, host), d in deep.groupby(["dataset", "key", "n_train", "host"], sort=False):
         cpu, gpu = d[d["device"] == "cpu"], d[d["device"] != "cpu"]
         if cpu.empty or gpu.empty:
             continue
@@ -127,7 +135,7 @@ def gpu_speedups(rows: pd.DataFrame) -> list[list]:
     return table
 
 
-@rule
+@rule(compares_machines=True)
 def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
     """T8: a deep model that trains on a CPU within budget contradicts 'needs a GPU' for that task."""
     rows, shallow = without_shallow(rows)
@@ -145,12 +153,18 @@ def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
                    if len(classical) else ""))
     speedups = gpu_speedups(rows)
     if speedups:
-        evidence += f"; GPU speedup {', '.join(f'{s[1]} {s[5]}' for s in speedups[:4])}"
+        largest = {}  # each model's speedup at its largest size run on both devices
+        for s in speedups:
+            if s[2] >= largest.get((s[0], s[1]), s)[2]:
+                largest[(s[0], s[1])] = s
+        evidence += "; GPU speedup " + ", ".join(f"{s[1]} {s[5]} ({s[0]}, n={s[2]})" for s in list(largest.values())[:4])
     if shallow:
         evidence += f"; not counted as deep (kind: shallow): {', '.join(shallow)}"
-    detail = md_table(["dataset", "deep model", "n_train", "CPU train time", "accuracy", "cells", "within budget"],
-                      [[r.dataset, r.model, r.n_train, fmt_seconds(r.seconds), acc(r.accuracy), r.statuses,
-                        {CONTRADICTS: "yes", SUPPORTS: "no"}.get(r.outcome, "unknown")] for r in readings])
+    machines = any(r.machine for r in readings)
+    detail = md_table(["dataset", *(["machine"] * machines), "deep model", "n_train", "CPU train time", "accuracy", "cells",
+                       "within budget"],
+                      [[r.dataset, *([r.machine] * machines), r.model, r.n_train, fmt_seconds(r.seconds), acc(r.accuracy),
+                        r.statuses, {CONTRADICTS: "yes", SUPPORTS: "no"}.get(r.outcome, "unknown")] for r in readings])
     detail += (f"\n\nBudget: mean training time at most {CPU_BUDGET_SECONDS} s with every seed finished. A model within "
                "budget contradicts \"needs a GPU\" for that task at this size.")
     if speedups:
@@ -165,25 +179,31 @@ def cpu_budget(rows: pd.DataFrame, entry: dict) -> Verdict:
 
 def accuracy_vs_cpu_seconds(rows: pd.DataFrame) -> list[Curve]:
     """T8's evidence over an axis: accuracy against CPU-seconds of training, one point per configuration
-    (means over seeds) at each dataset's largest size on a CPU, one series per dataset and family."""
+    (means over seeds) at each dataset's largest size on a CPU, one series per dataset and family (and
+    CPU rig, where there are several)."""
     d = ok(rows[rows["device"] == "cpu"])
+    labels = rig_labels(d)
     series = {}
-    for dataset, g in d.groupby("dataset", sort=False):
+    for (dataset, rig), g in d.groupby(["dataset", "rig"], sort=False):
         g = g[g["n_train"] == g["n_train"].max()]
         per_key = g.groupby(["family", "key"]).agg(x=("train_cpu_seconds", "mean"), y=("accuracy", "mean")).dropna()
         for family, f in per_key.groupby(level="family"):
-            series[f"{dataset} · {family}"] = sorted((float(r.x), float(r.y)) for r in f.itertuples())
+            name = f"{dataset} · {family}" + (f" · {labels[rig]}" if len(labels) > 1 else "")
+            series[name] = sorted((float(r.x), float(r.y)) for r in f.itertuples())
     return [Curve("train_cpu_seconds", "accuracy", series, log_x=True,
                   title="accuracy against CPU-seconds of training, one point per configuration")] if series else []
 
 
-@rule
+@rule(compares_machines=True)
 def compute_cost(rows: pd.DataFrame, entry: dict) -> Verdict:
-    """D4: deep costs more CPU-seconds than classical (cost), and needs a GPU (T8's budget rule)."""
+    """D4: deep costs more CPU-seconds than classical (cost), on each CPU rig apart, and needs a GPU
+    (T8's budget rule)."""
     cpu_runs = ok(rows[rows["hardware"] == "cpu"])
+    labels = rig_labels(cpu_runs)
     cost_outcomes, table = [], []
-    for dataset, d in cpu_runs.groupby("dataset", sort=False):
+    for (dataset, rig), d in cpu_runs.groupby(["dataset", "rig"], sort=False):
         d = at_top_size(d)
+        dataset = f"{dataset} on {labels[rig]}" if len(labels) > 1 else dataset
         pair = best_pair_ratio(d, "train_cpu_seconds")
         if pair is None:
             continue

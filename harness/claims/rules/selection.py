@@ -110,12 +110,15 @@ def unrecorded():
 def family_curves(d: pd.DataFrame, y: str, title: str, log_x: bool = True,
                   families: tuple = ("deep", "classical")) -> list:
     """One Curve of `y` against training size: per dataset and family, at each size the mean over seeds
-    of `y` for the family's most accurate configuration there (chosen leave one seed out). Plain floats."""
+    of `y` for the family's most accurate configuration there (chosen leave one seed out); rows of
+    several rigs (rules that compare machines) give a line per rig. Plain floats."""
+    from harness.claims.rows import rig_labels
     from harness.claims.verdict import Curve
 
     series = {}
     several = d["dataset"].nunique() > 1
-    for dataset, g in d.groupby("dataset", sort=False):
+    labels = rig_labels(d) if "rig" in d and d["rig"].nunique() > 1 else None
+    for (dataset, *rig), g in d.groupby(["dataset", "rig"] if labels else ["dataset"], sort=False):
         for family in families:
             points = []
             for n, at_n in g.groupby("n_train"):
@@ -126,5 +129,6 @@ def family_curves(d: pd.DataFrame, y: str, title: str, log_x: bool = True,
                 if pd.notna(v):
                     points.append((float(n), float(v)))
             if points:
-                series[f"{dataset} · {family}" if several else family] = points
+                name = f"{dataset} · {family}" if several else family
+                series[f"{name} · {labels[rig[0]]}" if labels else name] = points
     return [Curve("n_train", y, series, log_x=log_x, title=title)] if series else []
