@@ -108,3 +108,16 @@ def test_report_labels_keep_hosts_apart_only_where_they_differ():
     assert not one["label"].str.contains(" · on ").any()
     two = with_labels(pd.concat([a, b], ignore_index=True))
     assert set(two.loc[two["model"] == "cnn", "label"]) == {"cnn · on Test CPU", "cnn · on Server CPU"}
+
+
+def test_a_gpu_run_of_the_deep_models_alone_borrows_the_classical_side_of_its_host():
+    a, b = evidence()
+    gpu_run = "results/vision/host-b-gpu"
+    gpu = b[b["family"] == "deep"].assign(device="cuda", gpu_name="H100", run=gpu_run, train_seconds=1.0)
+    t3 = by_claim(pd.concat([a, b, gpu]), {**INFOS, gpu_run: {"machine": {"cpu_cores": 16}}}, ids=["T3-time"])["T3-time"]
+    line = next(x for x in t3.evidence.split("; ") if "on cuda" in x)
+    assert "the time of rbf_svm" in line  # host B's classical rows, timed on its CPU
+    # a GPU beside another kind of host gets no classical side: no T3 line for it
+    alone = gpu.assign(cpu_model="Laptop CPU")
+    t3 = by_claim(pd.concat([a, b, alone]), {**INFOS, gpu_run: {"machine": {"cpu_cores": 8}}}, ids=["T3-time"])["T3-time"]
+    assert "on cuda" not in t3.evidence
