@@ -3,28 +3,16 @@ what `prepare` packs, that `land` adds runs and never overwrites one, and (slow)
 whole call on the CPU whose rows land beside others and enter the scorecard."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_evidence.py"
+from tests.benchmarks import load_script
 
-
-def load_script():
-    # benchmarks/ is not a package and not on the test path; load the file itself.
-    spec = importlib.util.spec_from_file_location("gpu_evidence", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ge = load_script()
+ge = load_script("gpu_evidence")
 
 
 def came_back(folder: Path, started: str = "2026-12-06T10:00:00+00:00") -> Path:

@@ -2,28 +2,15 @@
 span), reused cells apart, slowest ordering, save/compare ratios, a changed machine flagged."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness.results.store import RunStore
+from tests.benchmarks import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "suite_times.py"
-
-
-def load_script():
-    # benchmarks/ is not a package and not on the test path; load the file itself.
-    spec = importlib.util.spec_from_file_location("suite_times", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-st = load_script()
+st = load_script("suite_times")
 MACHINE = {"device": "cpu", "cpu_model": "AMD EPYC", "cpu_cores": 2, "gpu_name": None, "torch_threads": 1}
 
 
