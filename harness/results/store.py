@@ -120,7 +120,10 @@ def read_cells(cells: Path) -> pd.DataFrame:
 
 def run_folders(path: Path) -> list[Path]:
     """Run folders at or under `path`. A run folder has a `cells/` sub-folder; a folder given
-    directly may also be a consolidated run (results.parquet only, as in results/reference/)."""
+    directly may also be a consolidated run (results.parquet only, as in results/reference/). A
+    folder with no cells/ under it but consolidated runs with their run.json (results/evidence/: the
+    committed evidence) gives those, except any under a `reference/` folder (smoke references, which
+    must not mix with runs)."""
     path = Path(path)
     if not path.exists():
         raise ResultsError(f"no such results folder: {path}")
@@ -131,7 +134,11 @@ def run_folders(path: Path) -> list[Path]:
         return [path]
     found = sorted(p.parent for p in path.rglob("cells") if p.is_dir())
     if not found:
-        raise ResultsError(f"{path} holds no bench run (no cells/ folder under it)")
+        found = sorted(p.parent for p in path.rglob("run.json") if (p.parent / "results.parquet").is_file()
+                       and REFERENCE_ROOT.name not in p.relative_to(path).parts)
+    if not found:
+        raise ResultsError(f"{path} holds no bench run (no cells/ folder under it, nor a consolidated run's "
+                           "results.parquet and run.json)")
     return found
 
 

@@ -104,3 +104,30 @@ def test_a_reused_row_beside_the_run_that_measured_it_counts_once(tmp_path):
     df = load_results([tmp_path])
     assert len(df) == 1 and df["run"].iloc[0].endswith("r1")  # under the run that measured it
     assert len(load_results([tmp_path / "vision" / "r2"])) == 1  # a run alone still shows all its rows
+
+
+def test_a_folder_of_consolidated_runs_is_read_as_the_committed_evidence_is(tmp_path):
+    """results/evidence/ holds each run's results.parquet and run.json only: `bench claims --explain ID
+    results/evidence` (what SCORECARD.md points to) reads them; smoke references under a reference/
+    folder never mix in, and a root that holds runs with cells/ reads those alone, as before."""
+    def consolidated(folder: Path, model: str) -> Path:
+        folder.mkdir(parents=True)
+        pd.DataFrame([{"suite": "vision", "model": model, "status": "ok"}]).to_parquet(folder / "results.parquet")
+        (folder / "run.json").write_text("{}")
+        return folder
+
+    evidence = tmp_path / "results" / "evidence"
+    runs = [consolidated(evidence / "vision" / "2026-01-01_00-00-00", "knn"),
+            consolidated(evidence / "text" / "2026-01-01_01-00-00", "fasttext")]
+    consolidated(tmp_path / "results" / "reference" / "vision", "cnn")
+    assert store.run_folders(evidence) == sorted(runs)
+    assert set(load_results([evidence])["model"]) == {"knn", "fasttext"}
+    assert set(load_results([tmp_path / "results"])["model"]) == {"knn", "fasttext"}  # not the reference's cnn
+    own = tmp_path / "results" / "vision" / "r1"
+    (own / "cells").mkdir(parents=True)
+    pd.DataFrame([{"suite": "vision", "model": "mlp", "status": "ok"}]).to_parquet(own / "cells" / "a.parquet")
+    assert store.run_folders(tmp_path / "results") == [own]
+    (tmp_path / "only-references" / "reference").mkdir(parents=True)
+    consolidated(tmp_path / "only-references" / "reference" / "text", "fasttext")
+    with pytest.raises(store.ResultsError, match="holds no bench run"):
+        store.run_folders(tmp_path / "only-references")
