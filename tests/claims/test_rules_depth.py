@@ -29,6 +29,35 @@ def test_a9_supported_contradicted_mixed():
     assert verdict_of("A9-depth", depth_rows(DEGRADED, DEGRADED)).verdict == "mixed"
 
 
+def test_a9_compares_the_deepest_with_the_shallower_depth_each_network_trains_best_at():
+    # one block underfits (the loss of a too-small network), four train best, 24 train worse than four: that is
+    # the degradation problem, though 24 blocks still beat the single block
+    underfit_then_degraded = {1: (0.80, 0.60), 4: (0.97, 0.01), 24: (0.90, 0.40)}
+    v = verdict_of("A9-depth", depth_rows(underfit_then_degraded, HEALTHY))
+    assert v.verdict == "supported" and "plain 4→24 accuracy" in v.evidence and "training loss +0.39 nats" in v.evidence
+    # the reference is chosen on the other seeds: a seed's own loss never picks the depth it is compared with
+    from harness.claims.rows import prepare
+    from harness.claims.rules.depth import depth_of, reference_depths
+
+    rows = prepare(depth_rows(underfit_then_degraded, HEALTHY))
+    rows = rows.assign(depth=[depth_of(r) for r in rows[["variant", "model"]].itertuples()])
+    plain = rows[rows["arch"] == "plain_net"]
+    lucky = plain.index[(plain["seed"] == 0) & (plain["depth"] == 1)]
+    rows.loc[lucky, "final_train_loss"] = 0.0  # seed 0 alone trains best at one block
+    refs = reference_depths(rows[rows["arch"] == "plain_net"], 24)
+    assert refs == {0: 4.0, 1: 4.0, 2: 4.0}
+
+
+def test_a9_a_spread_over_seeds_is_undecided_not_no_degradation():
+    # at 24 blocks the plain network collapses on one seed of three: worse on average, but not beyond the noise
+    spread = depth_rows(HEALTHY, HEALTHY)
+    deep_plain = (spread["model"] == "plain_net") & (spread["variant"] == "depth=24")
+    spread.loc[deep_plain, "accuracy"] = spread.loc[deep_plain, "seed"].map({0: 0.90, 1: 0.46, 2: 0.80})
+    spread.loc[deep_plain, "final_train_loss"] = spread.loc[deep_plain, "seed"].map({0: 0.21, 1: 0.35, 2: 0.53})
+    v = verdict_of("A9-depth", spread)
+    assert v.verdict == "inconclusive" and "plain 4→24 undecided (training loss +0.33 nats [" in v.evidence
+
+
 def test_a9_diverged_plain_cells_count_as_degradation():
     df = depth_rows(HEALTHY, HEALTHY, status_at={("plain_net", 24): "diverged"})
     df.loc[df["status"] == "diverged", ["accuracy", "final_train_loss"]] = np.nan
@@ -54,9 +83,9 @@ def test_a9_judges_highway_beside_residual_where_the_suite_ran_it():
         return pd.concat([rows, extra[extra["model"] == "plain_net"].assign(model="highway_net")])
 
     v = verdict_of("A9-depth", with_highway(DEGRADED, HEALTHY, HEALTHY))
-    assert v.verdict == "supported" and "highway no degradation" in v.evidence and "highway accuracy" in v.detail
+    assert v.verdict == "supported" and "highway 4→24 no degradation" in v.evidence and "highway accuracy" in v.detail
     v = verdict_of("A9-depth", with_highway(DEGRADED, HEALTHY, DEGRADED))
-    assert v.verdict == "mixed" and "highway accuracy" in v.evidence
+    assert v.verdict == "mixed" and "highway 1→24 accuracy" in v.evidence
     assert verdict_of("A9-depth", with_highway(HEALTHY, HEALTHY, HEALTHY)).verdict == "contradicted"
     # Each suite is judged on its own: depth (no highway) supports, foundations (highway degrades) does not.
     both = pd.concat([depth_rows(DEGRADED, HEALTHY), with_highway(DEGRADED, HEALTHY, DEGRADED)])

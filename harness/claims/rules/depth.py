@@ -9,7 +9,8 @@ import pandas as pd
 
 from harness.claims.registry import rule
 from harness.claims.rows import acc, md_table, ok, paired, pts, scope_of
-from harness.claims.verdict import CONTRADICTS, LARGE_GAP, MIXED, SUPPORTS, UNKNOWN, Verdict, outcome, overall, verdict
+from harness.claims.verdict import (CONTRADICTS, LARGE_GAP, MIXED, SUPPORTS, TIE, UNKNOWN, Verdict, outcome, overall,
+                                    verdict)
 
 
 # ---------------------------------------------------------------- depth
@@ -24,25 +25,76 @@ def depth_of(row) -> float:
     return float(found.group(1)) if found else np.nan
 
 
-def degradation(d: pd.DataFrame, arch: str, shallow: float, deep: float) -> list[str] | None:
-    """Why `arch` got worse from depth `shallow` to `deep`: empty if it did not, None if unknown
-    (no finished cells at one of the depths, for another reason than divergence)."""
+DEGRADED, FINE, UNDECIDED = "degraded", "fine", "undecided"
+
+
+def reference_depths(m: pd.DataFrame, deep: float) -> dict:
+    """Per seed, the shallower depth the network trained best at on the other seeds (lowest mean final
+    training loss, leave one seed out: no seed's comparison chose its own reference; with one seed, its
+    own). The degradation problem (He et al., 2016) is a deeper plain network training worse than a
+    shallower one: not only the shallowest, which may simply be too small (one block underfits)."""
+    done = ok(m[m["depth"] < deep])
+    table = done.groupby(["depth", "seed"])["final_train_loss"].mean().unstack("seed")
+    shallowest = done["depth"].min()
+    refs = {}
+    for s in sorted(done["seed"].unique()):
+        here = table[s].dropna() if s in table else pd.Series(dtype=float)
+        others = table.loc[here.index, [t for t in table.columns if t != s]].mean(axis=1).dropna()
+        means = others if len(others) else here
+        refs[s] = float(means.idxmin()) if len(means) else float(shallowest)
+    return refs
+
+
+def degradation(d: pd.DataFrame, arch: str, deep: float) -> tuple[str, list[str], str] | None:
+    """Whether `arch` got worse from the shallower depth it trains best at (`reference_depths`) to `deep`:
+    (DEGRADED with why, FINE, or UNDECIDED with the intervals, and the reference depths as text); None
+    when unknown (no finished cells at one of the depths, for another reason than divergence). FINE needs
+    accuracy level or better inside the noise and a training-loss rise decidedly under LOSS_RISE."""
     m = d[d["arch"] == arch]
-    top, base = m[m["depth"] == deep], m[m["depth"] == shallow]
-    reasons = []
+    top = m[m["depth"] == deep]
+    refs = reference_depths(m, deep)
+    ref_text = "/".join(f"{r:.0f}" for r in sorted(set(refs.values())))
     if (top["status"] == "diverged").any():
-        reasons.append(f"diverged at depth {deep:.0f}")
-    top, base = ok(top), ok(base)
-    if not reasons and (top.empty or base.empty):
+        return DEGRADED, [f"diverged at depth {deep:.0f}"], ref_text
+    top = ok(top)
+    if top.empty or not refs:
         return None
-    accuracy = paired(top.groupby("seed")["accuracy"].mean(), base.groupby("seed")["accuracy"].mean())
-    if outcome(accuracy) == "b":
-        reasons.append(f"accuracy {pts(accuracy)}")
-    loss = paired(top.groupby("seed")["final_train_loss"].mean().dropna(),
-                  base.groupby("seed")["final_train_loss"].mean().dropna())
+
+    def at_reference(column: str) -> pd.Series:
+        return pd.Series({s: ok(m[(m["depth"] == r) & (m["seed"] == s)])[column].mean() for s, r in refs.items()},
+                         dtype=float).dropna()
+
+    accuracy = paired(top.groupby("seed")["accuracy"].mean(), at_reference("accuracy"))
+    loss = paired(top.groupby("seed")["final_train_loss"].mean().dropna(), at_reference("final_train_loss"))
+    if accuracy.n == 0 and loss.n == 0:
+        return None
+    side = outcome(accuracy) if accuracy.n else UNKNOWN
+    reasons = [f"accuracy {pts(accuracy)}"] if side == "b" else []
     if loss.n and loss.mean > LOSS_RISE and (loss.single_seed or loss.lo > 0):
         reasons.append(f"training loss {loss.mean:+.2f} nats")
-    return reasons
+    if reasons:
+        return DEGRADED, reasons, ref_text
+    loss_fine = loss.n == 0 or (loss.mean <= LOSS_RISE if loss.single_seed else loss.hi < LOSS_RISE)
+    accuracy_fine = side in ("a", TIE, "leans-a") or (accuracy.single_seed and side == UNKNOWN)
+    if loss_fine and accuracy_fine:
+        return FINE, [], ref_text
+    loss_text = (f"training loss {loss.mean:+.2f} nats" + ("" if loss.single_seed else f" [{loss.lo:+.2f}, {loss.hi:+.2f}]")
+                 if loss.n else "")
+    return UNDECIDED, [t for t in (loss_text, f"accuracy {pts(accuracy)}" if accuracy.n else "") if t], ref_text
+
+
+def depth_outcome(found: dict) -> str:
+    """A dataset's outcome from each network's state: a network with shortcuts that degraded makes it mixed
+    (whatever the plain one did); else anything undecided leaves it unknown; else the plain network
+    degrading supports the claim and training fine contradicts it (shortcuts were not needed)."""
+    if any(r is None for r in found.values()):
+        return UNKNOWN
+    states = {a: r[0] for a, r in found.items()}
+    if any(st == DEGRADED for a, st in states.items() if a != PLAIN):
+        return MIXED
+    if UNDECIDED in states.values():
+        return UNKNOWN
+    return SUPPORTS if states[PLAIN] == DEGRADED else CONTRADICTS
 
 
 @rule(reads_failed_cells=True)
@@ -59,17 +111,19 @@ def depth_degradation(rows: pd.DataFrame, entry: dict) -> Verdict:
         depths = sorted(set.intersection(*(set(d.loc[d["arch"] == a, "depth"].dropna()) for a in archs)))
         if len(depths) < 2:
             continue
-        shallow, deep = depths[0], depths[-1]
-        found = {a: degradation(d, a, shallow, deep) for a in archs}
-        if any(r is None for r in found.values()):
-            outcomes.append(UNKNOWN)
-        else:
-            sound = all(not found[a] for a in shortcuts)
-            outcomes.append(SUPPORTS if found[PLAIN] and sound else CONTRADICTS if not found[PLAIN] and sound
-                            else MIXED)
-        said = ", ".join(f"{ARCH_NAMES[a]} " + ("no finished cells to compare" if found[a] is None else
-                                                 "; ".join(found[a]) or "no degradation") for a in archs)
-        lines.append(f"{suite + ' ' if several else ''}{dataset} depth {shallow:.0f}→{deep:.0f}: {said}")
+        d = d[d["depth"].isin(depths)]
+        deep = depths[-1]
+        found = {a: degradation(d, a, deep) for a in archs}
+        outcomes.append(depth_outcome(found))
+
+        def said(a: str) -> str:
+            if found[a] is None:
+                return f"{ARCH_NAMES[a]} no finished cells to compare"
+            state, why, ref = found[a]
+            text = {DEGRADED: "; ".join(why), FINE: "no degradation",
+                    UNDECIDED: "undecided (" + ", ".join(why) + ")"}[state]
+            return f"{ARCH_NAMES[a]} {ref}→{deep:.0f} {text}"
+        lines.append(f"{suite + ' ' if several else ''}{dataset}: {', '.join(said(a) for a in archs)}")
         by_depth = ok(d).groupby(["depth", "arch"]).agg(accuracy=("accuracy", "mean"), loss=("final_train_loss", "mean"))
         failed = d[d["status"] != "ok"].groupby(["depth", "arch"])["status"].agg(lambda s: ", ".join(sorted(set(s))))
         table = []
@@ -87,19 +141,19 @@ def depth_degradation(rows: pd.DataFrame, entry: dict) -> Verdict:
     if not outcomes:
         return verdict(entry, "inconclusive", "no dataset ran both plain_net and resnet (and highway_net, where "
                        "the suite has it) at two or more depths", scope=scope_of(rows))
-    if len(set(outcomes)) > 1:
-        value = "mixed"
-    else:
-        value = {SUPPORTS: "supported", CONTRADICTS: "contradicted", UNKNOWN: "inconclusive"}.get(outcomes[0], "mixed")
-    detail.append(f"Depth counts blocks of two 3x3 convolutions (d blocks: 2d + 2 weight layers). Degradation: "
-                  f"accuracy lower at the deepest depth than at the shallowest (interval, or over "
-                  f"{100 * LARGE_GAP:.0f} points with one seed), final training loss higher by over {LOSS_RISE} nats, "
-                  "or a diverged cell. Per suite and dataset: supports when the plain network degrades and no network "
-                  "with shortcuts does (residual; highway too where the suite ran it), contradicts when none degrades; "
-                  "anything else is mixed, among it a highway network that degrades while the residual one does not "
-                  "(adding the input back made depth trainable under this budget, a learned gate did not) or the "
-                  "reverse.")
-    return verdict(entry, value, "; ".join(lines), "\n\n".join(detail), scope_of(rows))
+    detail.append(f"Depth counts blocks of two 3x3 convolutions (d blocks: 2d + 2 weight layers). Each network at the "
+                  "deepest depth is compared, paired over seeds, with the shallower depth it trains best at (the lowest "
+                  "final training loss on the other seeds: the degradation problem is a deeper network training worse "
+                  "than a shallower one, and the shallowest may just be too small). It degrades when test accuracy "
+                  f"drops (interval below 0, or over {100 * LARGE_GAP:.0f} points with one seed), when the final "
+                  f"training loss rises by over {LOSS_RISE} nats (interval above 0), or when a deepest cell diverged; "
+                  f"it trains fine when accuracy is level or better inside the noise and the loss rise stays under "
+                  f"{LOSS_RISE} nats (interval); anything else is undecided. Per suite and dataset: supports when the "
+                  "plain network degrades and every network with shortcuts (residual; highway too where the suite ran "
+                  "it) trains fine, contradicts when all train fine; a network with shortcuts that degrades makes it "
+                  "mixed (adding the input back made depth trainable under this budget, a learned gate did not, or the "
+                  "reverse); anything undecided leaves it undecided.")
+    return verdict(entry, overall(outcomes), "; ".join(lines), "\n\n".join(detail), scope_of(rows))
 
 
 # ---------------------------------------------------------------- XOR
