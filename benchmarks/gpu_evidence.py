@@ -172,11 +172,12 @@ def speedup_table(frames: dict) -> str:
         return d.groupby(["model", "n_train"]).agg(**{name: ("train_seconds", "mean"), f"{name}_acc": ("accuracy", "mean")})
 
     parts = [means(frames[h], h) for h in ("cuda", "cpu") if h in frames]
-    evidence = [pd.read_parquet(p) for p in sorted((ROOT / "results" / "evidence" / "vision").glob("*/results.parquet"))]
-    two_core = [e[(e["dataset"] == "fashion_mnist") & (e["device"] == "cpu")] for e in evidence]
-    two_core = [e for e in two_core if len(e)]
-    if two_core:
-        parts.append(means(pd.concat(two_core), "two_core"))
+    evidence = sorted((ROOT / "results" / "evidence" / "vision").glob("*/results.parquet"))
+    if evidence:
+        rows = pd.concat(pd.read_parquet(p) for p in evidence)
+        two_core = rows[(rows["dataset"] == "fashion_mnist") & (rows["device"] == "cpu")]
+        if len(two_core):
+            parts.append(means(two_core, "two_core"))
     if not parts:
         return "no deep cells finished"
     table = pd.concat(parts, axis=1)
